@@ -1,0 +1,56 @@
+import { WgfuseError } from './errors.js';
+import type { Shape } from './types.js';
+
+/** numpy-style broadcasting: align right, each pair of extents equal or one of them 1 ([ir.broadcast.1]). */
+export function broadcastShapes(a: Shape, b: Shape, subject = 'broadcast'): Shape {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new WgfuseError(
+        'ir.broadcast.1',
+        `${subject}: shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast ` +
+          `(dimension ${i - rank} is ${da} against ${db}). hint: extents must match or be 1`,
+      );
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Row-major strides of `shape`, with stride 0 on every dimension that broadcasts into `target`. */
+export function broadcastStrides(shape: Shape, target: Shape): number[] {
+  const strides: number[] = new Array<number>(target.length).fill(0);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const t = target.length - shape.length + i;
+    const extent = shape[i] ?? 1;
+    strides[t] = extent === 1 ? 0 : stride;
+    stride *= extent;
+  }
+  return strides;
+}
+
+/** The linear index into `shape` read by element `index` of `target` (shape broadcast into target). */
+export function broadcastIndex(index: number, shape: Shape, target: Shape): number {
+  const strides = broadcastStrides(shape, target);
+  let rest = index;
+  let offset = 0;
+  for (let d = target.length - 1; d >= 0; d--) {
+    const extent = target[d] ?? 1;
+    const coord = rest % extent;
+    rest = Math.floor(rest / extent);
+    offset += coord * (strides[d] ?? 0);
+  }
+  return offset;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}

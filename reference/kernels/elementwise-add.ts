@@ -1,0 +1,48 @@
+import { formatShape, sameShape, WgfuseError } from '../ir/index.js';
+import type { Shape } from '../ir/index.js';
+import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
+
+/**
+ * The seed kernel: `out = x + y` over N-d tensors of one shape. The tensor is viewed as rows × cols
+ * (cols = last extent) and tiled by blockSizes [BY, BX]; one invocation per element.
+ */
+export const elementwiseAdd: KernelTemplate = {
+  name: 'elementwise_add',
+  arity: 2,
+  argNames: ['x', 'y'],
+  ranks: [1, 6],
+  blockRank: 2,
+  outputShape(argShapes: readonly Shape[], subject: string): Shape {
+    const [x, y] = argShapes;
+    if (x === undefined || y === undefined || !sameShape(x, y)) {
+      throw new WgfuseError(
+        'registry.call.shape',
+        `${subject}: elementwise_add needs x and y of one shape, got ${formatShape(x ?? [])} and ${formatShape(y ?? [])}. ` +
+          'hint: broadcast explicitly with an elementwise op before the call',
+      );
+    }
+    return x;
+  },
+  evaluate(args, _argShapes, _outShape, index) {
+    return (args[0]?.[index] ?? NaN) + (args[1]?.[index] ?? NaN);
+  },
+  emit(ctx: TemplateContext): TemplateCode {
+    const [by = 1, bx = 1] = ctx.config.blockSizes;
+    const cols = ctx.outShape[ctx.outShape.length - 1] ?? 1;
+    const rows = ctx.outShape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const tilesX = Math.ceil(cols / bx);
+    const tilesY = Math.ceil(rows / by);
+    const [loadX, loadY] = ctx.loadHooks;
+    return {
+      workgroupSize: [bx, by, 1],
+      tiles: tilesX * tilesY,
+      body: [
+        `let row = (tile / ${tilesX}u) * ${by}u + lid.y;`,
+        `let col = (tile % ${tilesX}u) * ${bx}u + lid.x;`,
+        `if (row >= ${rows}u || col >= ${cols}u) { return; } // bounds guard: ragged tiles`,
+        `let i = row * ${cols}u + col;`,
+        `${ctx.storeHook}(i, ${loadX}(i) + ${loadY}(i));`,
+      ].join('\n'),
+    };
+  },
+};

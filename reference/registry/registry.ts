@@ -1,0 +1,149 @@
+import { formatShape, WgfuseError } from '../ir/index.js';
+import type { DType, GraphBuilder, KernelConfig, KernelSettings, NodeId, Shape } from '../ir/index.js';
+import type { KernelTemplate } from './template.js';
+
+/** What a config picker sees of each argument. */
+export interface ArgInfo {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** Maps a call's arguments to a config key; undefined falls back to 'default' ([registry.config.3]). */
+export type ConfigPicker = (args: readonly ArgInfo[], keys: readonly string[]) => string | undefined;
+
+export interface KernelSpec {
+  readonly template: KernelTemplate;
+  readonly configs: Readonly<Record<string, KernelConfig>>;
+  readonly configPicker?: ConfigPicker;
+  readonly settings?: Partial<KernelSettings>;
+}
+
+export interface KernelDefinition {
+  readonly name: string;
+  readonly template: KernelTemplate;
+  readonly configs: Readonly<Record<string, KernelConfig>>;
+  readonly configPicker: ConfigPicker;
+  readonly settings: KernelSettings;
+}
+
+/** A traced tensor as the registry sees it: where it lives and how to wrap a new node like it. */
+export interface Traced {
+  readonly builder: GraphBuilder;
+  readonly id: NodeId;
+  derive(id: NodeId): this;
+}
+
+export type KernelFn = <T extends Traced>(...args: T[]) => T;
+
+export const DEFAULT_SETTINGS: KernelSettings = { fusion: true, staticShapes: true };
+
+function isTraced(value: unknown): value is Traced {
+  return typeof value === 'object' && value !== null && 'builder' in value && 'id' in value && 'derive' in value;
+}
+
+function checkConfig(name: string, key: string, config: KernelConfig, template: KernelTemplate): void {
+  const sizes = config.blockSizes;
+  if (!Array.isArray(sizes) || sizes.length !== template.blockRank || !sizes.every((s) => Number.isInteger(s) && s >= 1)) {
+    throw new WgfuseError(
+      'registry.config.1',
+      `${name}: config '${key}' has blockSizes ${JSON.stringify(sizes)}; ${template.name} needs ${template.blockRank} positive integers`,
+    );
+  }
+}
+
+/**
+ * Kernels registered by name (spec/registry.md). Calling a registered kernel on traced tensors records
+ * one call node; the kernel body is never traced into ([trace.call.1]).
+ */
+export class Registry {
+  private readonly table = new Map<string, KernelDefinition>();
+
+  register(name: string, spec: KernelSpec): KernelFn {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new WgfuseError('registry.name.2', `kernel name '${name}' is not an identifier`);
+    }
+    if (this.table.has(name)) {
+      throw new WgfuseError('registry.name.1', `kernel '${name}' is already registered. hint: pick another name or use a new registry`);
+    }
+    const keys = Object.keys(spec.configs);
+    if (keys.length === 0) throw new WgfuseError('registry.config.1', `${name}: no configs given; at least one is needed`);
+    for (const key of keys) checkConfig(name, key, spec.configs[key] as KernelConfig, spec.template);
+    const definition: KernelDefinition = {
+      name,
+      template: spec.template,
+      configs: { ...spec.configs },
+      configPicker: spec.configPicker ?? (() => undefined),
+      settings: { ...DEFAULT_SETTINGS, ...spec.settings },
+    };
+    this.table.set(name, definition);
+    return (...args) => this.record(definition, args);
+  }
+
+  get(name: string): KernelDefinition {
+    const def = this.table.get(name);
+    if (def === undefined) {
+      throw new WgfuseError('registry.name.3', `no kernel named '${name}' is registered. hint: registered: ${[...this.table.keys()].join(', ') || 'none'}`);
+    }
+    return def;
+  }
+
+  has(name: string): boolean {
+    return this.table.has(name);
+  }
+
+  get kernels(): ReadonlyMap<string, KernelDefinition> {
+    return this.table;
+  }
+
+  /** Picks the config key for a call ([registry.config.2], [registry.config.3]). */
+  pick(def: KernelDefinition, args: readonly ArgInfo[]): string {
+    const keys = Object.keys(def.configs);
+    const picked = def.configPicker(args, keys) ?? (Object.hasOwn(def.configs, 'default') ? 'default' : undefined);
+    if (picked === undefined) {
+      throw new WgfuseError('registry.config.3', `${def.name}: the picker chose no config and there is no 'default' key. hint: keys are ${keys.join(', ')}`);
+    }
+    if (!Object.hasOwn(def.configs, picked)) {
+      throw new WgfuseError('registry.config.2', `${def.name}: the picker returned '${picked}', which is not a config key. hint: keys are ${keys.join(', ')}`);
+    }
+    return picked;
+  }
+
+  private record<T extends Traced>(def: KernelDefinition, args: readonly T[]): T {
+    const t = def.template;
+    const subject = `${def.name}(${args.map((a) => (isTraced(a) ? `%${a.id}` : String(a))).join(', ')})`;
+    if (args.length !== t.arity) {
+      throw new WgfuseError('registry.call.1', `${subject}: ${def.name} takes ${t.arity} tensor(s), got ${args.length}`);
+    }
+    const first = args[0];
+    args.forEach((a, k) => {
+      if (!isTraced(a) || a.builder !== first?.builder) {
+        throw new WgfuseError('registry.call.4', `${subject}: argument ${k} is not a tensor of this trace. hint: call kernels inside trace() on its tensors`);
+      }
+    });
+    const builder = (first as T).builder;
+    const infos: ArgInfo[] = args.map((a) => builder.node(a.id));
+    infos.forEach((info, k) => {
+      if (info.dtype !== 'f32') throw new WgfuseError('registry.call.2', `${subject}: argument ${k} has dtype ${info.dtype}; ${def.name} takes f32`);
+      const [lo, hi] = t.ranks;
+      if (info.shape.length < lo || info.shape.length > hi) {
+        throw new WgfuseError('registry.call.3', `${subject}: argument ${k} has rank ${info.shape.length} ${formatShape(info.shape)}; ${def.name} takes rank ${lo}..${hi}`);
+      }
+    });
+    const shape = t.outputShape(infos.map((i) => i.shape), subject);
+    const configKey = this.pick(def, infos);
+    const id = builder.call({
+      kernel: def.name,
+      configKey,
+      config: def.configs[configKey] as KernelConfig,
+      settings: def.settings,
+      args: args.map((a) => a.id),
+      dtype: 'f32',
+      shape,
+    });
+    return (first as T).derive(id);
+  }
+}
+
+export function createRegistry(): Registry {
+  return new Registry();
+}

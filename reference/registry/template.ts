@@ -1,0 +1,41 @@
+import type { KernelConfig, Shape } from '../ir/index.js';
+
+/** What a template is told when it emits its WGSL (spec/registry.md [registry.template.*]). */
+export interface TemplateContext {
+  readonly argShapes: readonly Shape[];
+  readonly outShape: Shape;
+  readonly config: KernelConfig;
+  /** `load_<name>(i: u32) -> f32`: element i (row-major) of argument k, prologue applied. */
+  readonly loadHooks: readonly string[];
+  /** `store_<name>(i: u32, v: f32)`: element i (row-major) of the output, epilogue applied. */
+  readonly storeHook: string;
+}
+
+/** A template's WGSL: the body of a compute entry point that already has `tile` and `lid` in scope. */
+export interface TemplateCode {
+  readonly workgroupSize: readonly [number, number, number];
+  /** Workgroups needed; the code generator folds them into a grid within device limits. */
+  readonly tiles: number;
+  /** Statements; `tile: u32` is the linear workgroup index, `lid: vec3u` the local invocation id. */
+  readonly body: string;
+}
+
+/**
+ * A hand-written kernel with named load/store hooks: the thing the fusion lowering splices prologue and
+ * epilogue chains into. `evaluate` is its normative semantics, used by the CPU interpreter.
+ */
+export interface KernelTemplate {
+  readonly name: string;
+  readonly arity: number;
+  /** Names of the arguments, used for hook names (`load_x`) and messages. */
+  readonly argNames: readonly string[];
+  /** Inclusive bounds on the rank of every argument. */
+  readonly ranks: readonly [number, number];
+  /** Number of block sizes a config must give. */
+  readonly blockRank: number;
+  /** The output shape for these argument shapes; throws a WgfuseError naming the problem. */
+  outputShape(argShapes: readonly Shape[], subject: string): Shape;
+  /** Output element `index` in f64, from f32 argument values; the interpreter rounds it to f32. */
+  evaluate(args: readonly Float32Array[], argShapes: readonly Shape[], outShape: Shape, index: number): number;
+  emit(ctx: TemplateContext): TemplateCode;
+}

@@ -1,0 +1,93 @@
+import { WgfuseError } from '../ir/index.js';
+import type { BinaryOp, DType, GraphBuilder, NodeId, Shape, UnaryOp } from '../ir/index.js';
+import type { Traced } from '../registry/registry.js';
+
+/**
+ * A proxy tensor: every method records a node instead of computing. Using its value (a comparison, `+`,
+ * a template string) is control flow on tensor data, which a trace cannot see, so it throws
+ * ([trace.control.1]). `if (t)` cannot be intercepted in JavaScript: objects are always truthy.
+ */
+export class Tensor implements Traced {
+  constructor(
+    readonly builder: GraphBuilder,
+    readonly id: NodeId,
+  ) {}
+
+  derive(id: NodeId): this {
+    return new Tensor(this.builder, id) as this;
+  }
+
+  get shape(): Shape {
+    return this.builder.node(this.id).shape;
+  }
+
+  get dtype(): DType {
+    return this.builder.node(this.id).dtype;
+  }
+
+  add(other: Tensor | number): Tensor {
+    return this.binary('add', other);
+  }
+  sub(other: Tensor | number): Tensor {
+    return this.binary('sub', other);
+  }
+  mul(other: Tensor | number): Tensor {
+    return this.binary('mul', other);
+  }
+  div(other: Tensor | number): Tensor {
+    return this.binary('div', other);
+  }
+  maximum(other: Tensor | number): Tensor {
+    return this.binary('maximum', other);
+  }
+  minimum(other: Tensor | number): Tensor {
+    return this.binary('minimum', other);
+  }
+  neg(): Tensor {
+    return this.unary('neg');
+  }
+  abs(): Tensor {
+    return this.unary('abs');
+  }
+  relu(): Tensor {
+    return this.unary('relu');
+  }
+  exp(): Tensor {
+    return this.unary('exp');
+  }
+  log(): Tensor {
+    return this.unary('log');
+  }
+  sqrt(): Tensor {
+    return this.unary('sqrt');
+  }
+  tanh(): Tensor {
+    return this.unary('tanh');
+  }
+  sigmoid(): Tensor {
+    return this.unary('sigmoid');
+  }
+
+  unary(op: UnaryOp): Tensor {
+    return this.derive(this.builder.op(op, [this.id]));
+  }
+
+  binary(op: BinaryOp, other: Tensor | number): Tensor {
+    return this.derive(this.builder.op(op, [this.id, this.operand(op, other)]));
+  }
+
+  [Symbol.toPrimitive](hint: string): never {
+    throw new WgfuseError(
+      'trace.control.1',
+      `%${this.id}: a traced tensor was used as a ${hint === 'default' ? 'primitive' : hint} value ` +
+        '(a comparison, arithmetic operator or string). Control flow on tensor values cannot be traced. ' +
+        'hint: use tensor methods such as .add(), .maximum(), .relu()',
+    );
+  }
+
+  private operand(op: BinaryOp, other: Tensor | number): NodeId {
+    if (typeof other === 'number') return this.builder.constant(other);
+    if (other instanceof Tensor && other.builder === this.builder) return other.id;
+    throw new WgfuseError('trace.operand.1', `${op}(%${this.id}, ?): the second operand is not a number or a tensor of this trace`);
+  }
+}

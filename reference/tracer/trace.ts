@@ -1,0 +1,39 @@
+import { GraphBuilder, WgfuseError } from '../ir/index.js';
+import type { Graph, Shape } from '../ir/index.js';
+import { Tensor } from './tensor.js';
+
+export type TraceOutput = Tensor | readonly Tensor[];
+
+export interface InputSpec {
+  readonly name: string;
+  readonly shape: Shape;
+}
+
+/**
+ * Runs `fn` once on proxy tensors and returns the recorded graph ([trace.graph.1]). Inputs are given in
+ * order as `{name, shape}` or as a record of name → shape.
+ */
+export function trace(
+  fn: (...inputs: Tensor[]) => TraceOutput,
+  inputs: readonly InputSpec[] | Readonly<Record<string, Shape>>,
+): Graph {
+  const specs: readonly InputSpec[] = Array.isArray(inputs)
+    ? (inputs as readonly InputSpec[])
+    : Object.entries(inputs as Readonly<Record<string, Shape>>).map(([name, shape]) => ({ name, shape }));
+  const builder = new GraphBuilder();
+  const proxies = specs.map((s) => new Tensor(builder, builder.input(s.name, s.shape)));
+  const result: unknown = fn(...proxies);
+  const outputs: unknown[] = Array.isArray(result) ? result : [result];
+  const ids = outputs.map((out, k) => {
+    if (!(out instanceof Tensor) || out.builder !== builder) {
+      throw new WgfuseError('trace.output.1', `output ${k}: the traced function returned ${describe(out)}, not a tensor of this trace`);
+    }
+    return out.id;
+  });
+  return builder.build(ids);
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Promise) return 'a Promise (traced functions must be synchronous)';
+  return value === null ? 'null' : typeof value;
+}

@@ -1,0 +1,37 @@
+/**
+ * The implementation interface (spec/implementation.md). The conformance suite reaches the
+ * implementation under test only through these types; `WGFUSE_IMPL=<module>` names a module whose
+ * `implementation` export satisfies `Implementation`.
+ */
+import type { Graph } from '../reference/ir/types.js';
+import type { KernelCatalog } from '../reference/interpreter/interpret.js';
+
+export type { Graph, KernelCatalog };
+
+/**
+ * Buffers owned by the harness, one per graph input and output, in graph order. Each holds the
+ * tensor's elements (f32, row-major) from byte 0; a buffer may be longer than the tensor, and the
+ * bytes past the tensor MUST NOT be written ([interface.buffers.2]).
+ */
+export interface ProgramIO {
+  readonly inputs: readonly GPUBuffer[];
+  readonly outputs: readonly GPUBuffer[];
+}
+
+export interface CompiledProgram {
+  /**
+   * Encodes and submits the program's work on the device it was compiled for. The promise resolves
+   * once everything is submitted; the harness waits for the queue itself ([interface.run.1]).
+   */
+  run(io: ProgramIO): Promise<void>;
+  /** The WGSL of every shader module the program may dispatch, for reports. Not trusted for counts. */
+  readonly wgsl: readonly string[];
+  /** Frees the program's own buffers. */
+  dispose(): void;
+}
+
+export interface Implementation {
+  readonly name: string;
+  /** Compiles a verified graph for a device. Rejects with an Error naming the problem ([interface.compile.1]). */
+  compile(graph: Graph, kernels: KernelCatalog, device: GPUDevice): Promise<CompiledProgram>;
+}
