@@ -1,0 +1,170 @@
+import { formatShape, numel, WgfuseError } from '../ir/index.js';
+import type { CallNode, Graph, NodeId, Shape } from '../ir/index.js';
+import type { KernelCatalog } from '../interpreter/interpret.js';
+import type { KernelPlan, Schedule, Section } from '../fusion/schedule.js';
+import { sectionKey } from '../fusion/schedule.js';
+import type { TemplateCode } from '../registry/template.js';
+import type { CodegenLimits } from './limits.js';
+import { broadcastIndexExpr, f32Literal, identifier, WGSL_OPS } from './render.js';
+
+/** One generated compute kernel: its WGSL and how to launch it. */
+export interface KernelSource {
+  readonly name: string;
+  readonly wgsl: string;
+  /** Materialized nodes read, in binding order (bindings 0..n-1). */
+  readonly reads: readonly NodeId[];
+  /** The node stored, at binding `reads.length`. */
+  readonly writes: NodeId;
+  readonly grid: readonly [number, number, number];
+  readonly plan: KernelPlan;
+}
+
+const POINTWISE_WORKGROUP = 64;
+
+/** Prints the statements of one section (a load hook or the store hook) and names its result. */
+class SectionWriter {
+  readonly lines: string[] = [];
+  private readonly loaded = new Map<NodeId, string>();
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly inlined: ReadonlySet<NodeId>,
+    private readonly shape: Shape,
+    private readonly buffer: (id: NodeId) => string,
+    private readonly acc: NodeId | undefined,
+  ) {}
+
+  ref(id: NodeId): string {
+    const node = this.graph.nodes[id];
+    if (node?.kind === 'const') return f32Literal(node.value);
+    if (id === this.acc) return 'acc';
+    if (this.inlined.has(id)) return `v${id}`;
+    let name = this.loaded.get(id);
+    if (name === undefined) {
+      name = `l${id}`;
+      const index = broadcastIndexExpr('i', node?.shape ?? [], this.shape);
+      this.lines.push(`let ${name} = ${this.buffer(id)}[${index}]; // %${id} ${formatShape(node?.shape ?? [])}`);
+      this.loaded.set(id, name);
+    }
+    return name;
+  }
+
+  compute(id: NodeId): void {
+    const node = this.graph.nodes[id];
+    if (node?.kind !== 'op') throw new WgfuseError('codegen.internal', `%${id} is inlined but is not an elementwise op`);
+    const [a = '', b = ''] = node.args.map((x) => this.ref(x));
+    this.lines.push(`let v${id} = ${WGSL_OPS[node.op](a, b)}; // %${id} ${node.op}`);
+  }
+}
+
+function indent(lines: readonly string[]): string {
+  return lines.map((l) => `  ${l}`).join('\n');
+}
+
+function checkLimits(name: string, code: TemplateCode, bindings: number, limits: CodegenLimits): [number, number, number] {
+  const [x, y, z] = code.workgroupSize;
+  const invocations = x * y * z;
+  if (x > limits.maxComputeWorkgroupSizeX || y > limits.maxComputeWorkgroupSizeY || z > limits.maxComputeWorkgroupSizeZ || invocations > limits.maxComputeInvocationsPerWorkgroup) {
+    throw new WgfuseError(
+      'codegen.limits.1',
+      `${name}: workgroup ${x}x${y}x${z} (${invocations} invocations) exceeds the device's limits ` +
+        `(x ≤ ${limits.maxComputeWorkgroupSizeX}, y ≤ ${limits.maxComputeWorkgroupSizeY}, total ≤ ${limits.maxComputeInvocationsPerWorkgroup}). hint: pick smaller block sizes`,
+    );
+  }
+  if (bindings > limits.maxStorageBuffersPerShaderStage) {
+    throw new WgfuseError('codegen.limits.2', `${name}: needs ${bindings} storage buffers; the device allows ${limits.maxStorageBuffersPerShaderStage} per shader stage`);
+  }
+  // Fold the tiles into a 2-D grid when one dimension cannot hold them ([codegen.grid.1]).
+  const perDim = limits.maxComputeWorkgroupsPerDimension;
+  const gx = Math.min(code.tiles, perDim);
+  const gy = Math.ceil(code.tiles / gx);
+  if (gy > perDim) throw new WgfuseError('codegen.limits.3', `${name}: ${code.tiles} workgroups do not fit a ${perDim}x${perDim} grid`);
+  return [gx, gy, 1];
+}
+
+/**
+ * WGSL for one kernel of a schedule ([codegen.wgsl.1]): bindings, a load hook per template argument with
+ * its prologue, a store hook with the epilogue, and the template's (or the pointwise) entry point.
+ */
+export function generateKernel(schedule: Schedule, index: number, kernels: KernelCatalog, limits: CodegenLimits): KernelSource {
+  const { graph } = schedule;
+  const plan = schedule.kernels[index];
+  if (plan === undefined) throw new WgfuseError('codegen.internal', `no kernel ${index} in the schedule`);
+  const root = graph.nodes[plan.root];
+  const outShape = root?.shape ?? [];
+  const bySection = new Map<string, NodeId[]>();
+  for (const { node, section } of plan.inlined) bySection.set(sectionKey(section), [...(bySection.get(sectionKey(section)) ?? []), node]);
+  const inlined = new Set(plan.inlined.map((p) => p.node));
+
+  const reads: NodeId[] = [];
+  const bufferName = new Map<NodeId, string>();
+  const buffer = (id: NodeId): string => {
+    let name = bufferName.get(id);
+    if (name === undefined) {
+      const node = graph.nodes[id];
+      name = `src_${node?.kind === 'input' ? `${identifier(node.name)}_${id}` : `t${id}`}`;
+      bufferName.set(id, name);
+      reads.push(id);
+    }
+    return name;
+  };
+  const writeSection = (section: Section, result: NodeId, shape: Shape, acc: NodeId | undefined): SectionWriter => {
+    const w = new SectionWriter(graph, inlined, shape, buffer, acc);
+    for (const id of bySection.get(sectionKey(section)) ?? []) w.compute(id);
+    w.lines.push(section.part === 'body' ? `dst[i] = ${w.ref(result)};` : `return ${w.ref(result)};`);
+    return w;
+  };
+
+  const hooks: string[] = [];
+  let code: TemplateCode;
+  let title: string;
+  if (plan.call !== undefined) {
+    const call = graph.nodes[plan.call] as CallNode;
+    const template = kernels.get(call.kernel)?.template;
+    if (template === undefined) throw new WgfuseError('registry.name.3', `no kernel named '${call.kernel}' in the catalog`);
+    const loadHooks = template.argNames.map((n) => `load_${identifier(n)}`);
+    call.args.forEach((arg, k) => {
+      const w = writeSection({ part: 'prologue', arg: k }, arg, graph.nodes[arg]?.shape ?? [], undefined);
+      hooks.push(`fn ${loadHooks[k]}(i: u32) -> f32 {\n${indent(w.lines)}\n}`);
+    });
+    const store = writeSection({ part: 'body' }, plan.root, outShape, plan.call);
+    hooks.push(`fn store_out(i: u32, acc: f32) {\n${indent(store.lines)}\n}`);
+    code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out' });
+    title = `${call.kernel} (${template.name}, config '${call.configKey}') at %${plan.call}`;
+  } else {
+    const store = writeSection({ part: 'body' }, plan.root, outShape, undefined);
+    hooks.push(`fn store_out(i: u32) {\n${indent(store.lines)}\n}`);
+    const n = numel(outShape);
+    code = {
+      workgroupSize: [POINTWISE_WORKGROUP, 1, 1],
+      tiles: Math.ceil(n / POINTWISE_WORKGROUP),
+      body: [`let i = tile * ${POINTWISE_WORKGROUP}u + lid.x;`, `if (i >= ${n}u) { return; } // bounds guard: ragged tail`, 'store_out(i);'].join('\n'),
+    };
+    title = 'pointwise';
+  }
+
+  const name = `k${index}`;
+  const grid = checkLimits(`kernel ${name} (${title})`, code, reads.length + 1, limits);
+  const bindings = reads.map((id, b) => `@group(0) @binding(${b}) var<storage, read> ${bufferName.get(id)}: array<f32>;`);
+  bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<f32>; // %${plan.root} ${formatShape(outShape)}`);
+  const [wx, wy, wz] = code.workgroupSize;
+  const wgsl = [
+    `// wgfuse kernel ${name}: ${title}, stores %${plan.root}`,
+    ...bindings,
+    '',
+    ...hooks.flatMap((h) => [h, '']),
+    `@compute @workgroup_size(${wx}, ${wy}, ${wz})`,
+    'fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
+    `  let tile = wg.x + wg.y * ${grid[0]}u;`,
+    `  if (tile >= ${code.tiles}u) { return; } // grid guard`,
+    indent(code.body.split('\n')),
+    '}',
+    '',
+  ].join('\n');
+  return { name, wgsl, reads, writes: plan.root, grid, plan };
+}
+
+/** Every kernel of a schedule, in launch order. */
+export function generateProgram(schedule: Schedule, kernels: KernelCatalog, limits: CodegenLimits): KernelSource[] {
+  return schedule.kernels.map((_, k) => generateKernel(schedule, k, kernels, limits));
+}

@@ -1,0 +1,57 @@
+import { broadcastStrides, numel, sameShape } from '../ir/index.js';
+import type { OpName, Shape } from '../ir/index.js';
+
+/** How each op prints in WGSL; every operand is already a parenthesized expression or a name. */
+export const WGSL_OPS: Readonly<Record<OpName, (a: string, b: string) => string>> = {
+  neg: (a) => `(-${a})`,
+  abs: (a) => `abs(${a})`,
+  relu: (a) => `max(${a}, 0f)`,
+  exp: (a) => `exp(${a})`,
+  log: (a) => `log(${a})`,
+  sqrt: (a) => `sqrt(${a})`,
+  tanh: (a) => `tanh(${a})`,
+  sigmoid: (a) => `(1f / (1f + exp(-${a})))`,
+  add: (a, b) => `(${a} + ${b})`,
+  sub: (a, b) => `(${a} - ${b})`,
+  mul: (a, b) => `(${a} * ${b})`,
+  div: (a, b) => `(${a} / ${b})`,
+  maximum: (a, b) => `max(${a}, ${b})`,
+  minimum: (a, b) => `min(${a}, ${b})`,
+};
+
+/** An f32 literal that parses back to exactly `value` (which is already an f32). */
+export function f32Literal(value: number): string {
+  if (Object.is(value, -0)) return '(-0f)';
+  // String() gives the shortest decimal that reads back as this double, which is the f32 itself.
+  const literal = `${String(Math.abs(value))}f`;
+  return value < 0 ? `(-${literal})` : literal;
+}
+
+/**
+ * The row-major offset into a tensor of shape `shape`, broadcast into `target`, read by the element
+ * whose offset in `target` is `index` ([ir.broadcast.2]).
+ */
+export function broadcastIndexExpr(index: string, shape: Shape, target: Shape): string {
+  if (sameShape(shape, target)) return index;
+  if (numel(shape) === 1) return '0u';
+  const strides = broadcastStrides(shape, target);
+  const terms: string[] = [];
+  let rowStride = 1;
+  for (let d = target.length - 1; d >= 0; d--) {
+    const extent = target[d] ?? 1;
+    const stride = strides[d] ?? 0;
+    if (stride !== 0) {
+      const quotient = rowStride === 1 ? index : `(${index} / ${rowStride}u)`;
+      const coord = d === 0 ? quotient : `(${quotient} % ${extent}u)`;
+      terms.unshift(stride === 1 ? coord : `${coord} * ${stride}u`);
+    }
+    rowStride *= extent;
+  }
+  return terms.join(' + ');
+}
+
+/** WGSL identifiers from user names: letters, digits and `_`, never starting with a digit or `__`. */
+export function identifier(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '');
+  return /^[A-Za-z]/.test(cleaned) ? cleaned : `t${cleaned}`;
+}

@@ -1,0 +1,37 @@
+import type { CompiledProgram, Implementation } from '../spec/implementation.js';
+import { generateProgram } from './codegen/kernel.js';
+import type { KernelSource } from './codegen/kernel.js';
+import { lowerGraph } from './fusion/lower.js';
+import type { Schedule } from './fusion/schedule.js';
+import type { Graph } from './ir/index.js';
+import type { KernelCatalog } from './interpreter/interpret.js';
+import { createProgram } from './runtime/executor.js';
+
+export interface ReferenceOptions {
+  readonly name: string;
+  /** false gives the eager executor: one dispatch per op and per kernel call, nothing spliced. */
+  readonly fuse: boolean;
+  /** Stage hooks, for building deliberately broken variants in the meta-tests. */
+  readonly editSchedule?: (schedule: Schedule) => Schedule;
+  readonly editSources?: (sources: KernelSource[]) => KernelSource[];
+}
+
+/** The reference pipeline as an Implementation: lower → generate WGSL → pipelines and buffers. */
+export function createReferenceImplementation(options: ReferenceOptions): Implementation {
+  return {
+    name: options.name,
+    async compile(graph: Graph, kernels: KernelCatalog, device: GPUDevice): Promise<CompiledProgram> {
+      let schedule = lowerGraph(graph, kernels, { fuse: options.fuse });
+      if (options.editSchedule) schedule = options.editSchedule(schedule);
+      let sources = generateProgram(schedule, kernels, device.limits);
+      if (options.editSources) sources = options.editSources(sources);
+      return createProgram(device, schedule, sources);
+    },
+  };
+}
+
+export const fusedReference = createReferenceImplementation({ name: 'wgfuse reference (fused)', fuse: true });
+export const eagerReference = createReferenceImplementation({ name: 'wgfuse reference (eager)', fuse: false });
+
+/** What `WGFUSE_IMPL` loads when it names this module. */
+export const implementation = fusedReference;

@@ -1,0 +1,18 @@
+// The reference implementation, stage by stage in pipeline order.
+export * from './ir/index.js';
+export { Tensor, trace } from './tracer/index.js';
+export type { InputSpec, TraceOutput } from './tracer/index.js';
+export { createRegistry, Registry, DEFAULT_SETTINGS } from './registry/registry.js';
+export type { ArgInfo, ConfigPicker, KernelDefinition, KernelFn, KernelSpec } from './registry/registry.js';
+export type { KernelTemplate, TemplateCode, TemplateContext } from './registry/template.js';
+export { elementwiseAdd } from './kernels/elementwise-add.js';
+export { interpret, interpretAll } from './interpreter/interpret.js';
+export type { KernelCatalog } from './interpreter/interpret.js';
+export { lowerGraph, verifyCalls } from './fusion/lower.js';
+export type { KernelPlan, Schedule, Section } from './fusion/schedule.js';
+export { generateKernel, generateProgram } from './codegen/kernel.js';
+export type { KernelSource } from './codegen/kernel.js';
+export { COMPAT_DEFAULT_LIMITS } from './codegen/limits.js';
+export type { CodegenLimits } from './codegen/limits.js';
+export { createProgram } from './runtime/executor.js';
+export { createReferenceImplementation, eagerReference, fusedReference, implementation } from './implementation.js';

@@ -1,0 +1,68 @@
+import { numel, WgfuseError } from '../ir/index.js';
+import type { NodeId } from '../ir/index.js';
+import type { KernelSource } from '../codegen/kernel.js';
+import type { Schedule } from '../fusion/schedule.js';
+import type { CompiledProgram, ProgramIO } from '../../spec/implementation.js';
+import { getPipeline } from './pipelines.js';
+
+const STORAGE = 0x80; // GPUBufferUsage.STORAGE, spelled out so this file needs no WebGPU globals at import.
+
+/**
+ * Makes a schedule runnable on a device: pipelines for every kernel and a buffer for every node that is
+ * materialized but neither a graph input nor an output. One compute pass, one dispatch per kernel.
+ */
+export async function createProgram(device: GPUDevice, schedule: Schedule, sources: readonly KernelSource[]): Promise<CompiledProgram> {
+  const { graph } = schedule;
+  const pipelines = await Promise.all(sources.map((s) => getPipeline(device, s.name, s.wgsl)));
+  const external = new Set<NodeId>([...graph.inputs, ...graph.outputs]);
+  const scratch = new Map<NodeId, GPUBuffer>();
+  for (const s of sources) {
+    if (!external.has(s.writes)) {
+      const size = Math.max(4, numel(graph.nodes[s.writes]?.shape ?? []) * 4);
+      scratch.set(s.writes, device.createBuffer({ label: `t${s.writes}`, size, usage: STORAGE }));
+    }
+  }
+
+  return {
+    wgsl: sources.map((s) => s.wgsl),
+    async run(io: ProgramIO): Promise<void> {
+      if (io.inputs.length !== graph.inputs.length || io.outputs.length !== graph.outputs.length) {
+        throw new WgfuseError(
+          'interface.run.1',
+          `expected ${graph.inputs.length} input and ${graph.outputs.length} output buffer(s), got ${io.inputs.length} and ${io.outputs.length}`,
+        );
+      }
+      // A kernel stores into the output buffer of its root if the root is an output, else into scratch.
+      const stored = (id: NodeId): GPUBuffer | undefined => {
+        const k = graph.outputs.indexOf(id);
+        return k >= 0 ? io.outputs[k] : scratch.get(id);
+      };
+      const read = (id: NodeId): GPUBuffer | undefined => {
+        const k = graph.inputs.indexOf(id);
+        return k >= 0 ? io.inputs[k] : stored(id);
+      };
+      const encoder = device.createCommandEncoder({ label: 'wgfuse program' });
+      const pass = encoder.beginComputePass();
+      sources.forEach((s, k) => {
+        const pipeline = pipelines[k] as GPUComputePipeline;
+        const entries = [...s.reads.map(read), stored(s.writes)].map((buffer, binding) => {
+          if (buffer === undefined) throw new WgfuseError('runtime.internal', `${s.name}: binding ${binding} has no buffer`);
+          return { binding, resource: { buffer } };
+        });
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+        pass.dispatchWorkgroups(...s.grid);
+      });
+      pass.end();
+      // A node returned more than once is stored once and copied into its other output buffers.
+      graph.outputs.forEach((id, k) => {
+        const first = graph.outputs.indexOf(id);
+        if (first !== k) encoder.copyBufferToBuffer(io.outputs[first] as GPUBuffer, 0, io.outputs[k] as GPUBuffer, 0, numel(graph.nodes[id]?.shape ?? []) * 4);
+      });
+      device.queue.submit([encoder.finish()]);
+    },
+    dispose(): void {
+      for (const b of scratch.values()) b.destroy();
+    },
+  };
+}
