@@ -1,0 +1,62 @@
+import { createRegistry, elementwiseAdd, trace } from '../reference/index.js';
+import type { Graph, KernelCatalog, Shape, Tensor } from '../reference/index.js';
+
+/**
+ * Named fusion patterns with the kernel count spec/fusion.md requires of each. The compile-only tests
+ * check the reference's schedule against them; the GPU tests count dispatches of any implementation.
+ */
+export interface FusionPattern {
+  readonly rule: string;
+  readonly name: string;
+  readonly graph: Graph;
+  readonly kernels: KernelCatalog;
+  /** Kernels a conforming fused implementation dispatches. */
+  readonly fusedKernels: number;
+  /** Ops and calls the graph computes: the eager executor's dispatch count. */
+  readonly eagerKernels: number;
+}
+
+type Fn = (add: (a: Tensor, b: Tensor) => Tensor, ...inputs: Tensor[]) => Tensor | Tensor[];
+
+function pattern(rule: string, name: string, inputs: Record<string, Shape>, fusedKernels: number, eagerKernels: number, fn: Fn, options: { fusion?: boolean; blockSizes?: number[] } = {}): FusionPattern {
+  const registry = createRegistry();
+  const add = registry.register('add', {
+    template: elementwiseAdd,
+    configs: { default: { blockSizes: options.blockSizes ?? [4, 4] } },
+    settings: { fusion: options.fusion ?? true },
+  });
+  const graph = trace((...ts: Tensor[]) => fn(add, ...ts), inputs);
+  return { rule, name, graph, kernels: registry.kernels, fusedKernels, eagerKernels };
+}
+
+export const PATTERNS: readonly FusionPattern[] = [
+  pattern('fusion.prologue.1', 'the seed: relu(add(x*2, y+1)), 4x4, blocks [4,4]', { x: [4, 4], y: [4, 4] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu()),
+  pattern('fusion.prologue.1', 'the seed on a ragged 37x23 tensor, blocks [3,5]', { x: [37, 23], y: [37, 23] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { blockSizes: [3, 5] }),
+  pattern('fusion.prologue.2', 'prologue with a broadcast side input: add(x*s + z, y)', { x: [6, 10], s: [10], z: [6, 1], y: [6, 10] }, 1, 3, (add, x, s, z, y) => add(x!.mul(s!).add(z!), y!)),
+  pattern('fusion.epilogue.1', 'epilogue with a bias row and an activation', { x: [5, 7], y: [5, 7], b: [7] }, 1, 3, (add, x, y, b) => add(x!, y!).add(b!).tanh()),
+  pattern('fusion.epilogue.2', 'epilogue reading the output twice at the store index: relu(o) + o', { x: [9], y: [9] }, 1, 3, (add, x, y) => {
+    const o = add(x!, y!);
+    return o.relu().add(o);
+  }),
+  pattern('fusion.pointwise.1', 'a pure elementwise graph is one kernel', { x: [3, 5], y: [5] }, 1, 6, (_add, x, y) => x!.mul(2).add(y!.add(1)).relu().mul(y!.exp())),
+  pattern('fusion.pointwise.1', 'a node read twice inside one kernel is computed once', { x: [17] }, 1, 2, (_add, x) => {
+    const t = x!.mul(3);
+    return t.mul(t);
+  }),
+  pattern('fusion.materialize.1', 'a value read by the prologue and the epilogue is materialized', { x: [8], y: [8] }, 2, 3, (add, x, y) => {
+    const t = x!.mul(2);
+    return add(t, y!).sub(t);
+  }),
+  pattern('fusion.materialize.2', 'a kernel output that is also returned is stored, its epilogue is a kernel of its own', { x: [8], y: [8] }, 2, 2, (add, x, y) => {
+    const o = add(x!, y!);
+    return [o, o.relu()];
+  }),
+  pattern('fusion.materialize.3', 'an epilogue that broadcasts the kernel output to a larger shape is not spliced', { x: [6], y: [6], m: [4, 6] }, 2, 2, (add, x, y, m) => add(x!, y!).mul(m!)),
+  pattern('fusion.materialize.4', 'one kernel feeding another: each call is its own kernel', { x: [10], y: [10], z: [10] }, 2, 3, (add, x, y, z) => add(add(x!, y!), z!.neg())),
+  pattern('fusion.settings.1', 'fusion off: the kernel runs alone, its chains run as kernels of their own', { x: [4, 4], y: [4, 4] }, 4, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { fusion: false }),
+  pattern('fusion.schedule.2', 'a node no output depends on is never computed', { x: [4] }, 1, 1, (_add, x) => {
+    x!.exp();
+    return x!.neg();
+  }),
+  pattern('fusion.schedule.3', 'an input returned unchanged is copied by one kernel', { x: [3] }, 1, 1, (_add, x) => x!),
+];
