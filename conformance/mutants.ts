@@ -1,0 +1,144 @@
+import { argsOf, createReferenceImplementation, GraphBuilder, sameShape } from '../reference/index.js';
+import type { Graph, KernelSource, Node, NodeId } from '../reference/index.js';
+import type { CompiledProgram, Implementation } from '../spec/implementation.js';
+
+/**
+ * Deliberately broken implementations, each planting one fault class seen in real fusion compilers. The
+ * meta-tests run the conformance properties against them through the same interface as any other
+ * implementation; a property that lets one of these pass cannot fail and is a defect.
+ */
+export interface Mutant {
+  readonly name: string;
+  /** The fault, and which property is expected to catch it. */
+  readonly fault: string;
+  readonly implementation: Implementation;
+}
+
+/** Replays a graph through a builder, letting `edit` emit something else for chosen nodes. */
+function rebuild(graph: Graph, edit: (node: Node, b: GraphBuilder, map: (id: NodeId) => NodeId) => NodeId | undefined): Graph {
+  const b = new GraphBuilder();
+  const ids = new Map<NodeId, NodeId>();
+  const map = (id: NodeId): NodeId => ids.get(id) ?? id;
+  for (const node of graph.nodes) {
+    let id = edit(node, b, map);
+    if (id === undefined) {
+      if (node.kind === 'input') id = b.input(node.name, node.shape, node.dtype);
+      else if (node.kind === 'const') id = b.constant(node.value, node.dtype);
+      else if (node.kind === 'op') id = b.op(node.op, node.args.map(map));
+      else id = b.call({ ...node, args: node.args.map(map) });
+    }
+    ids.set(node.id, id);
+  }
+  return b.build(graph.outputs.map(map));
+}
+
+function dependsOnCall(graph: Graph, id: NodeId): boolean {
+  const node = graph.nodes[id];
+  return node !== undefined && (node.kind === 'call' || argsOf(node).some((a) => dependsOnCall(graph, a)));
+}
+
+/** Fault: the last epilogue op is lost, so the kernel stores the value before it. */
+function dropLastEpilogueOp(graph: Graph): Graph {
+  const outputs = graph.outputs.map((o) => {
+    const node = graph.nodes[o];
+    if (node?.kind !== 'op') return o;
+    const inner = node.args.find((a) => dependsOnCall(graph, a) && sameShape(graph.nodes[a]?.shape ?? [], node.shape));
+    return inner ?? o;
+  });
+  return { ...graph, outputs };
+}
+
+/** Fault: two consecutive prologue ops run in the opposite order: A(B(x)) becomes B(A(x)). */
+function swapPrologueOps(graph: Graph): Graph {
+  const uses = new Map<NodeId, number>();
+  for (const n of graph.nodes) for (const a of argsOf(n)) uses.set(a, (uses.get(a) ?? 0) + 1);
+  const single = (id: NodeId): boolean => uses.get(id) === 1 && !graph.outputs.includes(id);
+  // Find A feeding a call directly, whose operand B is an op of the same shape used only by A.
+  let pair: [NodeId, number, NodeId, number] | undefined;
+  for (const call of graph.nodes) {
+    if (call.kind !== 'call' || pair !== undefined) continue;
+    for (const a of call.args) {
+      const A = graph.nodes[a];
+      if (A?.kind !== 'op' || !single(a)) continue;
+      const k = A.args.findIndex((x) => graph.nodes[x]?.kind === 'op' && single(x) && sameShape(graph.nodes[x]?.shape ?? [], A.shape));
+      const B = graph.nodes[A.args[k] ?? -1];
+      if (B?.kind !== 'op') continue;
+      const j = B.args.findIndex((x) => sameShape(graph.nodes[x]?.shape ?? [], B.shape) && graph.nodes[x]?.kind !== 'const');
+      if (j >= 0) {
+        pair = [a, k, B.id, j];
+        break;
+      }
+    }
+  }
+  if (pair === undefined) return graph;
+  const [aId, k, bId, j] = pair;
+  const A = graph.nodes[aId] as Extract<Node, { kind: 'op' }>;
+  const B = graph.nodes[bId] as Extract<Node, { kind: 'op' }>;
+  return rebuild(graph, (node, b, map) => {
+    if (node.id !== aId) return undefined;
+    const x = map(B.args[j] as NodeId);
+    const inner = b.op(A.op, A.args.map((arg, s) => (s === k ? x : map(arg))));
+    return b.op(B.op, B.args.map((arg, s) => (s === j ? inner : map(arg))));
+  });
+}
+
+/** A reference implementation that rewrites the graph it is given before compiling it. */
+function onGraph(name: string, edit: (g: Graph) => Graph): Implementation {
+  const inner = createReferenceImplementation({ name, fuse: true });
+  return { name, compile: (graph, kernels, device) => inner.compile(edit(graph), kernels, device) };
+}
+
+function onSources(name: string, edit: (s: KernelSource) => KernelSource): Implementation {
+  return createReferenceImplementation({ name, fuse: true, editSources: (sources) => sources.map(edit) });
+}
+
+const withWgsl = (s: KernelSource, wgsl: string): KernelSource => ({ ...s, wgsl });
+
+export const MUTANTS: readonly Mutant[] = [
+  {
+    name: 'drop-epilogue-op',
+    fault: 'the last op of the epilogue is not applied (caught by fused ≈ oracle)',
+    implementation: onGraph('mutant: drop-epilogue-op', dropLastEpilogueOp),
+  },
+  {
+    name: 'swap-prologue-ops',
+    fault: 'two prologue ops are applied in the wrong order (caught by fused ≈ oracle)',
+    implementation: onGraph('mutant: swap-prologue-ops', swapPrologueOps),
+  },
+  {
+    name: 'no-bounds-guard',
+    fault: 'the ragged-tile bounds guard is missing, so invocations past the end store (caught by the canary check)',
+    implementation: onSources('mutant: no-bounds-guard', (s) => withWgsl(s, s.wgsl.replace(/^.*\/\/ bounds guard.*$/m, ''))),
+  },
+  {
+    name: 'broadcast-as-full',
+    fault: 'a broadcast side input is read at the output index instead of its broadcast index (caught by fused ≈ oracle)',
+    implementation: onSources('mutant: broadcast-as-full', (s) => withWgsl(s, s.wgsl.replace(/(src_\w+)\[(?!i\])[^\]]*\]/g, '$1[i]'))),
+  },
+  {
+    name: 'not-fused',
+    fault: 'fusion silently does not happen: right numbers, one kernel per op (caught by the kernel count)',
+    implementation: createReferenceImplementation({ name: 'mutant: not-fused', fuse: false }),
+  },
+];
+
+/** Implementations that misbehave at the interface rather than in their numbers. */
+export const BROKEN_AT_INTERFACE: readonly Mutant[] = [
+  {
+    name: 'throws',
+    fault: 'compile throws',
+    implementation: {
+      name: 'mutant: throws',
+      compile: () => Promise.reject(new Error('deliberate failure in compile')),
+    },
+  },
+  {
+    name: 'hangs',
+    fault: 'run never resolves',
+    implementation: {
+      name: 'mutant: hangs',
+      compile: (): Promise<CompiledProgram> =>
+        Promise.resolve({ wgsl: [], run: () => new Promise<void>(() => undefined), dispose: () => undefined }),
+    },
+  },
+];

@@ -1,0 +1,99 @@
+import { printGraph } from '../../reference/index.js';
+import type { Graph, KernelCatalog } from '../../reference/index.js';
+import { eagerReference } from '../../reference/implementation.js';
+import type { Gpu } from '../../reference/runtime/gpu.js';
+import type { Implementation } from '../../spec/implementation.js';
+import { countComputeEntryPoints } from '../harness/counter.js';
+import type { KernelCounts } from '../harness/counter.js';
+import { runProgram } from '../harness/run-program.js';
+import type { ProgramSuccess } from '../harness/run-program.js';
+import { compareOutputs, errorBounds } from '../oracle/tolerance.js';
+
+/** A case to judge: any graph with its data and the kernel counts the spec requires of it. */
+export interface CaseUnderTest {
+  readonly graph: Graph;
+  readonly kernels: KernelCatalog;
+  readonly inputs: readonly Float32Array[];
+  readonly description: string;
+  readonly fusedKernels: number;
+  readonly eagerKernels: number;
+}
+
+export interface CaseReport {
+  readonly fused: KernelCounts;
+  readonly eager: KernelCounts;
+}
+
+/** A broken rule: the message carries everything needed to see and replay the failure. */
+export class ConformanceFailure extends Error {
+  constructor(
+    readonly rule: string,
+    detail: string,
+  ) {
+    super(`[${rule}] ${detail}`);
+    this.name = 'ConformanceFailure';
+  }
+}
+
+const MAX_WGSL_CHARS = 6000;
+
+function context(c: CaseUnderTest, wgsl: readonly string[]): string {
+  const code = wgsl.join('\n');
+  const shown = code.length > MAX_WGSL_CHARS ? `${code.slice(0, MAX_WGSL_CHARS)}\n… (${code.length - MAX_WGSL_CHARS} more characters)` : code;
+  return `\ncase: ${c.description}\n--- graph ---\n${printGraph(c.graph)}\n--- WGSL (${wgsl.length} module(s)) ---\n${shown || '(none reported)'}`;
+}
+
+async function execute(impl: Implementation, c: CaseUnderTest, gpu: Gpu): Promise<ProgramSuccess> {
+  const run = await runProgram(impl, c.graph, c.kernels, [...c.inputs], gpu);
+  if (!run.ok) throw new ConformanceFailure('interface.run.1', `${impl.name} failed at ${run.stage}: ${run.message}${context(c, run.wgsl)}`);
+  return run;
+}
+
+/**
+ * The conformance properties for one case (spec/fusion.md, spec/numerics.md):
+ * the implementation dispatches exactly the spec's kernel count, counted by the harness; it writes
+ * nothing past its outputs; its outputs and the eager reference's lie within the oracle's bound;
+ * and fused and eager agree within the sum of their bounds. `execute: false` (validation-only tier)
+ * keeps the counts and skips everything that needs kernels to have run.
+ */
+export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: { execute: boolean }): Promise<CaseReport> {
+  const fused = await execute(impl, c, gpu);
+  const eager = await execute(eagerReference, c, gpu);
+  const n = fused.counts;
+  if (n.dispatches !== c.fusedKernels || n.distinctPipelines !== c.fusedKernels) {
+    throw new ConformanceFailure(
+      'fusion.count.1',
+      `${impl.name}: expected ${c.fusedKernels} kernel(s), the harness counted ${n.dispatches} dispatch(es) of ${n.distinctPipelines} pipeline(s)${context(c, fused.wgsl)}`,
+    );
+  }
+  const reported = fused.wgsl.reduce((s, w) => s + countComputeEntryPoints(w), 0);
+  if (reported !== n.computeEntryPoints) {
+    throw new ConformanceFailure(
+      'fusion.count.2',
+      `${impl.name}: its reported WGSL has ${reported} @compute entry point(s), the modules it dispatched have ${n.computeEntryPoints}${context(c, fused.wgsl)}`,
+    );
+  }
+  if (eager.counts.dispatches !== c.eagerKernels) {
+    throw new ConformanceFailure('fusion.count.3', `eager reference: expected ${c.eagerKernels} dispatches (one per op and call), counted ${eager.counts.dispatches}${context(c, eager.wgsl)}`);
+  }
+  if (!options.execute) return { fused: n, eager: eager.counts };
+
+  const past = fused.canaryViolations[0];
+  if (past !== undefined) {
+    throw new ConformanceFailure(
+      'interface.buffers.2',
+      `${impl.name} wrote past the end of output ${past.output}: padding element ${past.index} now holds bits 0x${past.bits.toString(16)} ` +
+        `(${fused.canaryViolations.length} padding element(s) changed)${context(c, fused.wgsl)}`,
+    );
+  }
+  const oracle = errorBounds(c.graph, c.kernels, c.inputs);
+  for (const [who, run] of [[impl.name, fused], ['eager reference', eager]] as const) {
+    const verdict = compareOutputs(run.outputs, oracle.values, oracle.bounds);
+    if (!verdict.ok) throw new ConformanceFailure('numerics.oracle.1', `${who} disagrees with the CPU interpreter: ${verdict.message ?? ''}${context(c, run.wgsl)}`);
+  }
+  // Each is within its bound of the oracle, so they may differ by up to twice the bound, no more.
+  const doubled = oracle.bounds.map((b) => b.map((e) => 2 * e));
+  const agree = compareOutputs(fused.outputs, eager.outputs, doubled);
+  if (!agree.ok) throw new ConformanceFailure('numerics.fused-eager.1', `${impl.name} vs eager reference: ${agree.message ?? ''}${context(c, fused.wgsl)}`);
+  return { fused: n, eager: eager.counts };
+}
