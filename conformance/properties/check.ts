@@ -43,8 +43,15 @@ function context(c: CaseUnderTest, wgsl: readonly string[]): string {
   return `\ncase: ${c.description}\n--- graph ---\n${printGraph(c.graph)}\n--- WGSL (${wgsl.length} module(s)) ---\n${shown || '(none reported)'}`;
 }
 
-async function execute(impl: Implementation, c: CaseUnderTest, gpu: Gpu): Promise<ProgramSuccess> {
-  const run = await runProgram(impl, c.graph, c.kernels, [...c.inputs], gpu);
+export interface CheckOptions {
+  /** false on the validation-only tier: counts are checked, values are not. */
+  readonly execute: boolean;
+  /** How long compile, run and readback may each take. */
+  readonly timeoutMs?: number;
+}
+
+async function execute(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions): Promise<ProgramSuccess> {
+  const run = await runProgram(impl, c.graph, c.kernels, [...c.inputs], gpu, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
   if (!run.ok) throw new ConformanceFailure('interface.run.1', `${impl.name} failed at ${run.stage}: ${run.message}${context(c, run.wgsl)}`);
   return run;
 }
@@ -56,9 +63,9 @@ async function execute(impl: Implementation, c: CaseUnderTest, gpu: Gpu): Promis
  * and fused and eager agree within the sum of their bounds. `execute: false` (validation-only tier)
  * keeps the counts and skips everything that needs kernels to have run.
  */
-export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: { execute: boolean }): Promise<CaseReport> {
-  const fused = await execute(impl, c, gpu);
-  const eager = await execute(eagerReference, c, gpu);
+export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions): Promise<CaseReport> {
+  const fused = await execute(impl, c, gpu, options);
+  const eager = await execute(eagerReference, c, gpu, options);
   const n = fused.counts;
   if (n.dispatches !== c.fusedKernels || n.distinctPipelines !== c.fusedKernels) {
     throw new ConformanceFailure(

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { buildFusionCase, fusionCaseArbitrary, SEED_CASE } from './arbitraries/fusion-case.js';
+import type { FusionCase } from './arbitraries/fusion-case.js';
+import { gate } from './harness/gates.js';
+import { BROKEN_AT_INTERFACE, MUTANTS } from './mutants.js';
+import { checkCase, ConformanceFailure } from './properties/check.js';
+import type { CaseUnderTest } from './properties/check.js';
+
+// Meta-tests: the conformance properties must fail against deliberately broken implementations, run
+// through the same interface as any other. A fixed seed keeps them deterministic; each mutant must be
+// caught within META_RUNS random cases, by the rule named here.
+
+const META_SEED = Number(process.env['WGFUSE_META_SEED'] ?? 20261126);
+const META_RUNS = 100;
+
+const CAUGHT_BY: Readonly<Record<string, readonly string[]>> = {
+  'drop-epilogue-op': ['numerics.oracle.1'],
+  'swap-prologue-ops': ['numerics.oracle.1'],
+  'no-bounds-guard': ['interface.buffers.2'],
+  'broadcast-as-full': ['numerics.oracle.1'],
+  'not-fused': ['fusion.count.1'],
+};
+
+function underTest(fcase: FusionCase): CaseUnderTest {
+  const built = buildFusionCase(fcase);
+  return { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount };
+}
+
+describe('meta: planted faults are caught', () => {
+  for (const mutant of MUTANTS) {
+    test(`[meta.mutant.${mutant.name}] the fusion property catches: ${mutant.fault}`, async (ctx) => {
+      const gpu = await gate(ctx, { execution: true });
+      const details = await fc.check(
+        fc.asyncProperty(fusionCaseArbitrary(), async (fcase) => {
+          await checkCase(mutant.implementation, underTest(fcase), gpu, { execute: true });
+        }),
+        { seed: META_SEED, numRuns: META_RUNS, endOnFailure: true },
+      );
+      expect(details.failed, `mutant ${mutant.name} survived ${details.numRuns} cases (seed ${META_SEED})`).toBe(true);
+      const error = details.errorInstance;
+      expect(error).toBeInstanceOf(ConformanceFailure);
+      expect(CAUGHT_BY[mutant.name]).toContain((error as ConformanceFailure).rule);
+      console.log(`${mutant.name}: caught after ${details.numRuns} case(s) by [${(error as ConformanceFailure).rule}]`);
+    });
+  }
+
+  test('[meta.mutant.unmodified] the same property passes the unmodified reference on the same cases', async (ctx) => {
+    // Without this control, a harness that fails everything would pass every meta-test above.
+    const gpu = await gate(ctx, { execution: true });
+    const { fusedReference } = await import('../reference/implementation.js');
+    const details = await fc.check(
+      fc.asyncProperty(fusionCaseArbitrary(), async (fcase) => {
+        await checkCase(fusedReference, underTest(fcase), gpu, { execute: true });
+      }),
+      { seed: META_SEED, numRuns: META_RUNS },
+    );
+    expect(details.failed, String(details.errorInstance)).toBe(false);
+  });
+
+  for (const broken of BROKEN_AT_INTERFACE) {
+    test(`[interface.run.1] an implementation whose ${broken.fault} fails the case with a clear message, without hanging`, async (ctx) => {
+      const gpu = await gate(ctx, { execution: true });
+      const started = performance.now();
+      const attempt = checkCase(broken.implementation, underTest(SEED_CASE), gpu, { execute: true, timeoutMs: 500 });
+      await expect(attempt).rejects.toThrow(new RegExp(`\\[interface\\.run\\.1\\] mutant: ${broken.name} failed at (compile|run)`));
+      expect(performance.now() - started).toBeLessThan(5000);
+    });
+  }
+});
