@@ -58,5 +58,10 @@ export const PATTERNS: readonly FusionPattern[] = [
     x!.exp();
     return x!.neg();
   }),
+  pattern('fusion.schedule.2', 'a dead use does not force its operand to be materialized', { x: [6], y: [6] }, 1, 3, (add, x, y) => {
+    const t = x!.mul(2);
+    t.exp();
+    return add(t, y!).relu();
+  }),
   pattern('fusion.schedule.3', 'an input returned unchanged is copied by one kernel', { x: [3] }, 1, 1, (_add, x) => x!),
 ];

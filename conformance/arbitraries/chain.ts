@@ -99,3 +99,23 @@ export function chainArbitrary(c: ChainConstraints = {}): fc.Arbitrary<Chain> {
   const step = stepArbitrary(c.ops ?? [...UNARY_OPS, ...BINARY_OPS], c.broadcasts ?? BROADCASTS);
   return fc.array(step, { minLength: c.minLength ?? 0, maxLength: c.maxLength ?? 8 });
 }
+
+/**
+ * Side tensors a case may read, so a fused kernel fits compatibility-mode defaults: 8 storage buffers
+ * per stage hold x, y, at most 5 side tensors and the output ([gen.limits.1]).
+ */
+export const MAX_SIDE_TENSORS = 5;
+
+/**
+ * Turns the side tensors past the first `max` (counted across all chains, in order) into constants: the
+ * range's endpoint of largest magnitude, which is away from zero for divisor ranges.
+ */
+export function capSideTensors<C extends readonly Chain[]>(chains: C, max = MAX_SIDE_TENSORS): C {
+  let seen = 0;
+  const capStep = (step: Step): Step => {
+    if (!isBinaryStep(step) || step.operand.kind !== 'tensor' || ++seen <= max) return step;
+    const [lo, hi] = step.operand.range;
+    return { ...step, operand: { kind: 'const', value: Math.abs(lo) > Math.abs(hi) ? lo : hi } };
+  };
+  return chains.map((chain) => chain.map(capStep)) as unknown as C;
+}

@@ -8,7 +8,7 @@ import { applyChain, guardSum, planSides, splitSides } from './apply-chain.js';
 import type { Guard, Value } from './apply-chain.js';
 import { countNodes, fillInputs } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
-import { chainArbitrary } from './chain.js';
+import { capSideTensors, chainArbitrary } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
 import { blockSizesArbitrary } from './config.js';
 import type { BlockSizesConstraints } from './config.js';
@@ -63,14 +63,19 @@ export const SEED_CASE: FusionCase = {
 export function fusionCaseArbitrary(c: FusionCaseConstraints = {}): fc.Arbitrary<FusionCase> {
   const chain = chainArbitrary(c.chain);
   const range = fc.constantFrom(...(c.inputRanges ?? INPUT_RANGES));
-  return fc.record({
-    shape: shapeArbitrary(c.shape),
-    blockSizes: blockSizesArbitrary(c.blockSizes),
-    inputRanges: fc.tuple(range, range),
-    prologues: fc.tuple(chain, chain),
-    epilogue: chain,
-    dataSeed: fc.integer({ min: 0, max: 0x7fffffff }),
-  });
+  return fc
+    .record({
+      shape: shapeArbitrary(c.shape),
+      blockSizes: blockSizesArbitrary(c.blockSizes),
+      inputRanges: fc.tuple(range, range),
+      prologues: fc.tuple(chain, chain),
+      epilogue: chain,
+      dataSeed: fc.integer({ min: 0, max: 0x7fffffff }),
+    })
+    .map((fcase): FusionCase => {
+      const [px, py, epilogue] = capSideTensors([fcase.prologues[0], fcase.prologues[1], fcase.epilogue] as const);
+      return { ...fcase, prologues: [px, py], epilogue };
+    });
 }
 
 /** The name the add kernel is registered under, and so the name of its call in descriptions. */

@@ -8,7 +8,7 @@ import { applyBinary, applyChain, planSides, splitSides } from './apply-chain.js
 import type { Guard, Value } from './apply-chain.js';
 import { countNodes, fillInputs } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
-import { chainArbitrary } from './chain.js';
+import { capSideTensors, chainArbitrary } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
 import { INPUT_RANGES } from './interval.js';
 import type { Interval } from './interval.js';
@@ -43,8 +43,12 @@ export function pointwiseCaseArbitrary(c: PointwiseCaseConstraints = {}): fc.Arb
   const nonEmpty = chainArbitrary({ ...c.chain, minLength: Math.max(1, c.chain?.minLength ?? 1) });
   const shape = shapeArbitrary(c.shape);
   const seed = fc.integer({ min: 0, max: 0x7fffffff });
-  const single = fc.record({ shape, inputRanges: fc.tuple(range), chains: fc.tuple(nonEmpty), combine: fc.constant(null), dataSeed: seed });
-  const double = fc.record({ shape, inputRanges: fc.tuple(range, range), chains: fc.tuple(chain, chain), combine: fc.constantFrom(...BINARY_OPS), dataSeed: seed });
+  const single = fc
+    .record({ shape, inputRanges: fc.tuple(range), chains: fc.tuple(nonEmpty), combine: fc.constant(null), dataSeed: seed })
+    .map((p) => ({ ...p, chains: capSideTensors(p.chains) }));
+  const double = fc
+    .record({ shape, inputRanges: fc.tuple(range, range), chains: fc.tuple(chain, chain), combine: fc.constantFrom(...BINARY_OPS), dataSeed: seed })
+    .map((p) => ({ ...p, chains: capSideTensors(p.chains) }));
   return fc.oneof<fc.Arbitrary<PointwiseCase>[]>(single, double);
 }
 

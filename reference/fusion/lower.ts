@@ -82,7 +82,9 @@ export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerO
       if (outputs.has(id)) newRoot(id, undefined);
       continue;
     }
-    const target = outputs.has(id) ? undefined : commonSection((uses[id] ?? []).map((u) => sectionOfUse(u.user, u.slot)));
+    // Uses by dead nodes do not count: nothing computes them ([fusion.schedule.2]).
+    const liveUses = (uses[id] ?? []).filter((u) => live[u.user]);
+    const target = outputs.has(id) ? undefined : commonSection(liveUses.map((u) => sectionOfUse(u.user, u.slot)));
     if (node.kind === 'op') {
       if (target === undefined) newRoot(id, undefined);
       else {
