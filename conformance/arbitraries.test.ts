@@ -12,6 +12,8 @@ import { blockSizesArbitrary } from './arbitraries/config.js';
 import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCaseArbitrary, SEED_CASE } from './arbitraries/fusion-case.js';
 import type { BuiltCase } from './arbitraries/fusion-case.js';
 import type { Chain, Operand, Step } from './arbitraries/chain.js';
+import { MAX_SIDE_TENSORS } from './arbitraries/chain.js';
+import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph } from '../reference/index.js';
 import { mulberry32 } from './arbitraries/built-case.js';
 import { inGeneratorMargin, inOpDomain, VALUE_LIMIT } from './arbitraries/interval.js';
 import type { Interval } from './arbitraries/interval.js';
@@ -62,6 +64,18 @@ describe('generated fusion cases', () => {
         expect(firstBadOperand(b, values, inGeneratorMargin)).toBeUndefined();
       }),
       params(2 * RUNS),
+    );
+  });
+
+  test('[gen.limits.1] a generated case fits compatibility-mode defaults: at most 8 storage buffers per kernel', () => {
+    fc.assert(
+      fc.property(anyCase, (k) => {
+        const b = build(k);
+        const schedule = lowerGraph(b.graph, b.kernels);
+        expect(() => generateProgram(schedule, b.kernels, COMPAT_DEFAULT_LIMITS), show(b)).not.toThrow();
+        expect(b.graph.inputs.length, show(b)).toBeLessThanOrEqual(2 + MAX_SIDE_TENSORS);
+      }),
+      params(RUNS),
     );
   });
 
@@ -279,7 +293,7 @@ describe('interim tolerance', () => {
     const r = createRegistry();
     const mystery = r.register('mystery', { template: { ...elementwiseAdd, name: 'mystery_add' }, configs: { default: { blockSizes: [1, 1] } } });
     const graph = trace((x: Tensor, y: Tensor) => mystery(x, y), { x: [2], y: [2] });
-    expect(() => errorBounds(graph, r.kernels, [new Float32Array(2), new Float32Array(2)])).toThrow(/\[numerics\.tolerance\.2\] %2 = call mystery: .*'mystery_add'/);
+    expect(() => errorBounds(graph, r.kernels, [new Float32Array(2), new Float32Array(2)])).toThrow(/\[numerics\.tolerance\.3\] %2 = call mystery: .*'mystery_add'/);
   });
 
   test('[numerics.tolerance.4] simulated devices within the WGSL budgets pass on every generated case', () => {

@@ -32,6 +32,7 @@ function pattern(rule: string, name: string, inputs: Record<string, Shape>, fuse
 export const PATTERNS: readonly FusionPattern[] = [
   pattern('fusion.prologue.1', 'the seed: relu(add(x*2, y+1)), 4x4, blocks [4,4]', { x: [4, 4], y: [4, 4] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu()),
   pattern('fusion.prologue.1', 'the seed on a ragged 37x23 tensor, blocks [3,5]', { x: [37, 23], y: [37, 23] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { blockSizes: [3, 5] }),
+  pattern('codegen.grid.1', 'the seed over 70001 elements in 1x1 blocks: 70001 workgroups fold into a 2-D grid', { x: [70001], y: [70001] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { blockSizes: [1, 1] }),
   pattern('fusion.prologue.2', 'prologue with a broadcast side input: add(x*s + z, y)', { x: [6, 10], s: [10], z: [6, 1], y: [6, 10] }, 1, 3, (add, x, s, z, y) => add(x!.mul(s!).add(z!), y!)),
   pattern('fusion.epilogue.1', 'epilogue with a bias row and an activation', { x: [5, 7], y: [5, 7], b: [7] }, 1, 3, (add, x, y, b) => add(x!, y!).add(b!).tanh()),
   pattern('fusion.epilogue.2', 'epilogue reading the output twice at the store index: relu(o) + o', { x: [9], y: [9] }, 1, 3, (add, x, y) => {

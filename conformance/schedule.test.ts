@@ -85,4 +85,10 @@ describe('reference schedule, compile-only', () => {
     const limits = { ...COMPAT_DEFAULT_LIMITS, maxStorageBuffersPerShaderStage: 3 };
     expect(() => generateProgram(lowerGraph(p.graph, p.kernels), p.kernels, limits)).toThrow(/\[codegen\.limits\.2\] kernel k0 .*needs 5 storage buffers; the device allows 3/);
   });
+
+  test('[codegen.limits.4] a tensor larger than the storage binding limit is a clear error', () => {
+    const seed = PATTERNS[0]!;
+    const limits = { ...COMPAT_DEFAULT_LIMITS, maxStorageBufferBindingSize: 32 };
+    expect(() => generateProgram(lowerGraph(seed.graph, seed.kernels), seed.kernels, limits)).toThrow(/\[codegen\.limits\.4\] kernel k0 .*a tensor of 64 bytes exceeds the device's maxStorageBufferBindingSize of 32 bytes/);
+  });
 });

@@ -155,7 +155,7 @@ export function errorBounds(graph: Graph, kernels: KernelCatalog, inputs: readon
       const asOp = TEMPLATE_AS_OP[template];
       if (asOp === undefined) {
         throw new WgfuseError(
-          'numerics.tolerance.2',
+          'numerics.tolerance.3',
           `%${node.id} = call ${node.kernel}: the interim tolerance has no error model for template '${template}'. ` +
             'hint: add one to TEMPLATE_AS_OP in conformance/oracle/tolerance.ts',
         );

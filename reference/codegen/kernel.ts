@@ -61,7 +61,16 @@ function indent(lines: readonly string[]): string {
   return lines.map((l) => `  ${l}`).join('\n');
 }
 
-function checkLimits(name: string, code: TemplateCode, bindings: number, limits: CodegenLimits): [number, number, number] {
+function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly number[], limits: CodegenLimits): [number, number, number] {
+  const bindings = bindingBytes.length;
+  const largest = Math.max(...bindingBytes);
+  if (largest > limits.maxStorageBufferBindingSize) {
+    throw new WgfuseError(
+      'codegen.limits.4',
+      `${name}: a tensor of ${largest} bytes exceeds the device's maxStorageBufferBindingSize of ${limits.maxStorageBufferBindingSize} bytes. ` +
+        'hint: request a larger limit from the adapter, or split the tensor',
+    );
+  }
   const [x, y, z] = code.workgroupSize;
   const invocations = x * y * z;
   if (x > limits.maxComputeWorkgroupSizeX || y > limits.maxComputeWorkgroupSizeY || z > limits.maxComputeWorkgroupSizeZ || invocations > limits.maxComputeInvocationsPerWorkgroup) {
@@ -144,7 +153,8 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
   }
 
   const name = `k${index}`;
-  const grid = checkLimits(`kernel ${name} (${title})`, code, reads.length + 1, limits);
+  const bytes = [...reads, plan.root].map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
+  const grid = checkLimits(`kernel ${name} (${title})`, code, bytes, limits);
   const bindings = reads.map((id, b) => `@group(0) @binding(${b}) var<storage, read> ${bufferName.get(id)}: array<f32>;`);
   bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<f32>; // %${plan.root} ${formatShape(outShape)}`);
   const [wx, wy, wz] = code.workgroupSize;
