@@ -16,3 +16,5 @@ export { COMPAT_DEFAULT_LIMITS } from './codegen/limits.js';
 export type { CodegenLimits } from './codegen/limits.js';
 export { createProgram } from './runtime/executor.js';
 export { createReferenceImplementation, eagerReference, fusedReference, implementation } from './implementation.js';
+export { compile } from './api.js';
+export type { CompiledFunction, CompileOptions } from './api.js';

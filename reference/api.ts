@@ -1,0 +1,77 @@
+import type { CompiledProgram } from '../spec/implementation.js';
+import { eagerReference, fusedReference } from './implementation.js';
+import { numel, WgfuseError } from './ir/index.js';
+import type { Graph, Shape } from './ir/index.js';
+import type { Registry } from './registry/registry.js';
+import { getGpu } from './runtime/gpu.js';
+import { trace } from './tracer/index.js';
+import type { Tensor, TraceOutput } from './tracer/index.js';
+
+export interface CompileOptions {
+  /** 'fused': prologues and epilogues spliced into kernels; 'eager': one dispatch per op. */
+  readonly backend: 'fused' | 'eager';
+  /** Input names and shapes, in the order `fn` takes them. */
+  readonly inputs: Readonly<Record<string, Shape>>;
+  readonly registry: Registry;
+}
+
+export interface CompiledFunction {
+  readonly graph: Graph;
+  /** Runs on the process's WebGPU device (acquired once) and returns the outputs. */
+  run(...inputs: Float32Array[]): Promise<Float32Array[]>;
+  /** The WGSL of every kernel, available after the first run. */
+  wgsl(): readonly string[];
+}
+
+const STORAGE = 0x80;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const MAP_READ = 0x01;
+
+/**
+ * Traces `fn` and compiles it with the reference: the convenience entry point for users of the
+ * reference; the conformance suite drives implementations through spec/implementation.ts instead.
+ */
+export function compile(fn: (...inputs: Tensor[]) => TraceOutput, options: CompileOptions): CompiledFunction {
+  const graph = trace(fn, options.inputs);
+  const impl = options.backend === 'fused' ? fusedReference : eagerReference;
+  let program: { device: GPUDevice; program: CompiledProgram } | undefined;
+  return {
+    graph,
+    wgsl: () => program?.program.wgsl ?? [],
+    async run(...inputs: Float32Array[]): Promise<Float32Array[]> {
+      if (program === undefined) {
+        const acquired = await getGpu();
+        if (!acquired.ok) {
+          throw new WgfuseError('runtime.device.1', `no WebGPU device: ${acquired.attempts.map((a) => `${a.backend} (${a.message})`).join(', ')}`);
+        }
+        const device = acquired.gpu.device;
+        program = { device, program: await impl.compile(graph, options.registry.kernels, device) };
+      }
+      const { device } = program;
+      if (inputs.length !== graph.inputs.length) {
+        throw new WgfuseError('interface.inputs.1', `expected ${graph.inputs.length} input array(s), got ${inputs.length}`);
+      }
+      const sizes = graph.outputs.map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
+      const ins = inputs.map((data, k) => {
+        const want = numel(graph.nodes[graph.inputs[k] ?? -1]?.shape ?? []);
+        if (data.length !== want) throw new WgfuseError('interface.inputs.1', `input ${k} needs ${want} elements, got ${data.length}`);
+        const buffer = device.createBuffer({ size: Math.max(4, data.byteLength), usage: STORAGE | COPY_DST });
+        device.queue.writeBuffer(buffer, 0, data);
+        return buffer;
+      });
+      const outs = sizes.map((size) => device.createBuffer({ size, usage: STORAGE | COPY_SRC }));
+      const staging = sizes.map((size) => device.createBuffer({ size, usage: MAP_READ | COPY_DST }));
+      try {
+        await program.program.run({ inputs: ins, outputs: outs });
+        const encoder = device.createCommandEncoder();
+        outs.forEach((out, k) => encoder.copyBufferToBuffer(out, 0, staging[k] as GPUBuffer, 0, sizes[k] as number));
+        device.queue.submit([encoder.finish()]);
+        await Promise.all(staging.map((s) => s.mapAsync(MAP_READ)));
+        return staging.map((s) => new Float32Array(s.getMappedRange().slice(0)));
+      } finally {
+        for (const b of [...ins, ...outs, ...staging]) b.destroy();
+      }
+    },
+  };
+}
