@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 /**
  * Device acquisition (spec/harness.md [harness.device.*]). Tries WebGPU implementations in a fixed
  * order and records why each one that failed did, so a machine without an adapter explains itself
@@ -171,6 +174,10 @@ async function tryDawn(backend: DawnBackend, featureLevel: FeatureLevel, attempt
   } catch (e) {
     throw new Error(`cannot load the 'webgpu' addon: ${messageOf(e)}`);
   }
+  // Without a Vulkan loader Dawn only prints a warning to stderr; say it here instead, once, as the reason.
+  if (backend === 'vulkan' && process.platform === 'linux' && !hasVulkanLoader()) {
+    throw new Error('no Vulkan loader (libvulkan.so.1) on this machine: apt-get install -y libvulkan1 and a Vulkan driver');
+  }
   // Mesa's EGL needs a platform with no display server; it reads this when Dawn creates the instance.
   process.env['EGL_PLATFORM'] ??= 'surfaceless';
   const instance = dawn.create([`backend=${backend}`]);
@@ -178,6 +185,26 @@ async function tryDawn(backend: DawnBackend, featureLevel: FeatureLevel, attempt
   const adapter = await deadline(instance.requestAdapter({ featureLevel }), `${backend}: requestAdapter`);
   if (adapter === null) throw new Error(`Dawn found no ${backend} adapter at feature level '${featureLevel}'`);
   return openDevice(adapter, backend, featureLevel, attempts);
+}
+
+/** Whether the dynamic loader can find libvulkan.so.1, looked up the way ld.so does for the usual paths. */
+function hasVulkanLoader(): boolean {
+  const dirs = [
+    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter((d) => d !== ''),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  if (dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return true;
+  try {
+    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('libvulkan.so.1');
+  } catch {
+    return false;
+  }
 }
 
 /** WGFUSE_BACKEND, if it names a backend; otherwise 'auto'. */
