@@ -1,7 +1,9 @@
 import { WgfuseError } from '../ir/index.js';
 
 // One cache per device, keyed by WGSL text: identical kernels compile once per process ([runtime.cache.1]).
+// Bounded, least recently used first out, so a long fuzz campaign does not hold every pipeline it made.
 const caches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+export const PIPELINE_CACHE_ENTRIES = 512;
 
 async function build(device: GPUDevice, name: string, wgsl: string): Promise<GPUComputePipeline> {
   device.pushErrorScope('validation');
@@ -28,7 +30,9 @@ export function getPipeline(device: GPUDevice, name: string, wgsl: string): Prom
     pipeline = build(device, name, wgsl);
     // A failed build must not poison the cache for a later, fixed attempt.
     pipeline.catch(() => cache.delete(wgsl));
-    cache.set(wgsl, pipeline);
-  }
+    if (cache.size >= PIPELINE_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  } else cache.delete(wgsl);
+  // Map keeps insertion order: re-inserting marks the entry as the most recently used.
+  cache.set(wgsl, pipeline);
   return pipeline;
 }
