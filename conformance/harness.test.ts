@@ -260,6 +260,36 @@ describe('harness on a device', () => {
     expect(gpu.uncapturedErrors.length).toBe(errorsBefore);
   });
 
+  it('[interface.compile.2] a WebGPU validation error raised by compile is reported at stage validation', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    const impl: Implementation = {
+      name: 'bad-buffer',
+      compile: async (_graph, _kernels, device) => {
+        // Usage 0 is invalid: a validation error, raised inside compile.
+        device.createBuffer({ size: 16, usage: 0 });
+        return { wgsl: [], dispose: () => undefined, run: async () => undefined };
+      },
+    };
+    const r = await run(impl, gpu, SHORT_MS);
+    expect(r).toMatchObject({ ok: false, stage: 'validation' });
+    expect(r.ok ? '' : r.message).toMatch(/^\[interface\.compile\.2\] implementation 'bad-buffer', stage validation: compile\(\) raised a WebGPU validation error/);
+  });
+
+  it('[interface.device.2] an error the implementation causes after run() resolves is blamed on it, not on the next program', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    // The error comes from a timer, so it lands either in the harness's error scope around run() or,
+    // once that is closed, in the device's uncaptured-error handler; runProgram settles before it
+    // returns, so either way this run reports it and the next run starts clean.
+    const impl = failingImpl('late-error', async (device) => {
+      setTimeout(() => device.createBuffer({ size: 16, usage: 0 }), 0);
+    });
+    const r = await run(impl, gpu, SHORT_MS);
+    expect(r).toMatchObject({ ok: false, stage: 'validation' });
+    expect(r.ok ? '' : r.message).toMatch(/^\[interface\.(device\.2|run\.3)\] implementation 'late-error', stage validation: /);
+    const next = await run(tinyImpl('clean', N, [elementwiseWgsl(N, DOUBLE)], [{ module: 0, entry: 'main' }]), gpu, SHORT_MS);
+    expect(next.ok, next.ok ? '' : next.message).toBe(true);
+  });
+
   // Last in the file: it destroys the shared device, and getGpu() must replace it for whoever comes next.
   it('[interface.device.1] a device lost during run is reported at stage device-lost, and the next acquisition is fresh', async (ctx) => {
     const gpu = await gate(ctx, { device: true });

@@ -31,7 +31,7 @@ function pattern(rule: string, name: string, inputs: Record<string, Shape>, fuse
 
 export const PATTERNS: readonly FusionPattern[] = [
   pattern('fusion.prologue.1', 'the seed: relu(add(x*2, y+1)), 4x4, blocks [4,4]', { x: [4, 4], y: [4, 4] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu()),
-  pattern('fusion.prologue.1', 'the seed on a ragged 37x23 tensor, blocks [3,5]', { x: [37, 23], y: [37, 23] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { blockSizes: [3, 5] }),
+  pattern('codegen.bounds.1', 'the seed on a ragged 37x23 tensor, blocks [3,5]', { x: [37, 23], y: [37, 23] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { blockSizes: [3, 5] }),
   pattern('codegen.grid.1', 'the seed over 70001 elements in 1x1 blocks: 70001 workgroups fold into a 2-D grid', { x: [70001], y: [70001] }, 1, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { blockSizes: [1, 1] }),
   pattern('fusion.prologue.2', 'prologue with a broadcast side input: add(x*s + z, y)', { x: [6, 10], s: [10], z: [6, 1], y: [6, 10] }, 1, 3, (add, x, s, z, y) => add(x!.mul(s!).add(z!), y!)),
   pattern('fusion.epilogue.1', 'epilogue with a bias row and an activation', { x: [5, 7], y: [5, 7], b: [7] }, 1, 3, (add, x, y, b) => add(x!, y!).add(b!).tanh()),
@@ -55,6 +55,10 @@ export const PATTERNS: readonly FusionPattern[] = [
   pattern('fusion.materialize.3', 'an epilogue that broadcasts the kernel output to a larger shape is not spliced', { x: [6], y: [6], m: [4, 6] }, 2, 2, (add, x, y, m) => add(x!, y!).mul(m!)),
   pattern('fusion.materialize.4', 'one kernel feeding another: each call is its own kernel', { x: [10], y: [10], z: [10] }, 2, 3, (add, x, y, z) => add(add(x!, y!), z!.neg())),
   pattern('fusion.settings.1', 'fusion off: the kernel runs alone, its chains run as kernels of their own', { x: [4, 4], y: [4, 4] }, 4, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { fusion: false }),
+  pattern('fusion.schedule.1', 'two outputs, the second computed from the first after it is stored', { x: [12], y: [12] }, 2, 2, (add, x, y) => {
+    const t = x!.exp();
+    return [t, add(t, y!)];
+  }),
   pattern('fusion.schedule.2', 'a node no output depends on is never computed', { x: [4] }, 1, 1, (_add, x) => {
     x!.exp();
     return x!.neg();

@@ -63,7 +63,7 @@ describe('reference schedule, compile-only', () => {
   test('[codegen.grid.1] more than 65535 workgroups fold into a 2-D grid', () => {
     const seed = PATTERNS[0];
     if (seed === undefined) throw new Error('no seed pattern');
-    const ragged = PATTERNS[1]!;
+    const ragged = PATTERNS.find((q) => q.rule === 'codegen.bounds.1')!;
     const lower = (perDim: number) =>
       generateProgram(lowerGraph(ragged.graph, ragged.kernels), ragged.kernels, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: perDim });
     // 37x23 in 3x5 blocks: 13 x 5 = 65 tiles; at 9 per dimension a 9 x 8 grid, 7 spare workgroups guarded.
@@ -71,7 +71,12 @@ describe('reference schedule, compile-only', () => {
     expect(k?.grid).toEqual([9, 8, 1]);
     expect(k?.wgsl).toContain('let tile = wg.x + wg.y * 9u;');
     expect(k?.wgsl).toContain('if (tile >= 65u) { return; } // grid guard');
-    expect(() => lower(7)).toThrow(/\[codegen\.limits\.3\] kernel k0 .*65 workgroups do not fit a 7x7 grid/);
+  });
+
+  test('[codegen.limits.3] workgroups that do not fit even a folded grid are a clear error', () => {
+    const ragged = PATTERNS.find((q) => q.rule === 'codegen.bounds.1')!;
+    const lower = () => generateProgram(lowerGraph(ragged.graph, ragged.kernels), ragged.kernels, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: 7 });
+    expect(lower).toThrow(/\[codegen\.limits\.3\] kernel k0 .*65 workgroups do not fit a 7x7 grid/);
   });
 
   test('[codegen.limits.1] a config past the device invocation limit is a clear error', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createRegistry, elementwiseAdd, printGraph, trace, verifyGraph } from '../reference/index.js';
-import type { Graph, Tensor } from '../reference/index.js';
+import { COMPAT_DEFAULT_LIMITS, createRegistry, elementwiseAdd, generateProgram, interpret, lowerGraph, printGraph, trace, verifyGraph } from '../reference/index.js';
+import type { Graph, KernelTemplate, Tensor } from '../reference/index.js';
 
 // Tracing, the registry contract and the graph verifier: CPU only, every error names its rule.
 
@@ -28,6 +28,19 @@ describe('tracing', () => {
       ].join('\n'),
     );
     expect(g.nodes.filter((n) => n.kind === 'call')).toHaveLength(1);
+  });
+
+  test('[trace.graph.1] inputs are recorded in order with their names, and numbers become constants', () => {
+    const g = trace((a: Tensor, b: Tensor) => b.sub(a).mul(0.5), { a: [3], b: [3] });
+    expect(g.inputs.map((id) => g.nodes[id])).toMatchObject([{ name: 'a', shape: [3] }, { name: 'b', shape: [3] }]);
+    expect(g.nodes.filter((n) => n.kind === 'const').map((n) => (n.kind === 'const' ? n.value : NaN))).toEqual([0.5]);
+    expect(g.outputs).toEqual([g.nodes.length - 1]);
+  });
+
+  test('[trace.operand.1] a binary operand must be a number or a tensor of the same trace', () => {
+    let stray: Tensor | undefined;
+    trace((x: Tensor) => (stray = x), { x: [2] });
+    expect(() => trace((x: Tensor) => x.add(stray as Tensor), { x: [2] })).toThrow(/\[trace\.operand\.1\] add\(%0, \?\): the second operand is not a number or a tensor of this trace/);
   });
 
   test('[trace.control.1] using a traced value as a number is a trace error', () => {
@@ -59,6 +72,54 @@ describe('registry', () => {
   test('[registry.name.1] a duplicate kernel name is rejected', () => {
     const { registry } = seedRegistry();
     expect(() => registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } } })).toThrow(/\[registry\.name\.1\] kernel 'add' is already registered/);
+  });
+
+  test('[registry.name.2] a kernel name must be an identifier', () => {
+    expect(() => createRegistry().register('my-add', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } } })).toThrow(/\[registry\.name\.2\] kernel name 'my-add' is not an identifier/);
+  });
+
+  test('[registry.name.3] lowering a call of an unregistered kernel names the registered ones', () => {
+    const { add } = seedRegistry();
+    const g = trace((x: Tensor, y: Tensor) => add(x, y), { x: [2], y: [2] });
+    const other = createRegistry();
+    other.register('sub', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } } });
+    expect(() => lowerGraph(g, other.kernels)).toThrow(/\[registry\.name\.3\] %2: no kernel named 'add' in the catalog/);
+    expect(() => other.get('add')).toThrow(/\[registry\.name\.3\] no kernel named 'add' is registered. hint: registered: sub/);
+  });
+
+  test('[registry.settings.1] settings default to fusion on and static shapes, and are recorded on each call', () => {
+    const registry = createRegistry();
+    const plain = registry.register('plain', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } } });
+    const off = registry.register('off', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } }, settings: { fusion: false } });
+    expect(registry.get('plain').settings).toEqual({ fusion: true, staticShapes: true });
+    const g = trace((x: Tensor, y: Tensor) => off(plain(x, y), y), { x: [2], y: [2] });
+    expect(g.nodes.filter((n) => n.kind === 'call').map((n) => (n.kind === 'call' ? n.settings.fusion : undefined))).toEqual([true, false]);
+  });
+
+  test('[registry.template.1] a user template reads only through load hooks and writes only through store_out', () => {
+    // A template written against the hooks alone: out = a - b, one element per invocation.
+    const sub: KernelTemplate = {
+      ...elementwiseAdd,
+      name: 'elementwise_sub',
+      argNames: ['a', 'b'],
+      blockRank: 1,
+      evaluate: (args, _s, _o, i) => (args[0]?.[i] ?? NaN) - (args[1]?.[i] ?? NaN),
+      emit: (ctx) => ({
+        workgroupSize: [ctx.config.blockSizes[0] ?? 1, 1, 1],
+        tiles: Math.ceil(ctx.outShape.reduce((p, d) => p * d, 1) / (ctx.config.blockSizes[0] ?? 1)),
+        body: `let i = tile * ${ctx.config.blockSizes[0]}u + lid.x;\nif (i >= ${ctx.outShape.reduce((p, d) => p * d, 1)}u) { return; } // bounds guard\n${ctx.storeHook}(i, ${ctx.loadHooks[0]}(i) - ${ctx.loadHooks[1]}(i));`,
+      }),
+    };
+    const registry = createRegistry();
+    const k = registry.register('sub', { template: sub, configs: { default: { blockSizes: [32] } } });
+    const g = trace((a: Tensor, b: Tensor) => k(a.exp(), b).abs(), { a: [50], b: [50] });
+    const [kernel, ...rest] = generateProgram(lowerGraph(g, registry.kernels), registry.kernels, COMPAT_DEFAULT_LIMITS);
+    expect(rest).toHaveLength(0);
+    expect(kernel?.wgsl).toMatch(/fn load_a\(i: u32\) -> f32 \{[^}]*exp\(/);
+    expect(kernel?.wgsl).toMatch(/fn store_out\(i: u32, acc: f32\) \{[^}]*abs\(acc\)/);
+    expect(kernel?.wgsl).toContain('store_out(i, load_a(i) - load_b(i));');
+    const x = Float32Array.from({ length: 50 }, (_, i) => i / 50);
+    expect(interpret(g, registry.kernels, [x, x])[0]?.[3]).toBe(Math.fround(Math.abs(Math.fround(Math.exp(x[3] ?? 0)) - (x[3] ?? 0))));
   });
 
   test('[registry.config.1] configs must give the template its block sizes', () => {

@@ -51,6 +51,16 @@ export function outputSizesOf(graph: Graph): number[] {
   return graph.outputs.map((id) => numel(graph.nodes[id]?.shape ?? []));
 }
 
+/**
+ * Lets errors the implementation caused late (from a timer, after its run() resolved) reach the device's
+ * uncaptured-error handler now, so they are blamed on this program rather than the next one: one turn of
+ * the event loop for pending timers, then a queue round trip, during which Dawn delivers pending events.
+ */
+async function settle(device: GPUDevice): Promise<void> {
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  await withTimeout(device.queue.onSubmittedWorkDone(), 1000, 'the queue, settling').catch(() => undefined);
+}
+
 /** Thrown inside runProgram only, to carry a stage and rule to the single catch. */
 class StageError extends Error {
   constructor(
@@ -170,6 +180,7 @@ export async function runProgram(
     const back = executed
       ? await staged('readback', { threw: 'harness.io.2', hung: 'harness.io.2' }, 'readback', () => buffers.readBack(timeoutMs))
       : { outputs: [], canaryViolations: [] };
+    await settle(device);
     checkDevice(gpu, uncapturedBefore, 'readback');
     return {
       ok: true,
