@@ -10,6 +10,8 @@ import type { CaseUnderTest } from './properties/check.js';
 import { implementationUnderTest } from './properties/implementation-under-test.js';
 import { assertProperty } from './properties/params.js';
 import { countCase, newStats } from './properties/stats.js';
+import type { CaseStats } from './properties/stats.js';
+import type { Gpu } from '../reference/runtime/gpu.js';
 
 // The conformance properties on an executing adapter, against the implementation under test
 // (WGFUSE_IMPL, default the reference): kernel counts by the harness, fused ≈ eager ≈ interpreter.
@@ -18,6 +20,19 @@ const impl = await implementationUnderTest();
 
 function underTest(built: BuiltCase, fusedKernels: number): CaseUnderTest {
   return { ...built, fusedKernels, eagerKernels: built.opCount + built.callCount };
+}
+
+/** Runs the checks on random cases that must each be one kernel; returns what the report shows. */
+async function runRandomCases<T>(title: string, arbitrary: fc.Arbitrary<T>, build: (t: T) => BuiltCase, gpu: Gpu, examples: T[]): Promise<CaseStats> {
+  const stats = newStats();
+  const t0 = performance.now();
+  const property = fc.asyncProperty(arbitrary, async (value) => {
+    const report = await checkCase(impl, underTest(build(value), 1), gpu, { execute: true });
+    countCase(stats, report.fused, report.eager);
+  });
+  await assertProperty(title, property, { examples: examples.map((e): [T] => [e]) });
+  stats.ms = performance.now() - t0;
+  return stats;
 }
 
 describe(`fusion on a device: ${impl.name}`, () => {
@@ -34,28 +49,12 @@ describe(`fusion on a device: ${impl.name}`, () => {
 
   test('[fusion.chain.1] random prologue and epilogue chains around a kernel are one kernel, and fused ≈ eager ≈ interpreter', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
-    const stats = newStats();
-    const t0 = performance.now();
-    const property = fc.asyncProperty(fusionCaseArbitrary(), async (fcase) => {
-      const report = await checkCase(impl, underTest(buildFusionCase(fcase), 1), gpu, { execute: true });
-      countCase(stats, report.fused, report.eager);
-    });
     // The origin test's case runs first, by name, whatever the seed.
-    await assertProperty(ctx.task.name, property, { examples: [[SEED_CASE]] });
-    stats.ms = performance.now() - t0;
-    ctx.task.meta.wgfuse = stats;
+    ctx.task.meta.wgfuse = await runRandomCases(ctx.task.name, fusionCaseArbitrary(), buildFusionCase, gpu, [SEED_CASE]);
   });
 
   test('[fusion.pointwise.1] random pure elementwise graphs are one kernel, and fused ≈ eager ≈ interpreter', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
-    const stats = newStats();
-    const t0 = performance.now();
-    const property = fc.asyncProperty(pointwiseCaseArbitrary(), async (pcase) => {
-      const report = await checkCase(impl, underTest(buildPointwiseCase(pcase), 1), gpu, { execute: true });
-      countCase(stats, report.fused, report.eager);
-    });
-    await assertProperty(ctx.task.name, property);
-    stats.ms = performance.now() - t0;
-    ctx.task.meta.wgfuse = stats;
+    ctx.task.meta.wgfuse = await runRandomCases(ctx.task.name, pointwiseCaseArbitrary(), buildPointwiseCase, gpu, []);
   });
 });
