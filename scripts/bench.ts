@@ -1,0 +1,239 @@
+// npm run bench: performance figures for the reference on the best adapter found: fused vs eager run
+// time and memory on the seed chain, compile cost with and without the pipeline cache, and conformance
+// throughput. Tables on stdout; --json saves the same figures.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { probeCapabilities } from '../conformance/harness/capabilities.js';
+import { unmetNeed } from '../conformance/harness/gates.js';
+import { fusedReference } from '../reference/implementation.js';
+import { backendFromEnv } from '../reference/runtime/gpu.js';
+import { BLOCK_SIZES, chainMemory, chainShape, compileCost, COLUMNS, timeChain } from './lib/bench-measure.js';
+import type { CompileCost, MemoryRow, TimingRow } from './lib/bench-measure.js';
+import { formatHistogram, runCampaign } from './lib/fuzz-campaign.js';
+import { bytes, elements, formatTable, ms } from './lib/table.js';
+
+const PARTS = ['timing', 'memory', 'compile', 'conformance'] as const;
+type Part = (typeof PARTS)[number];
+
+const HELP = `usage: npm run bench -- [options]
+
+Measures the reference implementation on the best WebGPU adapter found:
+  timing       fused vs eager run time of relu(add(x*2, y+1)) for N = 2^12, 2^16, 2^20, 2^22 … elements
+  memory       bytes of intermediate buffers each allocates for that chain
+  compile      compile time for fresh shapes (pipeline cache misses) and for a shape seen before (hits)
+  conformance  cases/s of the random fusion property (fused reference + eager reference + CPU oracle)
+
+options:
+  --max-log2 <k>     largest N is 2^k (default 22)
+  --reps <n>         most timed repetitions per N (default 20; fewer when a run is slow)
+  --cases <n>        conformance cases (default 100)
+  --shapes <n>       fresh shapes for the compile part (default 10)
+  --seed <n>         fast-check seed of the conformance part (default 20261126)
+  --parts <list>     comma-separated subset of ${PARTS.join(',')} (default all)
+  --backend <name>   auto | vulkan | opengl | opengles | null | navigator (env WGFUSE_BACKEND)
+  --json <file>      also write the figures as JSON
+  -h, --help         this text
+`;
+
+function usageError(message: string): never {
+  process.stderr.write(`bench: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        'max-log2': { type: 'string' },
+        reps: { type: 'string' },
+        cases: { type: 'string' },
+        shapes: { type: 'string' },
+        seed: { type: 'string' },
+        parts: { type: 'string' },
+        backend: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    return usageError(e instanceof Error ? e.message : String(e));
+  }
+}
+const { values } = parse();
+if (values.help === true) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+function intOption(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) usageError(`--${name} ${raw}: expected an integer from ${min} to ${max}`);
+  return n;
+}
+const maxLog2 = intOption('max-log2', values['max-log2'], 22, 12, 30);
+const maxReps = intOption('reps', values.reps, 20, 1);
+const cases = intOption('cases', values.cases, 100, 1);
+const shapes = intOption('shapes', values.shapes, 10, 1);
+const seed = intOption('seed', values.seed, 20261126, -(2 ** 31), 2 ** 31 - 1);
+const parts = new Set<Part>();
+for (const p of (values.parts ?? PARTS.join(',')).split(',')) {
+  const part = PARTS.find((q) => q === p.trim());
+  if (part === undefined) usageError(`--parts: '${p}' is not one of ${PARTS.join(', ')}`);
+  parts.add(part);
+}
+if (values.backend !== undefined) {
+  process.env['WGFUSE_BACKEND'] = values.backend;
+  if (backendFromEnv() !== values.backend) usageError(`--backend ${values.backend}: expected auto, vulkan, opengl, opengles, null or navigator`);
+}
+process.env['EGL_PLATFORM'] ??= 'surfaceless';
+
+const caps = await probeCapabilities();
+const unmet = unmetNeed(caps, { execution: true });
+if (unmet !== undefined || caps.gpu === undefined) {
+  process.stderr.write(`bench: cannot measure: ${unmet?.reason ?? 'no WebGPU device'}\n`);
+  process.exit(2);
+}
+const gpu = caps.gpu;
+const s = gpu.summary;
+const say = (text: string): void => void process.stdout.write(`${text}\n`);
+
+const timestamps = gpu.adapter.features.has('timestamp-query');
+say('wgfuse bench');
+say(`  adapter: ${[s.device, s.description].filter((x) => x !== '').join(' — ')} (${gpu.backend} backend, ${s.featureLevel} feature level)`);
+say(`  tier:    ${gpu.tier}`);
+if (gpu.tier === 'software') say('  NOTE:    a software adapter: every figure below is CPU-emulated (a CPU rasterizer runs the kernels), not GPU performance');
+say(
+  `  timing:  wall clock of run() + queue.onSubmittedWorkDone(), submit overhead included; ` +
+    (timestamps ? 'the adapter has timestamp-query, but the harness device requests no features' : 'the adapter has no timestamp-query (llvmpipe never does)'),
+);
+
+const sizes = [...new Set([12, 16, 20, 22, ...Array.from({ length: Math.max(0, maxLog2 - 22) / 2 + 1 }, (_, k) => 22 + 2 * k), maxLog2])]
+  .filter((k) => k <= maxLog2)
+  .sort((a, b) => a - b)
+  .map((k) => 2 ** k);
+const bindingLimit = gpu.device.limits.maxStorageBufferBindingSize;
+const fitting = sizes.filter((n) => n * 4 <= bindingLimit);
+if (fitting.length < sizes.length) say(`  skipped: N > ${elements(bindingLimit / 4)} (a tensor would exceed maxStorageBufferBindingSize, ${bytes(bindingLimit)})`);
+
+const json: Record<string, unknown> = {
+  adapter: { backend: gpu.backend, tier: gpu.tier, summary: s, timestampQuery: timestamps },
+  chain: { expression: 'relu(add(x*2, y+1))', blockSizes: BLOCK_SIZES, shape: `[N/${COLUMNS}, ${COLUMNS}]` },
+};
+let failed = false;
+
+if (parts.has('timing')) {
+  say(`\na. fused vs eager: relu(add(x*2, y+1)), add kernel blocks [${BLOCK_SIZES.join(', ')}], tensors [N/${COLUMNS}, ${COLUMNS}] f32`);
+  say('   ms per run (median and min over reps); GB/s = 3·4·N bytes (two reads, one write) / fused median');
+  const rows: TimingRow[] = [];
+  const started = performance.now();
+  for (const n of fitting) {
+    // ~45 s in all on llvmpipe, the larger sizes getting most of it.
+    rows.push(await timeChain(gpu, n, maxReps, (45_000 * n) / fitting.reduce((a, b) => a + b, 0) / 2 + 250));
+  }
+  say(
+    formatTable(
+      [
+        { title: 'N' },
+        { title: 'shape', align: 'left' },
+        { title: 'reps' },
+        { title: 'fused med' },
+        { title: 'fused min' },
+        { title: 'eager med' },
+        { title: 'eager min' },
+        { title: 'fused GB/s' },
+        { title: 'speedup' },
+        { title: 'kernels f/e' },
+        { title: 'max |err|' },
+      ],
+      rows.map((r) => [
+        elements(r.n),
+        `[${chainShape(r.n).join(', ')}]`,
+        String(r.reps),
+        ms(r.fused.median),
+        ms(r.fused.min),
+        ms(r.eager.median),
+        ms(r.eager.min),
+        r.fusedGBps.toFixed(2),
+        `${r.speedup.toFixed(2)}×`,
+        `${r.fusedKernels}/${r.eagerKernels}`,
+        r.maxAbsError.toExponential(1),
+      ]),
+    ),
+  );
+  say(`   (${((performance.now() - started) / 1000).toFixed(1)} s; speedup = eager median / fused median; max |err| = fused output vs the chain on the CPU)`);
+  if (rows.some((r) => r.maxAbsError > 0)) say('   WARNING: the fused output differs from the CPU result; the figures time a wrong program');
+  json['timing'] = rows;
+}
+
+if (parts.has('memory')) {
+  say('\nb. memory: buffers allocated by compile() for the same chain (intermediates; inputs and output belong to the caller)');
+  const rows: MemoryRow[] = [];
+  for (const n of fitting) rows.push(await chainMemory(gpu, n));
+  say(
+    formatTable(
+      [{ title: 'N' }, { title: 'inputs+output' }, { title: 'fused buffers' }, { title: 'fused bytes' }, { title: 'eager buffers' }, { title: 'eager bytes' }, { title: 'eager / io' }],
+      rows.map((r) => [
+        elements(r.n),
+        bytes(r.ioBytes),
+        String(r.fused.count),
+        bytes(r.fused.bytes),
+        String(r.eager.count),
+        bytes(r.eager.bytes),
+        `${(r.eager.bytes / r.ioBytes).toFixed(2)}×`,
+      ]),
+    ),
+  );
+  json['memory'] = rows;
+}
+
+if (parts.has('compile')) {
+  say(`\nc. compile cost: the chain on ${shapes} fresh shapes [24, 1001…], each compiled twice (miss, then hit)`);
+  const started = performance.now();
+  const c: CompileCost = await compileCost(gpu, shapes);
+  const row = (what: string, v: { median: number; min: number }, note: string): string[] => [what, ms(v.median), ms(v.min), note];
+  say(
+    formatTable(
+      [{ title: 'compile', align: 'left' }, { title: 'median ms' }, { title: 'min ms' }, { title: 'what it does', align: 'left' }],
+      [
+        row('WGSL only', c.codegen, 'lowerGraph + generateProgram, no device'),
+        row('fused, miss', c.fusedMiss, '1 shader module + pipeline created'),
+        row('fused, hit', c.fusedHit, 'pipeline from the cache (keyed by WGSL text)'),
+        row('eager, miss', c.eagerMiss, '4 shader modules + pipelines created'),
+        row('eager, hit', c.eagerHit, '4 pipelines from the cache'),
+      ],
+    ),
+  );
+  say(`   (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  json['compile'] = c;
+}
+
+if (parts.has('conformance')) {
+  say(`\nd. conformance throughput: the random fusion property (fusion.chain.1), ${cases} cases from seed ${seed}`);
+  say('   each case: fused reference + eager reference on the device, CPU oracle bounds, fused ≈ eager');
+  const result = await runCampaign({
+    impl: fusedReference,
+    implModule: undefined,
+    gpu,
+    properties: ['fusion'],
+    firstSeed: seed,
+    batch: cases,
+    maxCases: cases,
+    outDir: '.wgfuse/bench',
+  });
+  const st = result.stats;
+  say(`   ${st.cases} cases in ${(st.ms / 1000).toFixed(1)} s: ${(st.cases / (st.ms / 1000)).toFixed(1)} cases/s`);
+  say(`   eager kernels per case: ${formatHistogram(st.eagerKernels)}`);
+  if (result.failure !== undefined) {
+    failed = true;
+    say(`   FAIL [${result.failure.replay.rule}]: the reference broke a rule; replay file ${result.failure.file}`);
+  }
+  json['conformance'] = { seed, cases: st.cases, ms: st.ms, casesPerSecond: st.cases / (st.ms / 1000), eagerKernels: st.eagerKernels, failure: result.failure?.file ?? null };
+}
+
+if (values.json !== undefined) {
+  mkdirSync(dirname(values.json), { recursive: true });
+  writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
+  say(`\nfigures written to ${values.json}`);
+}
+process.exit(failed ? 1 : 0);

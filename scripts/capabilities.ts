@@ -1,0 +1,58 @@
+// npm run capabilities: what this machine's WebGPU can do for wgfuse (spec/capabilities.md). A report:
+// exit 0 whatever it finds, 2 only for bad arguments.
+import { parseArgs } from 'node:util';
+import { executes, formatCapabilityReport, probeCapabilities } from '../conformance/harness/capabilities.js';
+import { backendFromEnv } from '../reference/runtime/gpu.js';
+
+const HELP = `usage: npm run capabilities -- [options]
+
+Finds the best WebGPU adapter the harness can get (navigator.gpu, then Dawn's vulkan, opengl, opengles
+and null backends) and prints its tier, backend, adapter, features and limits, and why each backend
+tried before it failed.
+
+options:
+  --backend <name>   try only this backend: auto | vulkan | opengl | opengles | null | navigator (env WGFUSE_BACKEND)
+  --json             print the capabilities as JSON instead
+  -h, --help         this text
+`;
+
+function usageError(message: string): never {
+  process.stderr.write(`capabilities: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function parse() {
+  try {
+    return parseArgs({ options: { backend: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    return usageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+const { values } = parse();
+if (values.help === true) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+if (values.backend !== undefined) {
+  process.env['WGFUSE_BACKEND'] = values.backend;
+  if (backendFromEnv() !== values.backend) usageError(`--backend ${values.backend}: expected auto, vulkan, opengl, opengles, null or navigator`);
+}
+process.env['EGL_PLATFORM'] ??= 'surfaceless';
+
+const caps = await probeCapabilities();
+if (values.json === true) {
+  const gpu = caps.gpu;
+  const report = {
+    tier: caps.tier,
+    executes: executes(caps.tier),
+    backend: gpu?.backend ?? null,
+    summary: gpu?.summary ?? null,
+    attempts: caps.attempts,
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+} else {
+  process.stdout.write(`${formatCapabilityReport(caps)}\n`);
+}
+// Dawn's threads would keep the process alive.
+process.exit(0);

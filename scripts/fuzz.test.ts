@@ -1,0 +1,153 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, test } from 'vitest';
+import { fusionCaseArbitrary, SEED_CASE } from '../conformance/arbitraries/fusion-case.js';
+import { gate } from '../conformance/harness/gates.js';
+import { MUTANTS } from '../conformance/mutants.js';
+import type { Mutant } from '../conformance/mutants.js';
+import { fusedReference } from '../reference/implementation.js';
+import type { Gpu } from '../reference/runtime/gpu.js';
+import { readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
+import type { CampaignResult } from './lib/fuzz-campaign.js';
+import { escapeRegExp, FUZZ_PROPERTIES, vitestPath } from './lib/fuzz-properties.js';
+
+// npm run fuzz's machinery: campaigns stop at the first failure with a replay file, the file replays
+// the same case here and in the vitest test, and a campaign against the reference passes.
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wgfuse-fuzz-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const SEED = 20261126;
+function mutant(name: string): Mutant {
+  const found = MUTANTS.find((m) => m.name === name);
+  if (found === undefined) throw new Error(`conformance/mutants.ts has no mutant '${name}'`);
+  return found;
+}
+const planted = mutant('drop-epilogue-op');
+
+let plantedRun: Promise<{ result: CampaignResult; dir: string }> | undefined;
+/** One campaign against the planted fault, shared by the tests that inspect its replay file. */
+function plantedCampaign(gpu: Gpu): Promise<{ result: CampaignResult; dir: string }> {
+  plantedRun ??= (async () => {
+    const dir = tempDir();
+    const result = await runCampaign({
+      impl: planted.implementation,
+      implModule: undefined,
+      gpu,
+      properties: ['fusion'],
+      firstSeed: SEED,
+      batch: 50,
+      maxCases: 200,
+      outDir: dir,
+    });
+    return { result, dir };
+  })();
+  return plantedRun;
+}
+
+describe('fuzz campaigns on a device', () => {
+  test('[fuzz.campaign.1] a campaign against a planted fault (drop-epilogue-op) stops at the first failure and writes a replay file', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const { result, dir } = await plantedCampaign(gpu);
+    expect(result.stopped).toBe('failure');
+    const failure = result.failure;
+    if (failure === undefined) throw new Error('no failure reported');
+    expect(readdirSync(dir)).toEqual([failure.file.slice(dir.length + 1)]);
+    // Stopped in the batch that failed: no later seed ran.
+    expect(result.stats.batches.at(-1)?.seed).toBe(failure.replay.seed);
+    const saved = readReplayFile(failure.file);
+    expect(saved).toEqual(failure.replay);
+    expect(saved.rule).toBe('numerics.oracle.1');
+    expect(saved.message).toMatch(/^\[numerics\.oracle\.1\] mutant: drop-epilogue-op disagrees with the CPU interpreter/);
+    expect(saved.implName).toBe('mutant: drop-epilogue-op');
+    // The mutant drops an epilogue op, so the shrunk case keeps exactly one.
+    expect((saved.case as { epilogue: unknown[] }).epilogue).toHaveLength(1);
+    expect(saved.replay).toBe(`npm run fuzz -- --replay ${failure.file}`);
+    expect(saved.vitestReplay).toContain(`WGFUSE_SEED=${saved.seed} WGFUSE_PATH=${vitestPath(FUZZ_PROPERTIES.fusion, saved.path)} npx vitest run conformance/fusion.test.ts -t `);
+  });
+
+  test('[fuzz.replay.1] replaying the file fails again the same way, on the same case; against the reference it passes', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const { result } = await plantedCampaign(gpu);
+    const file = result.failure?.file;
+    if (file === undefined) throw new Error('the planted campaign found no failure');
+    const saved = readReplayFile(file);
+    const again = await replayFailure(saved, planted.implementation, gpu);
+    expect(again).toMatchObject({ stillFails: true, rule: saved.rule, message: saved.message, sameCase: true });
+    const fixed = await replayFailure(saved, fusedReference, gpu);
+    expect(fixed).toMatchObject({ stillFails: false, sameCase: true });
+  });
+
+  test('[fuzz.campaign.2] batches run consecutive seeds; against the reference a 20-case campaign over both properties passes', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const dir = tempDir();
+    const seen: number[] = [];
+    const result = await runCampaign({
+      impl: fusedReference,
+      implModule: undefined,
+      gpu,
+      properties: ['fusion', 'pointwise'],
+      firstSeed: SEED,
+      batch: 10,
+      maxCases: 20,
+      outDir: dir,
+      onBatch: (b) => seen.push(b.seed),
+    });
+    expect(result.failure?.replay.message).toBeUndefined();
+    expect(result.stopped).toBe('done');
+    expect(result.stats.cases).toBe(20);
+    expect(seen).toEqual([SEED, SEED + 1]);
+    expect(result.stats.batches.map((b) => b.property)).toEqual(['fusion', 'pointwise']);
+    expect(result.stats.fusedKernels).toEqual({ 1: 20 });
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+  });
+});
+
+describe('fuzz replay files and commands (no device)', () => {
+  test('[fuzz.replay.2] a malformed replay file is rejected with the field that is wrong', () => {
+    const file = join(tempDir(), 'bad.json');
+    writeFileSync(file, JSON.stringify({ format: 'wgfuse-fuzz-replay/1', property: 'fusion', seed: 'seven', path: '0' }));
+    expect(() => readReplayFile(file)).toThrow(/^\[fuzz\.replay\.2\] .*bad\.json: field 'seed' must be an integer, got "seven"/);
+    writeFileSync(file, '{ not json');
+    expect(() => readReplayFile(file)).toThrow(/bad\.json: not JSON/);
+    expect(() => readReplayFile(join(tempDir(), 'missing.json'))).toThrow(/missing\.json: cannot read it: ENOENT/);
+  });
+
+  test('[fuzz.replay.3] seed and path regenerate the shrunk case, and the shifted path finds it in the vitest property (which runs SEED_CASE first)', async () => {
+    const property = FUZZ_PROPERTIES.fusion;
+    // A CPU-only stand-in for a broken implementation: every case with a long epilogue "fails".
+    const failing = async (_build: unknown, value: unknown): Promise<void> => {
+      if ((value as { epilogue: unknown[] }).epilogue.length >= 2) throw new Error('[test.rule] long epilogue');
+    };
+    const run = await property.run(failing, { seed: SEED, numRuns: 100 });
+    expect(run.failed).toBe(true);
+    const path = run.counterexamplePath ?? '';
+    expect(property.caseAt(SEED, path).value).toEqual(run.counterexample);
+    // The vitest test's property: same arbitrary, SEED_CASE as an example, so its paths start one later.
+    const details = await fc.check(
+      fc.asyncProperty(fusionCaseArbitrary(), (fcase) => failing(undefined, fcase)),
+      { seed: SEED, examples: [[SEED_CASE]], path: vitestPath(property, path), endOnFailure: true },
+    );
+    expect(details.numRuns).toBe(1);
+    expect(details.counterexample?.[0]).toEqual(run.counterexample);
+  });
+
+  test('[fuzz.replay.4] the vitest titles the replay commands name exist in conformance/fusion.test.ts and match as -t patterns', () => {
+    const source = readFileSync(new URL('../conformance/fusion.test.ts', import.meta.url), 'utf8');
+    for (const p of Object.values(FUZZ_PROPERTIES)) {
+      expect(source, `title of property ${p.name}`).toContain(`'${p.testTitle}'`);
+      // vitest matches -t against the full name, describe block included; '[' must not open a class.
+      expect(new RegExp(escapeRegExp(p.testTitle)).test(`fusion on a device: some impl ${p.testTitle}`)).toBe(true);
+      expect(new RegExp(escapeRegExp(p.testTitle)).test(p.testTitle.slice(1))).toBe(false);
+    }
+  });
+});

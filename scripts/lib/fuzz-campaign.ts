@@ -1,0 +1,278 @@
+/**
+ * Long random campaigns over the conformance properties (`npm run fuzz`). A campaign is a sequence of
+ * fast-check batches, batch k running seed firstSeed + k, so the whole campaign replays from its first
+ * seed. The first failing batch is shrunk by fast-check and saved as a replay file holding the seed
+ * and path that regenerate the shrunk case here and in the vitest test.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuiltCase } from '../../conformance/arbitraries/fusion-case.js';
+import { checkCase } from '../../conformance/properties/check.js';
+import type { CaseReport } from '../../conformance/properties/check.js';
+import type { Gpu } from '../../reference/runtime/gpu.js';
+import type { Implementation } from '../../spec/implementation.js';
+import { FUZZ_PROPERTIES, isPropertyName, shellQuote, vitestReplayCommand } from './fuzz-properties.js';
+import type { PropertyName } from './fuzz-properties.js';
+
+/** key → number of cases. */
+export type Histogram = Record<string, number>;
+
+export interface BatchReport {
+  readonly index: number;
+  readonly seed: number;
+  readonly property: PropertyName;
+  readonly cases: number;
+  readonly ms: number;
+  /** Kernels the implementation under test dispatched per case. */
+  readonly fusedKernels: Histogram;
+  /** Kernels the eager reference dispatched per case (one per op and call): how big the graphs were. */
+  readonly eagerKernels: Histogram;
+}
+
+/** Totals kept up to date case by case, so an interrupt can report the batch running now too. */
+export interface CampaignStats {
+  /** Cases that passed. */
+  cases: number;
+  readonly casesByProperty: Record<PropertyName, number>;
+  ms: number;
+  readonly fusedKernels: Histogram;
+  readonly eagerKernels: Histogram;
+  /** Finished batches. */
+  readonly batches: BatchReport[];
+  /** Set when a case has failed and fast-check is shrinking it. */
+  failing: { readonly seed: number; readonly property: PropertyName } | undefined;
+}
+
+export interface CampaignOptions {
+  readonly impl: Implementation;
+  /** The module WGFUSE_IMPL named, for the replay commands; undefined for the reference or an implementation passed in-process. */
+  readonly implModule: string | undefined;
+  readonly gpu: Gpu;
+  /** Batch k runs properties[k % length]. */
+  readonly properties: readonly PropertyName[];
+  readonly firstSeed: number;
+  /** Cases per seed. */
+  readonly batch: number;
+  /** Stop after this many cases (the last batch is cut to fit)… */
+  readonly maxCases?: number;
+  /** …or after the batch that ends past this many milliseconds. */
+  readonly maxMs?: number;
+  /** Where the replay file of a failure goes (created if missing). */
+  readonly outDir: string;
+  /** Per stage of each program (compile, run, readback). */
+  readonly timeoutMs?: number;
+  readonly onBatch?: (batch: BatchReport, stats: CampaignStats) => void;
+  /** Polled between batches. */
+  readonly stopRequested?: () => boolean;
+  /** The live totals, so an interrupt handler can print them mid-batch. */
+  readonly stats?: CampaignStats;
+}
+
+export const REPLAY_FORMAT = 'wgfuse-fuzz-replay/1';
+
+/** A failure as saved to disk: enough to regenerate the case and to see what went wrong without rerunning. */
+export interface ReplayFile {
+  readonly format: typeof REPLAY_FORMAT;
+  readonly property: PropertyName;
+  readonly seed: number;
+  /** fast-check's counterexample path in this campaign's batch (the vitest test's path is in vitestReplay). */
+  readonly path: string;
+  /** The WGFUSE_IMPL module; null for the reference or an in-process implementation. */
+  readonly impl: string | null;
+  readonly implName: string;
+  /** The shrunk counterexample, as the property's arbitrary generated it. */
+  readonly case: unknown;
+  readonly rule: string;
+  readonly message: string;
+  /** `npm run fuzz -- --replay <this file>` */
+  readonly replay: string;
+  readonly vitestReplay: string;
+  readonly createdAt: string;
+}
+
+export interface CampaignFailure {
+  readonly replay: ReplayFile;
+  readonly file: string;
+  readonly numShrinks: number;
+}
+
+export interface CampaignResult {
+  readonly stats: CampaignStats;
+  readonly failure: CampaignFailure | undefined;
+  readonly stopped: 'done' | 'failure' | 'interrupted';
+}
+
+export function newCampaignStats(): CampaignStats {
+  return { cases: 0, casesByProperty: { fusion: 0, pointwise: 0 }, ms: 0, fusedKernels: {}, eagerKernels: {}, batches: [], failing: undefined };
+}
+
+/** Powers-of-two buckets, so a histogram of graph sizes stays one line. */
+export function sizeBucket(n: number): string {
+  if (n <= 1) return String(n);
+  const lo = 2 ** Math.floor(Math.log2(n));
+  return lo >= 32 ? '32+' : `${lo}-${2 * lo - 1}`;
+}
+
+function bump(h: Histogram, key: string): void {
+  h[key] = (h[key] ?? 0) + 1;
+}
+
+/** `1:80 2-3:12 …`, keys in numeric order. */
+export function formatHistogram(h: Histogram): string {
+  const entries = Object.entries(h).sort(([a], [b]) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+  return entries.length === 0 ? '(none)' : entries.map(([k, n]) => `${k}:${n}`).join(' ');
+}
+
+/** The spec rule an error names: `.rule` (ConformanceFailure, WgfuseError) or a leading `[rule]`. */
+export function ruleOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && typeof (error as { rule?: unknown }).rule === 'string') return (error as { rule: string }).rule;
+  const message = error instanceof Error ? error.message : String(error);
+  return /^\[([\w.-]+)\]/.exec(message)?.[1] ?? 'unknown';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Judges one built case as the vitest properties do: one fused kernel, fused ≈ eager ≈ interpreter. */
+function caseChecker(impl: Implementation, gpu: Gpu, timeoutMs: number | undefined, onPass?: (report: CaseReport) => void) {
+  return async (built: BuiltCase): Promise<void> => {
+    const c = { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount };
+    const report = await checkCase(impl, c, gpu, timeoutMs === undefined ? { execute: true } : { execute: true, timeoutMs });
+    onPass?.(report);
+  };
+}
+
+function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Writes a failure's replay file into `dir`; the commands it holds name the file itself. */
+export function writeReplayFile(dir: string, failure: Omit<ReplayFile, 'format' | 'replay' | 'vitestReplay' | 'createdAt'>, now = new Date()): { file: string; replay: ReplayFile } {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${failure.property}-s${failure.seed}-${stamp(now)}.json`);
+  const property = FUZZ_PROPERTIES[failure.property];
+  const replay: ReplayFile = {
+    format: REPLAY_FORMAT,
+    ...failure,
+    replay: `npm run fuzz -- --replay ${shellQuote(file)}`,
+    vitestReplay: vitestReplayCommand(property, failure.seed, failure.path, failure.impl ?? undefined),
+    createdAt: now.toISOString(),
+  };
+  writeFileSync(file, `${JSON.stringify(replay, null, 2)}\n`);
+  return { file, replay };
+}
+
+/** Reads and checks a replay file; a malformed one is rejected with the field that is wrong. */
+export function readReplayFile(file: string): ReplayFile {
+  let text: string;
+  let data: unknown;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`[fuzz.replay.2] ${file}: cannot read it: ${messageOf(e)}`);
+  }
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`[fuzz.replay.2] ${file}: not JSON: ${messageOf(e)}`);
+  }
+  const bad = (field: string, expected: string, got: unknown): Error =>
+    new Error(`[fuzz.replay.2] ${file}: field '${field}' must be ${expected}, got ${JSON.stringify(got) ?? 'nothing'}. hint: replay files are written by npm run fuzz`);
+  if (typeof data !== 'object' || data === null) throw bad('(root)', 'an object', data);
+  const r = data as Record<string, unknown>;
+  if (r['format'] !== REPLAY_FORMAT) throw bad('format', `'${REPLAY_FORMAT}'`, r['format']);
+  if (!isPropertyName(r['property'])) throw bad('property', "'fusion' or 'pointwise'", r['property']);
+  if (!Number.isInteger(r['seed'])) throw bad('seed', 'an integer', r['seed']);
+  if (typeof r['path'] !== 'string' || !/^\d+(:\d+)*$/.test(r['path'])) throw bad('path', "a fast-check path like '3:0:1'", r['path']);
+  if (r['impl'] !== null && typeof r['impl'] !== 'string') throw bad('impl', 'a module path or null', r['impl']);
+  for (const field of ['implName', 'rule', 'message', 'replay', 'vitestReplay', 'createdAt']) {
+    if (typeof r[field] !== 'string') throw bad(field, 'a string', r[field]);
+  }
+  return data as ReplayFile;
+}
+
+/**
+ * Runs batches until maxCases, maxMs, a stop request or the first failure. A failure is shrunk,
+ * saved with writeReplayFile and returned; the caller prints it.
+ */
+export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
+  if (o.properties.length === 0) throw new Error('[fuzz.campaign.1] runCampaign: no property to run');
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`[fuzz.campaign.1] runCampaign: batch must be a positive integer, got ${o.batch}`);
+  const stats = o.stats ?? newCampaignStats();
+  const started = performance.now();
+  for (let index = 0; ; index++) {
+    const left = o.maxCases === undefined ? o.batch : Math.min(o.batch, o.maxCases - stats.cases);
+    if (left <= 0 || (o.maxMs !== undefined && performance.now() - started >= o.maxMs) || o.stopRequested?.() === true) {
+      return { stats, failure: undefined, stopped: o.stopRequested?.() === true ? 'interrupted' : 'done' };
+    }
+    const name = o.properties[index % o.properties.length] as PropertyName;
+    const property = FUZZ_PROPERTIES[name];
+    // fast-check seeds are 32-bit integers.
+    const seed = (o.firstSeed + index) | 0;
+    const fusedKernels: Histogram = {};
+    const eagerKernels: Histogram = {};
+    let passed = 0;
+    let shrinking = false;
+    const check = caseChecker(o.impl, o.gpu, o.timeoutMs, (report) => {
+      // Cases fast-check tries while shrinking are not new coverage.
+      if (shrinking) return;
+      passed++;
+      stats.cases++;
+      stats.casesByProperty[name]++;
+      for (const h of [fusedKernels, stats.fusedKernels]) bump(h, String(report.fused.dispatches));
+      for (const h of [eagerKernels, stats.eagerKernels]) bump(h, sizeBucket(report.eager.dispatches));
+    });
+    const t0 = performance.now();
+    const run = await property.run(async (build) => {
+      try {
+        await check(build());
+      } catch (e) {
+        shrinking = true;
+        stats.failing ??= { seed, property: name };
+        throw e;
+      }
+    }, { seed, numRuns: left });
+    const ms = performance.now() - t0;
+    stats.ms = performance.now() - started;
+    const batch: BatchReport = { index, seed, property: name, cases: passed, ms, fusedKernels, eagerKernels };
+    stats.batches.push(batch);
+    if (!run.failed) {
+      o.onBatch?.(batch, stats);
+      continue;
+    }
+    const { file, replay } = writeReplayFile(o.outDir, {
+      property: name,
+      seed: run.seed,
+      path: run.counterexamplePath ?? '',
+      impl: o.implModule ?? null,
+      implName: o.impl.name,
+      case: run.counterexample,
+      rule: ruleOf(run.error),
+      message: messageOf(run.error),
+    });
+    return { stats, failure: { replay, file, numShrinks: run.numShrinks }, stopped: 'failure' };
+  }
+}
+
+export interface ReplayOutcome {
+  readonly stillFails: boolean;
+  readonly rule: string | undefined;
+  readonly message: string | undefined;
+  /** What seed and path generate now. */
+  readonly generated: unknown;
+  /** False when that is not the file's case: the arbitraries changed since the file was written. */
+  readonly sameCase: boolean;
+}
+
+/** Regenerates the file's case from its seed and path and judges exactly that case, once. */
+export async function replayFailure(r: ReplayFile, impl: Implementation, gpu: Gpu, timeoutMs?: number): Promise<ReplayOutcome> {
+  const { value, build } = FUZZ_PROPERTIES[r.property].caseAt(r.seed, r.path);
+  const sameCase = JSON.stringify(value) === JSON.stringify(r.case);
+  try {
+    await caseChecker(impl, gpu, timeoutMs)(build());
+    return { stillFails: false, rule: undefined, message: undefined, generated: value, sameCase };
+  } catch (e) {
+    return { stillFails: true, rule: ruleOf(e), message: messageOf(e), generated: value, sameCase };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The random properties a fuzz campaign runs. They use the same arbitraries and the same case check
+ * as the vitest properties in conformance/fusion.test.ts, so a seed and path found by `npm run fuzz`
+ * replay there too (after the path shift below).
+ */
+import fc from 'fast-check';
+import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCaseArbitrary } from '../../conformance/arbitraries/fusion-case.js';
+import type { BuiltCase } from '../../conformance/arbitraries/fusion-case.js';
+
+export const PROPERTY_NAMES = ['fusion', 'pointwise'] as const;
+export type PropertyName = (typeof PROPERTY_NAMES)[number];
+
+export function isPropertyName(value: unknown): value is PropertyName {
+  return PROPERTY_NAMES.some((p) => p === value);
+}
+
+/** What a campaign needs back from one fc.check, without the property's value type. */
+export interface PropertyRun {
+  readonly failed: boolean;
+  readonly numRuns: number;
+  readonly numShrinks: number;
+  readonly seed: number;
+  /** The shrunk failing value (the property's single argument), when failed. */
+  readonly counterexample: unknown;
+  readonly counterexamplePath: string | undefined;
+  /** What the shrunk case threw. */
+  readonly error: unknown;
+}
+
+export interface RunParams {
+  readonly seed: number;
+  readonly numRuns: number;
+  /** Replays from this path (fast-check's `path`), running numRuns values from there. */
+  readonly path?: string;
+  /** Stop at the first failure without shrinking: a replay must judge exactly the stored case. */
+  readonly endOnFailure?: boolean;
+}
+
+export interface FuzzProperty {
+  readonly name: PropertyName;
+  /** The spec rule the vitest test names. */
+  readonly rule: string;
+  readonly testFile: string;
+  /** The vitest test's full title, exactly as conformance/fusion.test.ts declares it. */
+  readonly testTitle: string;
+  /** Examples the vitest test runs before its random cases; fast-check counts them in a path's first index. */
+  readonly testExamples: number;
+  /**
+   * The value fast-check generates at `path` for `seed`, and its case. A replay judges this once rather
+   * than calling fc.check with the path: given a shrink path, fast-check 4 ignores numRuns and, when
+   * the value passes, goes on through the shrink candidates after it.
+   */
+  caseAt(seed: number, path: string): { readonly value: unknown; build(): BuiltCase };
+  /**
+   * fc.check of the property, with `check` judging each generated value. `build` traces its case: inside
+   * `check`, so a case that fails to build is seen by `check` like one that fails to run.
+   */
+  run(check: (build: () => BuiltCase, value: unknown) => Promise<void>, params: RunParams): Promise<PropertyRun>;
+}
+
+interface PropertySpec<T> extends Omit<FuzzProperty, 'run' | 'caseAt'> {
+  readonly arbitrary: () => fc.Arbitrary<T>;
+  readonly build: (value: T) => BuiltCase;
+}
+
+// The value type stays inside this closure, so a table of properties needs no casts.
+function defineProperty<T>(spec: PropertySpec<T>): FuzzProperty {
+  const { arbitrary, build, ...described } = spec;
+  return {
+    ...described,
+    caseAt(seed, path) {
+      // fc.check wraps the arbitrary in a 1-tuple, which draws and shrinks exactly as the arbitrary does.
+      const [value] = fc.sample(arbitrary(), { seed, path, numRuns: 1 });
+      if (value === undefined) throw new Error(`[fuzz.replay.2] property ${described.name}: seed ${seed} and path ${path} give no value`);
+      // Built on demand: a case that fails to build is a failure to report, like one that fails to run.
+      return { value, build: () => build(value) };
+    },
+    async run(check, params) {
+      const property = fc.asyncProperty(arbitrary(), (value) => check(() => build(value), value));
+      const details = await fc.check(property, {
+        seed: params.seed,
+        numRuns: params.numRuns,
+        ...(params.path === undefined ? {} : { path: params.path }),
+        endOnFailure: params.endOnFailure ?? false,
+      });
+      return {
+        failed: details.failed,
+        numRuns: details.numRuns,
+        numShrinks: details.numShrinks,
+        seed: details.seed,
+        counterexample: details.counterexample?.[0],
+        counterexamplePath: details.counterexamplePath ?? undefined,
+        error: details.errorInstance,
+      };
+    },
+  };
+}
+
+export const FUZZ_PROPERTIES: Readonly<Record<PropertyName, FuzzProperty>> = {
+  fusion: defineProperty({
+    name: 'fusion',
+    rule: 'fusion.chain.1',
+    testFile: 'conformance/fusion.test.ts',
+    testTitle: '[fusion.chain.1] random prologue and epilogue chains around a kernel are one kernel, and fused ≈ eager ≈ interpreter',
+    // The test runs SEED_CASE first.
+    testExamples: 1,
+    arbitrary: () => fusionCaseArbitrary(),
+    build: buildFusionCase,
+  }),
+  pointwise: defineProperty({
+    name: 'pointwise',
+    rule: 'fusion.pointwise.1',
+    testFile: 'conformance/fusion.test.ts',
+    testTitle: '[fusion.pointwise.1] random pure elementwise graphs are one kernel, and fused ≈ eager ≈ interpreter',
+    testExamples: 0,
+    arbitrary: () => pointwiseCaseArbitrary(),
+    build: buildPointwiseCase,
+  }),
+};
+
+/**
+ * The same case's path in the vitest test: fast-check yields a property's examples before the
+ * generated values and counts them in the first index, while the generated values themselves do not
+ * depend on the examples. So only the first index shifts.
+ */
+export function vitestPath(property: FuzzProperty, path: string): string {
+  const [first = '0', ...rest] = path.split(':');
+  return [String(Number(first) + property.testExamples), ...rest].join(':');
+}
+
+/** `s` as a regular expression matching itself: vitest's -t is a pattern, and titles start with `[rule]`. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `s` as one POSIX shell word. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** The command that replays a case in the vitest test the property mirrors. */
+export function vitestReplayCommand(property: FuzzProperty, seed: number, path: string, implModule: string | undefined): string {
+  const env = [`WGFUSE_SEED=${seed}`, `WGFUSE_PATH=${vitestPath(property, path)}`];
+  if (implModule !== undefined) env.push(`WGFUSE_IMPL=${shellQuote(implModule)}`);
+  return `${env.join(' ')} npx vitest run ${property.testFile} -t ${shellQuote(escapeRegExp(property.testTitle))}`;
+}
