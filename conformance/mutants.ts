@@ -1,5 +1,5 @@
-import { argsOf, createReferenceImplementation, GraphBuilder, sameShape } from '../reference/index.js';
-import type { Graph, KernelSource, Node, NodeId } from '../reference/index.js';
+import { argsOf, createReferenceImplementation, GraphBuilder, printGraph, sameShape } from '../reference/index.js';
+import type { Graph, KernelSettings, KernelSource, Node, NodeId } from '../reference/index.js';
 import type { CompiledProgram, Implementation } from '../spec/implementation.js';
 
 /**
@@ -119,6 +119,43 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'not-fused',
     fault: 'fusion silently does not happen: right numbers, one kernel per op (caught by the kernel count)',
     implementation: createReferenceImplementation({ name: 'mutant: not-fused', fuse: false }),
+  },
+];
+
+/** The graph with every kernel call's settings overridden. */
+function withSettings(graph: Graph, settings: Partial<KernelSettings>): Graph {
+  return { ...graph, nodes: graph.nodes.map((n) => (n.kind === 'call' ? { ...n, settings: { ...n.settings, ...settings } } : n)) };
+}
+
+/** A graph's structure without its extents: what a shape-erased program cache would key on. */
+const structureOf = (graph: Graph): string => printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32');
+
+/** Mutants of dynamic shapes, judged by conformance/shapes.test.ts. */
+export const SHAPE_MUTANTS: readonly Mutant[] = [
+  {
+    name: 'stale-baked-sizes',
+    fault: 'sizes are baked into the WGSL, and the program is reused for a later shape (caught by fused ≈ oracle or the canary)',
+    implementation: (() => {
+      // Keyed by structure, as a dynamic-shape cache would be, but holding WGSL with the first shape's sizes.
+      const cache = new Map<string, KernelSource[]>();
+      return {
+        name: 'mutant: stale-baked-sizes',
+        compile: (graph, kernels, device) => {
+          const key = structureOf(graph);
+          const reuse = createReferenceImplementation({
+            name: 'stale-baked-sizes',
+            fuse: true,
+            editSources: (fresh) => cache.get(key) ?? (cache.set(key, fresh), fresh),
+          });
+          return reuse.compile(withSettings(graph, { staticShapes: true }), kernels, device);
+        },
+      } satisfies Implementation;
+    })(),
+  },
+  {
+    name: 'ignores-dynamic-shapes',
+    fault: 'staticShapes: false is ignored: right numbers, but every new shape builds a new pipeline (caught by the recompile count)',
+    implementation: onGraph('mutant: ignores-dynamic-shapes', (g) => withSettings(g, { staticShapes: true })),
   },
 ];
 

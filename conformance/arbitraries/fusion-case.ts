@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Shape } from '../../reference/ir/index.js';
+import type { KernelSettings, Shape } from '../../reference/ir/index.js';
 import { elementwiseAdd } from '../../reference/kernels/elementwise-add.js';
 import { createRegistry } from '../../reference/registry/registry.js';
 import { trace } from '../../reference/tracer/index.js';
@@ -85,9 +85,9 @@ export const ADD_KERNEL = 'add';
  * Traces a fusion case with a fresh registry holding the add kernel (config 'default' = the case's
  * blocks) and fills its inputs from dataSeed. Deterministic: the same case gives the same graph and data.
  */
-export function buildFusionCase(fcase: FusionCase): BuiltCase {
+export function buildFusionCase(fcase: FusionCase, settings: Partial<KernelSettings> = {}): BuiltCase {
   const registry = createRegistry();
-  const add = registry.register(ADD_KERNEL, { template: elementwiseAdd, configs: { default: { blockSizes: [...fcase.blockSizes] } } });
+  const add = registry.register(ADD_KERNEL, { template: elementwiseAdd, configs: { default: { blockSizes: [...fcase.blockSizes] } }, settings });
   const chains = [fcase.prologues[0], fcase.prologues[1], fcase.epilogue];
   const sides = planSides(chains, fcase.shape);
   const specs: InputSpec[] = [

@@ -6,6 +6,7 @@ import { sectionKey } from '../fusion/schedule.js';
 import type { TemplateCode } from '../registry/template.js';
 import type { CodegenLimits } from './limits.js';
 import { broadcastIndexExpr, f32Literal, identifier, WGSL_OPS } from './render.js';
+import { SizeTable } from './sizes.js';
 
 /** One generated compute kernel: its WGSL and how to launch it. */
 export interface KernelSource {
@@ -17,6 +18,8 @@ export interface KernelSource {
   readonly writes: NodeId;
   readonly grid: readonly [number, number, number];
   readonly plan: KernelPlan;
+  /** Contents of the `sizes` uniform at binding `reads.length + 1`; empty when shapes are static. */
+  readonly sizes: Uint32Array;
 }
 
 const POINTWISE_WORKGROUP = 64;
@@ -32,6 +35,7 @@ class SectionWriter {
     private readonly shape: Shape,
     private readonly buffer: (id: NodeId) => string,
     private readonly acc: NodeId | undefined,
+    private readonly sizes: SizeTable,
   ) {}
 
   ref(id: NodeId): string {
@@ -42,8 +46,8 @@ class SectionWriter {
     let name = this.loaded.get(id);
     if (name === undefined) {
       name = `l${id}`;
-      const index = broadcastIndexExpr('i', node?.shape ?? [], this.shape);
-      this.lines.push(`let ${name} = ${this.buffer(id)}[${index}]; // %${id} ${formatShape(node?.shape ?? [])}`);
+      const index = broadcastIndexExpr('i', node?.shape ?? [], this.shape, this.sizes.ref);
+      this.lines.push(`let ${name} = ${this.buffer(id)}[${index}]; // %${id} ${this.sizes.note(node?.shape ?? [])}`);
       this.loaded.set(id, name);
     }
     return name;
@@ -104,6 +108,7 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
   const bySection = new Map<string, NodeId[]>();
   for (const { node, section } of plan.inlined) bySection.set(sectionKey(section), [...(bySection.get(sectionKey(section)) ?? []), node]);
   const inlined = new Set(plan.inlined.map((p) => p.node));
+  const sizes = new SizeTable(hasDynamicShapes(graph, plan));
 
   const reads: NodeId[] = [];
   const bufferName = new Map<NodeId, string>();
@@ -118,7 +123,7 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
     return name;
   };
   const writeSection = (section: Section, result: NodeId, shape: Shape, acc: NodeId | undefined): SectionWriter => {
-    const w = new SectionWriter(graph, inlined, shape, buffer, acc);
+    const w = new SectionWriter(graph, inlined, shape, buffer, acc, sizes);
     for (const id of bySection.get(sectionKey(section)) ?? []) w.compute(id);
     w.lines.push(section.part === 'body' ? `dst[i] = ${w.ref(result)};` : `return ${w.ref(result)};`);
     return w;
@@ -138,7 +143,7 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
     });
     const store = writeSection({ part: 'body' }, plan.root, outShape, plan.call);
     hooks.push(`fn store_out(i: u32, acc: f32) {\n${indent(store.lines)}\n}`);
-    code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out' });
+    code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref });
     title = `${call.kernel} (${template.name}, config '${call.configKey}') at %${plan.call}`;
   } else {
     const store = writeSection({ part: 'body' }, plan.root, outShape, undefined);
@@ -147,7 +152,7 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
     code = {
       workgroupSize: [POINTWISE_WORKGROUP, 1, 1],
       tiles: Math.ceil(n / POINTWISE_WORKGROUP),
-      body: [`let i = tile * ${POINTWISE_WORKGROUP}u + lid.x;`, `if (i >= ${n}u) { return; } // bounds guard: ragged tail`, 'store_out(i);'].join('\n'),
+      body: [`let i = tile * ${POINTWISE_WORKGROUP}u + lid.x;`, `if (i >= ${sizes.ref(n)}) { return; } // bounds guard: ragged tail`, 'store_out(i);'].join('\n'),
     };
     title = 'pointwise';
   }
@@ -156,22 +161,38 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
   const bytes = [...reads, plan.root].map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
   const grid = checkLimits(`kernel ${name} (${title})`, code, bytes, limits);
   const bindings = reads.map((id, b) => `@group(0) @binding(${b}) var<storage, read> ${bufferName.get(id)}: array<f32>;`);
-  bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<f32>; // %${plan.root} ${formatShape(outShape)}`);
+  bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<f32>; // %${plan.root} ${sizes.note(outShape)}`);
   const [wx, wy, wz] = code.workgroupSize;
-  const wgsl = [
-    `// wgfuse kernel ${name}: ${title}, stores %${plan.root}`,
-    ...bindings,
-    '',
-    ...hooks.flatMap((h) => [h, '']),
+  const entry = [
     `@compute @workgroup_size(${wx}, ${wy}, ${wz})`,
     'fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
-    `  let tile = wg.x + wg.y * ${grid[0]}u;`,
-    `  if (tile >= ${code.tiles}u) { return; } // grid guard`,
+    `  let tile = wg.x + wg.y * ${sizes.ref(grid[0])};`,
+    `  if (tile >= ${sizes.ref(code.tiles)}) { return; } // grid guard`,
     indent(code.body.split('\n')),
     '}',
     '',
+  ];
+  // Declared last, once every size has been handed its slot.
+  const uniform = sizes.declaration(reads.length + 1);
+  const wgsl = [
+    `// wgfuse kernel ${name}: ${title}, stores %${plan.root}${sizes.dynamic ? ', dynamic shapes' : ''}`,
+    ...bindings,
+    ...(uniform === undefined ? [] : [uniform]),
+    '',
+    ...hooks.flatMap((h) => [h, '']),
+    ...entry,
   ].join('\n');
-  return { name, wgsl, reads, writes: plan.root, grid, plan };
+  return { name, wgsl, reads, writes: plan.root, grid, plan, sizes: sizes.data() };
+}
+
+/**
+ * Whether a kernel's sizes go into a uniform ([shapes.dynamic.1]): a template kernel follows its call's
+ * `staticShapes` setting; a pointwise kernel is dynamic when any call in the graph is.
+ */
+function hasDynamicShapes(graph: Graph, plan: KernelPlan): boolean {
+  const call = plan.call === undefined ? undefined : graph.nodes[plan.call];
+  if (call?.kind === 'call') return !call.settings.staticShapes;
+  return graph.nodes.some((n) => n.kind === 'call' && !n.settings.staticShapes);
 }
 
 /** Every kernel of a schedule, in launch order. */

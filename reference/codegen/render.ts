@@ -31,7 +31,7 @@ export function f32Literal(value: number): string {
  * The row-major offset into a tensor of shape `shape`, broadcast into `target`, read by the element
  * whose offset in `target` is `index` ([ir.broadcast.2]).
  */
-export function broadcastIndexExpr(index: string, shape: Shape, target: Shape): string {
+export function broadcastIndexExpr(index: string, shape: Shape, target: Shape, size: (value: number) => string = (v) => `${v}u`): string {
   if (sameShape(shape, target)) return index;
   if (numel(shape) === 1) return '0u';
   const strides = broadcastStrides(shape, target);
@@ -41,9 +41,9 @@ export function broadcastIndexExpr(index: string, shape: Shape, target: Shape): 
     const extent = target[d] ?? 1;
     const stride = strides[d] ?? 0;
     if (stride !== 0) {
-      const quotient = rowStride === 1 ? index : `(${index} / ${rowStride}u)`;
-      const coord = d === 0 ? quotient : `(${quotient} % ${extent}u)`;
-      terms.unshift(stride === 1 ? coord : `${coord} * ${stride}u`);
+      const quotient = rowStride === 1 ? index : `(${index} / ${size(rowStride)})`;
+      const coord = d === 0 ? quotient : `(${quotient} % ${size(extent)})`;
+      terms.unshift(stride === 1 ? coord : `${coord} * ${size(stride)}`);
     }
     rowStride *= extent;
   }

@@ -37,10 +37,10 @@ export const elementwiseAdd: KernelTemplate = {
       workgroupSize: [bx, by, 1],
       tiles: tilesX * tilesY,
       body: [
-        `let row = (tile / ${tilesX}u) * ${by}u + lid.y;`,
-        `let col = (tile % ${tilesX}u) * ${bx}u + lid.x;`,
-        `if (row >= ${rows}u || col >= ${cols}u) { return; } // bounds guard: ragged tiles`,
-        `let i = row * ${cols}u + col;`,
+        `let row = (tile / ${ctx.size(tilesX)}) * ${by}u + lid.y;`,
+        `let col = (tile % ${ctx.size(tilesX)}) * ${bx}u + lid.x;`,
+        `if (row >= ${ctx.size(rows)} || col >= ${ctx.size(cols)}) { return; } // bounds guard: ragged tiles`,
+        `let i = row * ${ctx.size(cols)} + col;`,
         `${ctx.storeHook}(i, ${loadX}(i) + ${loadY}(i));`,
       ].join('\n'),
     };

@@ -9,6 +9,12 @@ export interface TemplateContext {
   readonly loadHooks: readonly string[];
   /** `store_<name>(i: u32, v: f32)`: element i (row-major) of the output, epilogue applied. */
   readonly storeHook: string;
+  /**
+   * The WGSL for a size derived from the shapes (an extent, a product, a tile count): a literal under
+   * static shapes, a uniform read under dynamic ones. Every shape-derived number in the body goes
+   * through it; block sizes from the config are compile-time constants and do not ([shapes.dynamic.1]).
+   */
+  readonly size: (value: number) => string;
 }
 
 /** A template's WGSL: the body of a compute entry point that already has `tile` and `lid` in scope. */

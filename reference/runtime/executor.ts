@@ -5,7 +5,10 @@ import type { Schedule } from '../fusion/schedule.js';
 import type { CompiledProgram, ProgramIO } from '../../spec/implementation.js';
 import { getPipeline } from './pipelines.js';
 
-const STORAGE = 0x80; // GPUBufferUsage.STORAGE, spelled out so this file needs no WebGPU globals at import.
+// GPUBufferUsage flags, spelled out so this file needs no WebGPU globals at import.
+const STORAGE = 0x80;
+const UNIFORM = 0x40;
+const COPY_DST = 0x08;
 
 /**
  * Makes a schedule runnable on a device: pipelines for every kernel and a buffer for every node that is
@@ -22,6 +25,14 @@ export async function createProgram(device: GPUDevice, schedule: Schedule, sourc
       scratch.set(s.writes, device.createBuffer({ label: `t${s.writes}`, size, usage: STORAGE }));
     }
   }
+
+  // Each dynamic-shape kernel gets its extents for this graph in a uniform of its own ([shapes.dynamic.1]).
+  const uniforms = sources.map((s) => {
+    if (s.sizes.length === 0) return undefined;
+    const buffer = device.createBuffer({ label: `${s.name} sizes`, size: s.sizes.byteLength, usage: UNIFORM | COPY_DST });
+    device.queue.writeBuffer(buffer, 0, s.sizes);
+    return buffer;
+  });
 
   return {
     wgsl: sources.map((s) => s.wgsl),
@@ -45,7 +56,8 @@ export async function createProgram(device: GPUDevice, schedule: Schedule, sourc
       const pass = encoder.beginComputePass();
       sources.forEach((s, k) => {
         const pipeline = pipelines[k] as GPUComputePipeline;
-        const entries = [...s.reads.map(read), stored(s.writes)].map((buffer, binding) => {
+        const uniform = uniforms[k];
+        const entries = [...s.reads.map(read), stored(s.writes), ...(uniform === undefined ? [] : [uniform])].map((buffer, binding) => {
           if (buffer === undefined) throw new WgfuseError('runtime.internal', `${s.name}: binding ${binding} has no buffer`);
           return { binding, resource: { buffer } };
         });
@@ -63,6 +75,7 @@ export async function createProgram(device: GPUDevice, schedule: Schedule, sourc
     },
     dispose(): void {
       for (const b of scratch.values()) b.destroy();
+      for (const b of uniforms) b?.destroy();
     },
   };
 }
