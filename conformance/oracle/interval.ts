@@ -1,0 +1,102 @@
+import { broadcastOffsets, checkInputs } from '../../reference/interpreter/interpret.js';
+import type { KernelCatalog } from '../../reference/interpreter/interpret.js';
+import { numel, WgfuseError } from '../../reference/ir/index.js';
+import type { CallNode, Graph, OpName, OpNode } from '../../reference/ir/index.js';
+import { MIN_NORMAL_F32 } from './f32.js';
+import { intervalsOf, pointInterval, refusal } from './interval-ops.js';
+import { chainAt, widenForReassociation } from './reassociation.js';
+
+/**
+ * The CPU oracle (spec/numerics.md [numerics.interval.1]): every node's value, element by element, as
+ * an interval of f32 values in which a conforming WGSL implementation's result must lie, whatever
+ * rounding each earlier op chose within its own bound. Inputs and constants are points; each op's
+ * interval covers its operands' whole intervals (interval-ops.ts). Composed per op in f64, as the
+ * WebGPU CTS composes acceptance intervals for compound expressions.
+ */
+
+/** Interval ends per element: lo[i] ≤ hi[i], both f32 values. One pair of arrays per tensor. */
+export interface Intervals {
+  readonly lo: readonly Float64Array[];
+  readonly hi: readonly Float64Array[];
+}
+
+/**
+ * What each kernel template computes, as the elementwise op whose interval judges it
+ * ([numerics.interval.call]). A template not listed here has no interval semantics yet.
+ */
+export const TEMPLATE_SEMANTICS: Readonly<Record<string, OpName>> = { elementwise_add: 'add' };
+
+function opOf(node: OpNode | CallNode, kernels: KernelCatalog): OpName {
+  if (node.kind === 'op') return node.op;
+  const template = kernels.get(node.kernel)?.template.name ?? '(unregistered)';
+  const op = TEMPLATE_SEMANTICS[template];
+  if (op === undefined || kernels.get(node.kernel)?.template.arity !== 2) {
+    throw new WgfuseError(
+      'numerics.interval.call',
+      `%${node.id} = call ${node.kernel}: template '${template}' has no interval semantics, so its results cannot be judged. ` +
+        'hint: state what it computes as an op in TEMPLATE_SEMANTICS (conformance/oracle/interval.ts)',
+    );
+  }
+  return op;
+}
+
+function describe(graph: Graph, node: OpNode | CallNode, kernels: KernelCatalog): string {
+  const args = node.args.map((id) => `%${id}`).join(', ');
+  const what = node.kind === 'call' ? `call ${node.kernel} (${opOf(node, kernels)})` : node.op;
+  return `%${node.id} = ${what}(${args})${graph.outputs.includes(node.id) ? ' (an output)' : ''}`;
+}
+
+/** The acceptance interval of every node, indexed by node id ([numerics.interval.1], [numerics.interval.reassoc]). */
+export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: readonly Float32Array[]): Intervals {
+  checkInputs(graph, inputs);
+  const ops = graph.nodes.map((n) => (n.kind === 'op' || n.kind === 'call' ? opOf(n, kernels) : undefined));
+  const opAt = (id: number): OpName | undefined => ops[id];
+  const lo: Float64Array[] = [];
+  const hi: Float64Array[] = [];
+  let nextInput = 0;
+  for (const node of graph.nodes) {
+    const total = numel(node.shape);
+    const nodeLo = new Float64Array(total);
+    const nodeHi = new Float64Array(total);
+    lo.push(nodeLo);
+    hi.push(nodeHi);
+    if (node.kind === 'input' || node.kind === 'const') {
+      const data = node.kind === 'input' ? (inputs[nextInput++] as Float32Array) : Float32Array.of(node.value);
+      nodeLo.set(data);
+      nodeHi.set(data);
+      // A subnormal input may be flushed to zero ([numerics.interval.flush]); generated inputs never are one.
+      for (let i = 0; i < total; i++) {
+        const v = data[i] as number;
+        if (v !== 0 && Math.abs(v) < MIN_NORMAL_F32) [nodeLo[i], nodeHi[i]] = pointInterval(v);
+      }
+      continue;
+    }
+    const op = ops[node.id] as OpName;
+    const [ia, ib = ia] = node.args as [number, number?];
+    const offA = broadcastOffsets(graph.nodes[ia]?.shape ?? [], node.shape);
+    const offB = ib === ia ? offA : broadcastOffsets(graph.nodes[ib]?.shape ?? [], node.shape);
+    const [aLo, aHi, bLo, bHi] = [lo[ia], hi[ia], lo[ib], hi[ib]] as Float64Array[];
+    const bad = intervalsOf(op, aLo as Float64Array, aHi as Float64Array, offA, bLo as Float64Array, bHi as Float64Array, offB, nodeLo, nodeHi);
+    if (bad >= 0) {
+      const [ja, jb] = [offA[bad] as number, offB[bad] as number];
+      const operands = node.args.length === 1 ? `[${aLo?.[ja]}, ${aHi?.[ja]}]` : `[${aLo?.[ja]}, ${aHi?.[ja]}] and [${bLo?.[jb]}, ${bHi?.[jb]}]`;
+      throw new WgfuseError(
+        'numerics.interval.domain',
+        `${describe(graph, node, kernels)} element ${bad}: operand interval(s) ${operands}: ${refusal()}; any result would be accepted. ` +
+          'hint: generated cases keep every op inside its domain by construction ([gen.domain.1]), so the case or its generator is at fault',
+      );
+    }
+    const chain = chainAt(graph, opAt, node.id);
+    const past = chain === undefined ? -1 : widenForReassociation(graph, chain, node.id, lo, hi);
+    if (past >= 0) {
+      throw new WgfuseError('numerics.interval.domain', `${describe(graph, node, kernels)} element ${past}: reassociating its chain may overflow f32; any result would be accepted`);
+    }
+  }
+  return { lo, hi };
+}
+
+/** The acceptance interval of every element of every output, in graph.outputs order ([numerics.oracle.1]). */
+export function acceptanceIntervals(graph: Graph, kernels: KernelCatalog, inputs: readonly Float32Array[]): Intervals {
+  const all = nodeIntervals(graph, kernels, inputs);
+  return { lo: graph.outputs.map((id) => all.lo[id] as Float64Array), hi: graph.outputs.map((id) => all.hi[id] as Float64Array) };
+}
