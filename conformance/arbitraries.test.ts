@@ -2,11 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { broadcastOffsets, interpretAll } from '../reference/interpreter/interpret.js';
 import { numel, OPS, printGraph } from '../reference/ir/index.js';
-import type { Graph, OpName } from '../reference/ir/index.js';
-import { elementwiseAdd } from '../reference/kernels/elementwise-add.js';
-import { createRegistry } from '../reference/registry/registry.js';
-import { trace } from '../reference/tracer/index.js';
-import type { Tensor } from '../reference/tracer/index.js';
+import type { OpName } from '../reference/ir/index.js';
 import { formatGuards } from './arbitraries/apply-chain.js';
 import { blockSizesArbitrary } from './arbitraries/config.js';
 import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCaseArbitrary, SEED_CASE } from './arbitraries/fusion-case.js';
@@ -14,12 +10,10 @@ import type { BuiltCase } from './arbitraries/fusion-case.js';
 import type { Chain, Operand, Step } from './arbitraries/chain.js';
 import { MAX_SIDE_TENSORS } from './arbitraries/chain.js';
 import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph } from '../reference/index.js';
-import { mulberry32 } from './arbitraries/built-case.js';
 import { inGeneratorMargin, inOpDomain, VALUE_LIMIT } from './arbitraries/interval.js';
 import type { Interval } from './arbitraries/interval.js';
-import { compareOutputs, errorBounds, opAllowance, stepF32, ulpDistance, ulpF32 } from './oracle/tolerance.js';
 
-// The generators of fusion cases and the interim tolerance, checked on the CPU interpreter alone.
+// The generators of fusion cases, checked on the CPU interpreter alone (the oracle's tests: oracle.test.ts).
 
 const envSeed = process.env['WGFUSE_SEED'];
 const seed = envSeed === undefined || envSeed === '' ? undefined : Number.parseInt(envSeed, 10);
@@ -187,141 +181,5 @@ describe('generated fusion cases', () => {
     );
     expect(b.guards).toEqual([]);
     expect(b.opCount).toBe(3);
-  });
-});
-
-/** The largest f32 on each side of `e` still within `bound`, found by stepping: the edge of acceptance. */
-function edge(e: number, bound: number, direction: 1 | -1): number {
-  let v = e;
-  for (;;) {
-    const next = stepF32(v, direction);
-    if (Math.abs(next - e) > bound) return v;
-    v = next;
-  }
-}
-
-/** One op as a simulated device computes it, from the device's own operand values. */
-type Device = (op: OpName, a: number, x: number) => number;
-
-/** Runs a generated case on a simulated device (f64 storage; results rounded to f32 at the outputs). */
-function simulate(b: BuiltCase, device: Device): Float32Array[] {
-  const values: Float64Array[] = [];
-  let nextInput = 0;
-  for (const node of b.graph.nodes) {
-    const out = new Float64Array(numel(node.shape));
-    if (node.kind === 'input') out.set(b.inputs[nextInput++] as Float32Array);
-    else if (node.kind === 'const') out[0] = node.value;
-    else {
-      // Generated cases call only the elementwise add kernel.
-      const op: OpName = node.kind === 'op' ? node.op : 'add';
-      const [ia, ib] = node.args;
-      const offA = broadcastOffsets(b.graph.nodes[ia ?? 0]?.shape ?? [], node.shape);
-      const offB = broadcastOffsets(b.graph.nodes[ib ?? ia ?? 0]?.shape ?? [], node.shape);
-      for (let i = 0; i < out.length; i++) {
-        out[i] = device(op, values[ia ?? 0]?.[offA[i] ?? 0] ?? NaN, ib === undefined ? 0 : (values[ib]?.[offB[i] ?? 0] ?? NaN));
-      }
-    }
-    values.push(out);
-  }
-  return b.graph.outputs.map((id) => Float32Array.from(values[id] ?? []));
-}
-
-const CORRECTLY_ROUNDED: ReadonlySet<OpName> = new Set(['neg', 'abs', 'relu', 'add', 'sub', 'mul', 'maximum', 'minimum']);
-
-/**
- * An f32 result off by up to the op's allowance: either neighbour for correctly rounded ops, else a
- * deviation that is half the time at the extreme, so the propagation and its safety factor are tested.
- */
-function perturbed(op: OpName, a: number, x: number, random: () => number): number {
-  const r = Math.fround(OPS[op].eval(Math.fround(a), Math.fround(x)));
-  if (CORRECTLY_ROUNDED.has(op)) return stepF32(r, Math.floor(random() * 3) - 1);
-  const room = opAllowance(op, a, r) - ulpF32(r);
-  const u = random() < 0.5 ? (random() < 0.5 ? -1 : 1) : 2 * random() - 1;
-  return Math.fround(r + u * room);
-}
-
-describe('interim tolerance', () => {
-  const registry = createRegistry();
-  const kernelAdd = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [2, 2] } } });
-  const xs = [1.5, -0.3, 1e-3, 3.25, 0.5, 7.75];
-  const ys = [0.7, 2.5, -1.1, 0.5, -3.0, 1.25];
-  const cases: [string, Graph][] = [
-    ['add (kernel call)', trace((x: Tensor, y: Tensor) => kernelAdd(x, y), { x: [6], y: [6] })],
-    ['div', trace((x: Tensor, y: Tensor) => x.div(y), { x: [6], y: [6] })],
-    ['exp', trace((x: Tensor) => x.exp(), { x: [6] })],
-  ];
-  const inputsFor = (g: Graph): Float32Array[] => [Float32Array.from(xs), Float32Array.from(ys)].slice(0, g.inputs.length);
-
-  for (const [name, graph] of cases) {
-    test(`[numerics.tolerance.1] ${name}: every value within the bound is accepted`, () => {
-      const { values, bounds } = errorBounds(graph, registry.kernels, inputsFor(graph));
-      for (const direction of [1, -1] as const) {
-        const got = values.map((v, o) => v.map((e, i) => edge(e, bounds[o]?.[i] ?? 0, direction)));
-        const result = compareOutputs(got, values, bounds);
-        expect(result.ok, result.message).toBe(true);
-        // The edge is at least one ULP away: every op is allowed at least one either-neighbour step.
-        expect(result.worst?.ulps).toBeGreaterThanOrEqual(1);
-      }
-    });
-
-    test(`[numerics.tolerance.2] ${name}: a value a few ULP past the bound is rejected and reported`, () => {
-      const { values, bounds } = errorBounds(graph, registry.kernels, inputsFor(graph));
-      const index = 3;
-      const got = values.map((v) => Float32Array.from(v));
-      const out = got[0] as Float32Array;
-      out[index] = stepF32(edge(out[index] as number, bounds[0]?.[index] ?? 0, 1), 3);
-      const result = compareOutputs(got, values, bounds);
-      expect(result.ok).toBe(false);
-      expect(result.worst?.index).toBe(index);
-      expect(result.message).toMatch(new RegExp(`^\\[numerics\\.tolerance\\.1\\] output 0 element ${index}: expected .* ULP away`));
-      expect(result.worst?.ulps).toBe(ulpDistance(values[0]?.[index] ?? NaN, out[index] as number));
-    });
-  }
-
-  test('[numerics.nan.1] a NaN in the device output fails with a message naming the element', () => {
-    const [, graph] = cases[0] as [string, Graph];
-    const { values, bounds } = errorBounds(graph, registry.kernels, inputsFor(graph));
-    const got = values.map((v) => Float32Array.from(v));
-    (got[0] as Float32Array)[2] = NaN;
-    const result = compareOutputs(got, values, bounds);
-    expect(result.ok).toBe(false);
-    expect(result.message).toMatch(/^\[numerics\.nan\.1\] output 0 element 2: got NaN/);
-    expect(result.worst?.index).toBe(2);
-  });
-
-  test('[numerics.tolerance.3] a kernel call without an error model is refused by name', () => {
-    const r = createRegistry();
-    const mystery = r.register('mystery', { template: { ...elementwiseAdd, name: 'mystery_add' }, configs: { default: { blockSizes: [1, 1] } } });
-    const graph = trace((x: Tensor, y: Tensor) => mystery(x, y), { x: [2], y: [2] });
-    expect(() => errorBounds(graph, r.kernels, [new Float32Array(2), new Float32Array(2)])).toThrow(/\[numerics\.tolerance\.3\] %2 = call mystery: .*'mystery_add'/);
-  });
-
-  test('[numerics.tolerance.4] simulated devices within the WGSL budgets pass on every generated case', () => {
-    fc.assert(
-      fc.property(anyCase, (k) => {
-        const b = build(k);
-        const { values, bounds } = errorBounds(b.graph, b.kernels, b.inputs);
-        const random = mulberry32(k.c.dataSeed ^ 0x5eed);
-        const devices: [string, Device][] = [
-          ['f64 without intermediate rounding', (op, a, x) => OPS[op].eval(a, x)],
-          ['f32 with every op off by up to its budget', (op, a, x) => perturbed(op, a, x, random)],
-        ];
-        for (const [name, device] of devices) {
-          const result = compareOutputs(simulate(b, device), values, bounds);
-          expect(result.ok, `${name}: ${result.message}\n${show(b)}`).toBe(true);
-        }
-      }),
-      params(RUNS),
-    );
-  });
-
-  test('[numerics.ulp.1] ulpDistance counts f32 steps, across zero too', () => {
-    expect(ulpDistance(1, 1)).toBe(0);
-    expect(ulpDistance(1, stepF32(1, 1))).toBe(1);
-    expect(ulpDistance(stepF32(0, -2), stepF32(0, 3))).toBe(5);
-    expect(ulpDistance(-0, 0)).toBe(0);
-    expect(ulpF32(1)).toBe(2 ** -23);
-    expect(ulpF32(2 ** -130)).toBe(2 ** -149);
-    expect(Number.isNaN(ulpDistance(NaN, 1))).toBe(true);
   });
 });

@@ -7,7 +7,8 @@ import { countComputeEntryPoints } from '../harness/counter.js';
 import type { KernelCounts } from '../harness/counter.js';
 import { runProgram } from '../harness/run-program.js';
 import type { ProgramSuccess } from '../harness/run-program.js';
-import { compareOutputs, errorBounds } from '../oracle/tolerance.js';
+import { checkAgreement, checkWithinIntervals } from '../oracle/acceptance.js';
+import { acceptanceIntervals } from '../oracle/interval.js';
 
 /** A case to judge: any graph with its data and the kernel counts the spec requires of it. */
 export interface CaseUnderTest {
@@ -59,9 +60,9 @@ async function execute(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options
 /**
  * The conformance properties for one case (spec/fusion.md, spec/numerics.md):
  * the implementation dispatches exactly the spec's kernel count, counted by the harness; it writes
- * nothing past its outputs; its outputs and the eager reference's lie within the oracle's bound;
- * and fused and eager agree within the sum of their bounds. `execute: false` (validation-only tier)
- * keeps the counts and skips everything that needs kernels to have run.
+ * nothing past its outputs; its outputs and the eager reference's lie in the oracle's acceptance
+ * intervals; and fused and eager differ by at most an interval's width. `execute: false`
+ * (validation-only tier) keeps the counts and skips everything that needs kernels to have run.
  */
 export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions): Promise<CaseReport> {
   const fused = await execute(impl, c, gpu, options);
@@ -93,14 +94,17 @@ export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu
         `(${fused.canaryViolations.length} padding element(s) changed)${context(c, fused.wgsl)}`,
     );
   }
-  const oracle = errorBounds(c.graph, c.kernels, c.inputs);
-  for (const [who, run] of [[impl.name, fused], ['eager reference', eager]] as const) {
-    const verdict = compareOutputs(run.outputs, oracle.values, oracle.bounds);
+  const oracle = acceptanceIntervals(c.graph, c.kernels, c.inputs);
+  const runs = [
+    [impl.name, fused, { name: 'eager reference', outputs: eager.outputs }],
+    ['eager reference', eager, { name: impl.name, outputs: fused.outputs }],
+  ] as const;
+  for (const [who, run, counterpart] of runs) {
+    const verdict = checkWithinIntervals(run.outputs, oracle, counterpart);
     if (!verdict.ok) throw new ConformanceFailure('numerics.oracle.1', `${who} disagrees with the CPU interpreter: ${verdict.message ?? ''}${context(c, run.wgsl)}`);
   }
-  // Each is within its bound of the oracle, so they may differ by up to twice the bound, no more.
-  const doubled = oracle.bounds.map((b) => b.map((e) => 2 * e));
-  const agree = compareOutputs(fused.outputs, eager.outputs, doubled);
+  // Both lie in the same intervals, so they may differ by up to an interval's width, no more.
+  const agree = checkAgreement(fused.outputs, eager.outputs, oracle, [impl.name, 'eager reference']);
   if (!agree.ok) throw new ConformanceFailure('numerics.fused-eager.1', `${impl.name} vs eager reference: ${agree.message ?? ''}${context(c, fused.wgsl)}`);
   return { fused: n, eager: eager.counts };
 }
