@@ -19,6 +19,7 @@ const CAUGHT_BY: Readonly<Record<string, readonly string[]>> = {
   'swap-prologue-ops': ['numerics.oracle.1'],
   'no-bounds-guard': ['interface.buffers.2'],
   'broadcast-as-full': ['numerics.oracle.1'],
+  'drop-second-store': ['numerics.oracle.1'],
   'not-fused': ['fusion.count.1'],
 };
 

@@ -116,6 +116,12 @@ export const MUTANTS: readonly Mutant[] = [
     implementation: onSources('mutant: broadcast-as-full', (s) => withWgsl(s, s.wgsl.replace(/(src_\w+)\[(?!i\])[^\]]*\]/g, '$1[i]'))),
   },
   {
+    name: 'drop-second-store',
+    fault: 'a kernel output that is also returned is not stored when its epilogue is fused (caught by fused ≈ oracle)',
+    // The binding stays in use (read, not written), so only the missing value can give the fault away.
+    implementation: onSources('mutant: drop-second-store', (s) => withWgsl(s, s.wgsl.replace(/(dst_t\d+)\[i\] = .*second store$/m, '_ = $1[i];'))),
+  },
+  {
     name: 'not-fused',
     fault: 'fusion silently does not happen: right numbers, one kernel per op (caught by the kernel count)',
     implementation: createReferenceImplementation({ name: 'mutant: not-fused', fuse: false }),

@@ -48,7 +48,7 @@ export const PATTERNS: readonly FusionPattern[] = [
     const t = x!.mul(2);
     return add(t, y!).sub(t);
   }),
-  pattern('fusion.materialize.2', 'a kernel output that is also returned is stored, its epilogue is a kernel of its own', { x: [8], y: [8] }, 2, 2, (add, x, y) => {
+  pattern('fusion.epilogue.3', 'a kernel output that is also returned: one kernel with two stores', { x: [8], y: [8] }, 1, 2, (add, x, y) => {
     const o = add(x!, y!);
     return [o, o.relu()];
   }),

@@ -102,7 +102,8 @@ export function chainArbitrary(c: ChainConstraints = {}): fc.Arbitrary<Chain> {
 
 /**
  * Side tensors a case may read, so a fused kernel fits compatibility-mode defaults: 8 storage buffers
- * per stage hold x, y, at most 5 side tensors and the output ([gen.limits.1]).
+ * per stage hold x, y, at most 5 side tensors and the output (4 when the kernel output is stored too)
+ * ([gen.limits.1]).
  */
 export const MAX_SIDE_TENSORS = 5;
 

@@ -8,7 +8,7 @@ import { applyChain, guardSum, planSides, splitSides } from './apply-chain.js';
 import type { Guard, Value } from './apply-chain.js';
 import { countNodes, fillInputs } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
-import { capSideTensors, chainArbitrary } from './chain.js';
+import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
 import { blockSizesArbitrary } from './config.js';
 import type { BlockSizesConstraints } from './config.js';
@@ -35,6 +35,8 @@ export interface FusionCase {
   readonly epilogue: Chain;
   /** Seeds the data of every input (mulberry32). */
   readonly dataSeed: number;
+  /** Also return the kernel's own output, so it has a user besides the epilogue ([fusion.epilogue.3]). */
+  readonly returnsKernelOutput?: boolean;
 }
 
 export interface FusionCaseConstraints {
@@ -71,9 +73,12 @@ export function fusionCaseArbitrary(c: FusionCaseConstraints = {}): fc.Arbitrary
       prologues: fc.tuple(chain, chain),
       epilogue: chain,
       dataSeed: fc.integer({ min: 0, max: 0x7fffffff }),
+      returnsKernelOutput: fc.boolean(),
     })
     .map((fcase): FusionCase => {
-      const [px, py, epilogue] = capSideTensors([fcase.prologues[0], fcase.prologues[1], fcase.epilogue] as const);
+      // A second store takes a storage buffer too, so one side tensor fewer fits.
+      const max = fcase.returnsKernelOutput ? MAX_SIDE_TENSORS - 1 : MAX_SIDE_TENSORS;
+      const [px, py, epilogue] = capSideTensors([fcase.prologues[0], fcase.prologues[1], fcase.epilogue] as const, max);
       return { ...fcase, prologues: [px, py], epilogue };
     });
 }
@@ -113,8 +118,8 @@ export function buildFusionCase(fcase: FusionCase, settings: Partial<KernelSetti
       // The kernel computes x + y, so its output range is that of an add.
       const called: Value = { t: out, range: opInterval('add', px.range, py.range), text: `${ADD_KERNEL}(${px.text}, ${py.text})` };
       const result = applyChain(called, fcase.epilogue, sideValues[2] ?? [], guards, 'epilogue');
-      description = result.text;
-      return result.t as Tensor;
+      description = fcase.returnsKernelOutput === true ? `[${result.text}, ${called.text}]` : result.text;
+      return fcase.returnsKernelOutput === true ? [result.t as Tensor, out] : (result.t as Tensor);
     },
     specs.map(({ name, shape }) => ({ name, shape })),
   );

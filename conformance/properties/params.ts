@@ -49,9 +49,19 @@ export async function assertProperty<T>(
     endOnFailure: false,
   });
   if (details.failed) {
-    const replay = `WGFUSE_SEED=${details.seed} WGFUSE_PATH=${details.counterexamplePath ?? ''} npx vitest run -t '${title.replace(/'/g, "'\\''")}'`;
+    const replay = `WGFUSE_SEED=${details.seed} WGFUSE_PATH=${details.counterexamplePath ?? ''} npx vitest run -t ${shellQuote(escapeRegExp(title))}`;
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(`${fc.defaultReportMessage(details) ?? 'property failed'}\n\nfailure of the shrunk case:\n${cause}\n\nreplay: ${replay}`);
   }
   return details.numRuns;
+}
+
+/** `s` as a regular expression matching itself: vitest's -t is a pattern, and titles start with `[rule]`. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `s` as one POSIX shell word. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }

@@ -16,9 +16,11 @@ export interface KernelSource {
   readonly reads: readonly NodeId[];
   /** The node stored, at binding `reads.length`. */
   readonly writes: NodeId;
+  /** Nodes stored besides it (the call, when it is also returned), at the bindings after it. */
+  readonly alsoWrites: readonly NodeId[];
   readonly grid: readonly [number, number, number];
   readonly plan: KernelPlan;
-  /** Contents of the `sizes` uniform at binding `reads.length + 1`; empty when shapes are static. */
+  /** Contents of the `sizes` uniform, at the binding after the stores; empty when shapes are static. */
   readonly sizes: Uint32Array;
 }
 
@@ -125,7 +127,11 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
   const writeSection = (section: Section, result: NodeId, shape: Shape, acc: NodeId | undefined): SectionWriter => {
     const w = new SectionWriter(graph, inlined, shape, buffer, acc, sizes);
     for (const id of bySection.get(sectionKey(section)) ?? []) w.compute(id);
-    w.lines.push(section.part === 'body' ? `dst[i] = ${w.ref(result)};` : `return ${w.ref(result)};`);
+    if (section.part === 'prologue') w.lines.push(`return ${w.ref(result)};`);
+    else {
+      w.lines.push(`dst[i] = ${w.ref(result)};`);
+      for (const id of plan.alsoStored) w.lines.push(`dst_t${id}[i] = ${w.ref(id)}; // %${id} is also returned: second store`);
+    }
     return w;
   };
 
@@ -158,10 +164,11 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
   }
 
   const name = `k${index}`;
-  const bytes = [...reads, plan.root].map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
+  const bytes = [...reads, plan.root, ...plan.alsoStored].map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
   const grid = checkLimits(`kernel ${name} (${title})`, code, bytes, limits);
   const bindings = reads.map((id, b) => `@group(0) @binding(${b}) var<storage, read> ${bufferName.get(id)}: array<f32>;`);
   bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<f32>; // %${plan.root} ${sizes.note(outShape)}`);
+  plan.alsoStored.forEach((id, j) => bindings.push(`@group(0) @binding(${reads.length + 1 + j}) var<storage, read_write> dst_t${id}: array<f32>; // %${id}`));
   const [wx, wy, wz] = code.workgroupSize;
   const entry = [
     `@compute @workgroup_size(${wx}, ${wy}, ${wz})`,
@@ -173,7 +180,7 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
     '',
   ];
   // Declared last, once every size has been handed its slot.
-  const uniform = sizes.declaration(reads.length + 1);
+  const uniform = sizes.declaration(reads.length + 1 + plan.alsoStored.length);
   const wgsl = [
     `// wgfuse kernel ${name}: ${title}, stores %${plan.root}${sizes.dynamic ? ', dynamic shapes' : ''}`,
     ...bindings,
@@ -182,7 +189,7 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
     ...hooks.flatMap((h) => [h, '']),
     ...entry,
   ].join('\n');
-  return { name, wgsl, reads, writes: plan.root, grid, plan, sizes: sizes.data() };
+  return { name, wgsl, reads, writes: plan.root, alsoWrites: plan.alsoStored, grid, plan, sizes: sizes.data() };
 }
 
 /**

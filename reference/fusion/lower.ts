@@ -12,6 +12,7 @@ interface Draft {
   root: NodeId;
   call: NodeId | undefined;
   inlined: { node: NodeId; section: Section }[];
+  alsoStored: NodeId[];
 }
 
 /** Checks each call node against its kernel's contract before anything is lowered ([registry.call.*]). */
@@ -69,7 +70,7 @@ export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerO
   const newRoot = (id: NodeId, call: NodeId | undefined): void => {
     // A pointwise root is computed in its own store hook; a call root is the template's result.
     const computed = graph.nodes[id]?.kind === 'op' ? [{ node: id, section: { part: 'body' } as const }] : [];
-    const draft: Draft = { root: id, call, inlined: computed };
+    const draft: Draft = { root: id, call, inlined: computed, alsoStored: [] };
     drafts.push(draft);
     placed.set(id, { draft, section: call === undefined ? { part: 'body' } : 'call' });
   };
@@ -84,8 +85,9 @@ export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerO
     }
     // Uses by dead nodes do not count: nothing computes them ([fusion.schedule.2]).
     const liveUses = (uses[id] ?? []).filter((u) => live[u.user]);
-    const target = outputs.has(id) ? undefined : commonSection(liveUses.map((u) => sectionOfUse(u.user, u.slot)));
+    const common = commonSection(liveUses.map((u) => sectionOfUse(u.user, u.slot)));
     if (node.kind === 'op') {
+      const target = outputs.has(id) ? undefined : common;
       if (target === undefined) newRoot(id, undefined);
       else {
         target.draft.inlined.push({ node: id, section: target.section });
@@ -94,6 +96,8 @@ export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerO
       continue;
     }
     // A call: splice it under a pointwise kernel whose body holds all its uses, when legal ([fusion.epilogue.1]).
+    // A call that is also returned is stored by that same kernel: two stores, one kernel ([fusion.epilogue.3]).
+    const target = common;
     const host = target?.draft;
     const root = host === undefined ? undefined : graph.nodes[host.root];
     const canSplice =
@@ -107,12 +111,13 @@ export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerO
       sameShape(root.shape, node.shape);
     if (canSplice) {
       host.call = id;
+      if (outputs.has(id)) host.alsoStored.push(id);
       placed.set(id, { draft: host, section: 'call' });
     } else newRoot(id, id);
   }
 
   const kernelsOut: KernelPlan[] = drafts
-    .map((d) => ({ root: d.root, call: d.call, inlined: [...d.inlined].sort((a, b) => a.node - b.node) }))
+    .map((d) => ({ root: d.root, call: d.call, inlined: [...d.inlined].sort((a, b) => a.node - b.node), alsoStored: d.alsoStored }))
     .sort((a, b) => a.root - b.root);
   return { graph, kernels: kernelsOut };
 }

@@ -13,6 +13,8 @@ export interface KernelPlan {
   /** The kernel call spliced into, or undefined for a pointwise kernel. */
   readonly call: NodeId | undefined;
   readonly inlined: readonly { readonly node: NodeId; readonly section: Section }[];
+  /** Nodes stored besides the root: the call, when it is also a graph output ([fusion.epilogue.3]). */
+  readonly alsoStored: readonly NodeId[];
 }
 
 /** An ordered list of kernels that together compute a graph (spec/fusion.md [fusion.schedule.1]). */

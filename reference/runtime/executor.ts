@@ -19,10 +19,10 @@ export async function createProgram(device: GPUDevice, schedule: Schedule, sourc
   const pipelines = await Promise.all(sources.map((s) => getPipeline(device, s.name, s.wgsl)));
   const external = new Set<NodeId>([...graph.inputs, ...graph.outputs]);
   const scratch = new Map<NodeId, GPUBuffer>();
-  for (const s of sources) {
-    if (!external.has(s.writes)) {
-      const size = Math.max(4, numel(graph.nodes[s.writes]?.shape ?? []) * 4);
-      scratch.set(s.writes, device.createBuffer({ label: `t${s.writes}`, size, usage: STORAGE }));
+  for (const id of sources.flatMap((s) => [s.writes, ...s.alsoWrites])) {
+    if (!external.has(id)) {
+      const size = Math.max(4, numel(graph.nodes[id]?.shape ?? []) * 4);
+      scratch.set(id, device.createBuffer({ label: `t${id}`, size, usage: STORAGE }));
     }
   }
 
@@ -57,7 +57,7 @@ export async function createProgram(device: GPUDevice, schedule: Schedule, sourc
       sources.forEach((s, k) => {
         const pipeline = pipelines[k] as GPUComputePipeline;
         const uniform = uniforms[k];
-        const entries = [...s.reads.map(read), stored(s.writes), ...(uniform === undefined ? [] : [uniform])].map((buffer, binding) => {
+        const entries = [...s.reads.map(read), stored(s.writes), ...s.alsoWrites.map(stored), ...(uniform === undefined ? [] : [uniform])].map((buffer, binding) => {
           if (buffer === undefined) throw new WgfuseError('runtime.internal', `${s.name}: binding ${binding} has no buffer`);
           return { binding, resource: { buffer } };
         });

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCaseArbitrary } from '../../conformance/arbitraries/fusion-case.js';
 import type { BuiltCase } from '../../conformance/arbitraries/fusion-case.js';
+import { escapeRegExp, shellQuote } from '../../conformance/properties/params.js';
 
 export const PROPERTY_NAMES = ['fusion', 'pointwise'] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
@@ -128,15 +129,7 @@ export function vitestPath(property: FuzzProperty, path: string): string {
   return [String(Number(first) + property.testExamples), ...rest].join(':');
 }
 
-/** `s` as a regular expression matching itself: vitest's -t is a pattern, and titles start with `[rule]`. */
-export function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** `s` as one POSIX shell word. */
-export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
-}
+export { escapeRegExp, shellQuote };
 
 /** The command that replays a case in the vitest test the property mirrors. */
 export function vitestReplayCommand(property: FuzzProperty, seed: number, path: string, implModule: string | undefined): string {
