@@ -8,7 +8,7 @@ import { blockSizesArbitrary } from './arbitraries/config.js';
 import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCaseArbitrary, SEED_CASE } from './arbitraries/fusion-case.js';
 import type { BuiltCase } from './arbitraries/fusion-case.js';
 import type { Chain, Operand, Step } from './arbitraries/chain.js';
-import { MAX_SIDE_TENSORS } from './arbitraries/chain.js';
+import { MAX_SIDE_TENSORS, sideShape } from './arbitraries/chain.js';
 import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph } from '../reference/index.js';
 import { inGeneratorMargin, inOpDomain, VALUE_LIMIT } from './arbitraries/interval.js';
 import type { Interval } from './arbitraries/interval.js';
@@ -71,6 +71,26 @@ describe('generated fusion cases', () => {
       }),
       params(RUNS),
     );
+  });
+
+  test('[gen.broadcast.1] side tensors broadcast in every legal way: 0-d, scalar, row, column, masked middle extents, fewer leading extents', () => {
+    expect(sideShape('scalar0d', [3, 4])).toEqual([]);
+    expect(sideShape('mask:0kk1k', [2, 3, 4])).toEqual([2, 1, 4]);
+    expect(sideShape('mask:1kkkk', [2, 3, 4])).toEqual([3, 4]);
+    expect(sideShape('mask:31111', [2, 3])).toEqual([1]);
+    const seen = new Set<string>();
+    for (const fcase of fc.sample(fusionCaseArbitrary(), { numRuns: RUNS, ...(seed === undefined ? {} : { seed }) })) {
+      for (const step of [...fcase.prologues[0], ...fcase.prologues[1], ...fcase.epilogue]) {
+        if (!('operand' in step) || step.operand.kind !== 'tensor') continue;
+        const b = step.operand.broadcast;
+        seen.add(b.startsWith('mask:') ? 'mask' : b);
+        const shape = sideShape(b, fcase.shape);
+        // Every side shape is a legal broadcast into the case's shape: aligned right, each extent equal or 1.
+        expect(shape.length).toBeLessThanOrEqual(fcase.shape.length);
+        shape.forEach((e, j) => expect([1, fcase.shape[fcase.shape.length - shape.length + j]]).toContain(e));
+      }
+    }
+    expect([...seen].sort()).toEqual(['column', 'full', 'mask', 'row', 'scalar', 'scalar0d']);
   });
 
   test('[gen.range.1] every value of a generated case is finite and within ±1e6', () => {

@@ -5,10 +5,14 @@ import { DIVISOR_RANGES, SIDE_RANGES } from './interval.js';
 import type { Interval } from './interval.js';
 
 /**
- * How a side tensor broadcasts against the chain's shape S (rank r):
- * scalar [1], row [S[r-1]], column [...S[0..r-2], 1] (rank 1: [1]), full S.
+ * How a side tensor broadcasts against the chain's shape S (rank r): scalar [1], scalar0d [] (0-d),
+ * row [S[r-1]], column [...S[0..r-2], 1] (rank 1: [1]), full S, and `mask:<d><p>`: drop the d leading
+ * extents (keeping at least one), then set to 1 every extent whose character in the 4-character
+ * pattern p (aligned right) is '1' — every legal broadcast, middle dimensions included.
  */
-export type Broadcast = 'scalar' | 'row' | 'column' | 'full';
+export type Broadcast = 'scalar' | 'scalar0d' | 'row' | 'column' | 'full' | `mask:${number}${string}`;
+/** What constraints select: the named forms, or 'mask' for random masks. */
+export type BroadcastKind = Exclude<Broadcast, `mask:${string}`> | 'mask';
 
 /** The second operand of a binary step. A side tensor becomes a graph input; `range` is its data range. */
 export type Operand =
@@ -30,11 +34,15 @@ export interface ChainConstraints {
   readonly maxLength?: number;
   /** Ops to draw from (default: the whole catalog). */
   readonly ops?: readonly OpName[];
-  /** Kinds of side tensors to draw (default all four); an empty list means constants only. */
-  readonly broadcasts?: readonly Broadcast[];
+  /** Kinds of side tensors to draw (default all); an empty list means constants only. */
+  readonly broadcasts?: readonly BroadcastKind[];
 }
 
-export const BROADCASTS: readonly Broadcast[] = ['scalar', 'row', 'column', 'full'];
+export const BROADCASTS: readonly BroadcastKind[] = ['scalar', 'scalar0d', 'row', 'column', 'full', 'mask'];
+
+const maskArbitrary: fc.Arbitrary<Broadcast> = fc
+  .tuple(fc.integer({ min: 0, max: 3 }), fc.array(fc.constantFrom('k', '1'), { minLength: 4, maxLength: 4 }))
+  .map(([drop, pattern]): Broadcast => `mask:${drop}${pattern.join('')}`);
 
 export function isBinaryStep(step: Step): step is BinaryStep {
   return 'operand' in step;
@@ -51,7 +59,13 @@ export function sideShape(b: Broadcast, shape: readonly number[]): number[] {
       return shape.length < 2 ? [1] : [...shape.slice(0, -1), 1];
     case 'full':
       return [...shape];
+    case 'scalar0d':
+      return [];
   }
+  const drop = Math.min(Number(b.charAt(5)), shape.length - 1);
+  const pattern = b.slice(6);
+  const kept = shape.slice(drop);
+  return kept.map((extent, j) => (pattern.charAt(pattern.length - kept.length + j) === '1' ? 1 : extent));
 }
 
 // Constants k/8 shrink towards 0 and print short; a few awkward f32 values (0.1, 1/3) test literal printing.
@@ -65,19 +79,26 @@ const divisorValue = fc
   .tuple(fc.boolean(), fc.integer({ min: 4, max: 32 }))
   .map(([negative, k]) => (negative ? -k : k) / 8);
 
-function operandArbitrary(op: BinaryOp, broadcasts: readonly Broadcast[]): fc.Arbitrary<Operand> {
+function broadcastArbitrary(kinds: readonly BroadcastKind[]): fc.Arbitrary<Broadcast> {
+  const named = kinds.filter((k): k is Exclude<BroadcastKind, 'mask'> => k !== 'mask');
+  const choices: fc.Arbitrary<Broadcast>[] = named.length > 0 ? [fc.constantFrom(...named)] : [];
+  if (kinds.includes('mask')) choices.push(maskArbitrary);
+  return fc.oneof(...choices);
+}
+
+function operandArbitrary(op: BinaryOp, broadcasts: readonly BroadcastKind[]): fc.Arbitrary<Operand> {
   const value = op === 'div' ? divisorValue : constValue;
   const constant = value.map((v): Operand => ({ kind: 'const', value: v }));
   if (broadcasts.length === 0) return constant;
   // A side tensor may end up the divisor (when not swapped), so div draws only ranges away from zero.
   const ranges = op === 'div' ? DIVISOR_RANGES : SIDE_RANGES;
   const tensor = fc
-    .record({ broadcast: fc.constantFrom(...broadcasts), range: fc.constantFrom(...ranges) })
+    .record({ broadcast: broadcastArbitrary(broadcasts), range: fc.constantFrom(...ranges) })
     .map(({ broadcast, range }): Operand => ({ kind: 'tensor', broadcast, range }));
   return fc.oneof(constant, tensor);
 }
 
-function stepArbitrary(ops: readonly OpName[], broadcasts: readonly Broadcast[]): fc.Arbitrary<Step> {
+function stepArbitrary(ops: readonly OpName[], broadcasts: readonly BroadcastKind[]): fc.Arbitrary<Step> {
   const unary = UNARY_OPS.filter((o) => ops.includes(o));
   const binary = BINARY_OPS.filter((o) => ops.includes(o));
   // Weighted per op, so unary and binary ops are drawn about equally often.
