@@ -1,5 +1,9 @@
-import { ulpDistance } from './f32.js';
+import * as f32 from './f32.js';
 import type { Intervals } from './interval.js';
+
+// Bound locally: the hot loops call these per element, and a module-namespace lookup per call
+// (how vitest's SSR transform compiles named imports) costs several times the work itself.
+const { ulpDistance } = f32;
 
 /** Judging device outputs against the oracle's acceptance intervals (spec/numerics.md, "Acceptance"). */
 

@@ -1,5 +1,9 @@
 import type { OpName } from '../../reference/ir/index.js';
-import { ceilF32, floorF32, MAX_F32, MIN_NORMAL_F32, powerOfTwoBetween, spacingAbove, stepF32, ulpAt } from './f32.js';
+import * as f32 from './f32.js';
+
+// Bound locally: the hot loops call these per element, and a module-namespace lookup per call
+// (how vitest's SSR transform compiles named imports) costs several times the work itself.
+const { ceilF32, floorF32, MAX_F32, MIN_NORMAL_F32, powerOfTwoBetween, spacingAbove, stepF32, ulpAt } = f32;
 
 /**
  * Acceptance intervals of single ops (spec/numerics.md, [numerics.interval.1] and the per-op rules

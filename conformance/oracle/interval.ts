@@ -1,7 +1,7 @@
 import { broadcastOffsets, checkInputs } from '../../reference/interpreter/interpret.js';
 import type { KernelCatalog } from '../../reference/interpreter/interpret.js';
-import { numel, WgfuseError } from '../../reference/ir/index.js';
-import type { CallNode, Graph, OpName, OpNode } from '../../reference/ir/index.js';
+import { numel, transposedIndex, WgfuseError } from '../../reference/ir/index.js';
+import type { CallNode, Graph, OpName, OpNode, Shape } from '../../reference/ir/index.js';
 import { MIN_NORMAL_F32 } from './f32.js';
 import { intervalsOf, pointInterval, refusal } from './interval-ops.js';
 import { chainAt, widenForReassociation } from './reassociation.js';
@@ -51,6 +51,14 @@ export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: read
   checkInputs(graph, inputs);
   const ops = graph.nodes.map((n) => (n.kind === 'op' || n.kind === 'call' ? opOf(n, kernels) : undefined));
   const opAt = (id: number): OpName | undefined => ops[id];
+  // Broadcast offsets per (operand shape, result shape), computed once per case: chains reuse them.
+  const offsetCache = new Map<string, Int32Array>();
+  const offsetsOf = (shape: Shape, target: Shape): Int32Array => {
+    const key = `${shape.join(',')}>${target.join(',')}`;
+    let offsets = offsetCache.get(key);
+    if (offsets === undefined) offsetCache.set(key, (offsets = broadcastOffsets(shape, target)));
+    return offsets;
+  };
   const lo: Float64Array[] = [];
   const hi: Float64Array[] = [];
   let nextInput = 0;
@@ -71,10 +79,20 @@ export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: read
       }
       continue;
     }
+    if (node.kind === 'transpose') {
+      // Exact: the operand's intervals, permuted ([ir.transpose.1]).
+      const [aLo, aHi] = [lo[node.args[0] as number], hi[node.args[0] as number]] as Float64Array[];
+      for (let i = 0; i < total; i++) {
+        const j = transposedIndex(i, node.shape);
+        nodeLo[i] = aLo?.[j] as number;
+        nodeHi[i] = aHi?.[j] as number;
+      }
+      continue;
+    }
     const op = ops[node.id] as OpName;
     const [ia, ib = ia] = node.args as [number, number?];
-    const offA = broadcastOffsets(graph.nodes[ia]?.shape ?? [], node.shape);
-    const offB = ib === ia ? offA : broadcastOffsets(graph.nodes[ib]?.shape ?? [], node.shape);
+    const offA = offsetsOf(graph.nodes[ia]?.shape ?? [], node.shape);
+    const offB = offsetsOf(graph.nodes[ib]?.shape ?? [], node.shape);
     const [aLo, aHi, bLo, bHi] = [lo[ia], hi[ia], lo[ib], hi[ib]] as Float64Array[];
     const bad = intervalsOf(op, aLo as Float64Array, aHi as Float64Array, offA, bLo as Float64Array, bHi as Float64Array, offB, nodeLo, nodeHi);
     if (bad >= 0) {
@@ -87,7 +105,7 @@ export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: read
       );
     }
     const chain = chainAt(graph, opAt, node.id);
-    const past = chain === undefined ? -1 : widenForReassociation(graph, chain, node.id, lo, hi);
+    const past = chain === undefined ? -1 : widenForReassociation(graph, chain, node.id, lo, hi, offsetsOf);
     if (past >= 0) {
       throw new WgfuseError('numerics.interval.domain', `${describe(graph, node, kernels)} element ${past}: reassociating its chain may overflow f32; any result would be accepted`);
     }

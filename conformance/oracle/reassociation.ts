@@ -1,7 +1,10 @@
-import { broadcastOffsets } from '../../reference/interpreter/interpret.js';
 import { argsOf } from '../../reference/ir/index.js';
-import type { Graph, NodeId, OpName } from '../../reference/ir/index.js';
-import { ceilF32, floorF32, MIN_NORMAL_F32, spacingAbove } from './f32.js';
+import type { Graph, NodeId, OpName, Shape } from '../../reference/ir/index.js';
+import * as f32 from './f32.js';
+
+// Bound locally: the hot loops call these per element, and a module-namespace lookup per call
+// (how vitest's SSR transform compiles named imports) costs several times the work itself.
+const { ceilF32, floorF32, MIN_NORMAL_F32, spacingAbove } = f32;
 
 /**
  * WGSL lets an implementation reassociate operations ([numerics.interval.reassoc]), and drivers do:
@@ -77,9 +80,16 @@ const F64_SLACK = 2 ** -50;
  * Widens the node's per-op intervals (lo, hi) to the hull with its chain's any-order interval, in place.
  * Returns -1, or an element whose widened interval leaves the f32 range.
  */
-export function widenForReassociation(graph: Graph, chain: Chain, id: NodeId, nodeLo: readonly Float64Array[], nodeHi: readonly Float64Array[]): number {
+export function widenForReassociation(
+  graph: Graph,
+  chain: Chain,
+  id: NodeId,
+  nodeLo: readonly Float64Array[],
+  nodeHi: readonly Float64Array[],
+  offsetsOf: (shape: Shape, target: Shape) => Int32Array,
+): number {
   const shape = graph.nodes[id]?.shape ?? [];
-  const offsets = chain.terms.map((t) => broadcastOffsets(graph.nodes[t.id]?.shape ?? [], shape));
+  const offsets = chain.terms.map((t) => offsetsOf(graph.nodes[t.id]?.shape ?? [], shape));
   const los = chain.terms.map((t) => nodeLo[t.id] as Float64Array);
   const his = chain.terms.map((t) => nodeHi[t.id] as Float64Array);
   const signs = chain.terms.map((t) => t.sign);
