@@ -39,6 +39,19 @@ describe('ir', () => {
     expect([...(out ?? [])]).toEqual([11, 12, 13, 21, 22, 23]);
   });
 
+  test('[ir.transpose.1] transpose swaps the last two dimensions, needs rank 2, and is exact', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [2, 2, 3]);
+    const t = b.transpose(x);
+    expect(b.node(t).shape).toEqual([2, 3, 2]);
+    const g = b.build([t]);
+    const data = Float32Array.from({ length: 12 }, (_, i) => i);
+    expect([...(interpret(g, noKernels, [data])[0] ?? [])]).toEqual([0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11]);
+    const r1 = new GraphBuilder();
+    expect(() => r1.transpose(r1.input('v', [4]))).toThrow(/\[ir\.transpose\.1\] transpose\(%0\): needs rank 2 or more, got \[4\]/);
+    expect(() => verifyGraph({ ...g, nodes: [g.nodes[0], { ...g.nodes[1], shape: [2, 2, 3] }] as Graph['nodes'] })).toThrow(/\[ir\.transpose\.1\] %1: shape \[2,2,3\] is not the transpose of \[2,2,3\]/);
+  });
+
   test('[ir.eval.1] every op is rounded to f32 before the next reads it', () => {
     // In f64, (1 + 2^-24) - 1 = 2^-24; rounded to f32 after the add it is 1, so the result is 0.
     const b = new GraphBuilder();

@@ -3,7 +3,9 @@ import { describe, expect, test } from 'vitest';
 import { buildFusionCase, fusionCaseArbitrary, SEED_CASE } from './arbitraries/fusion-case.js';
 import type { FusionCase } from './arbitraries/fusion-case.js';
 import { gate } from './harness/gates.js';
-import { BROKEN_AT_INTERFACE, MUTANTS } from './mutants.js';
+import { fillInputs } from './arbitraries/built-case.js';
+import { BROKEN_AT_INTERFACE, MUTANTS, PATTERN_MUTANTS } from './mutants.js';
+import { PATTERNS } from './patterns.js';
 import { checkCase, ConformanceFailure } from './properties/check.js';
 import type { CaseUnderTest } from './properties/check.js';
 
@@ -43,6 +45,25 @@ describe('meta: planted faults are caught', () => {
       expect(error).toBeInstanceOf(ConformanceFailure);
       expect(CAUGHT_BY[mutant.name]).toContain((error as ConformanceFailure).rule);
       console.log(`${mutant.name}: caught after ${details.numRuns} case(s) by [${(error as ConformanceFailure).rule}]`);
+    });
+  }
+
+  for (const mutant of PATTERN_MUTANTS) {
+    test(`[meta.mutant.${mutant.name}] the named patterns catch: ${mutant.fault}`, async (ctx) => {
+      const gpu = await gate(ctx, { execution: true });
+      const caught: string[] = [];
+      for (const p of PATTERNS) {
+        const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
+        try {
+          await checkCase(mutant.implementation, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: true });
+        } catch (e) {
+          expect(e).toBeInstanceOf(ConformanceFailure);
+          expect((e as ConformanceFailure).rule).toBe('numerics.oracle.1');
+          caught.push(`${p.name} [${(e as ConformanceFailure).rule}]`);
+        }
+      }
+      expect(caught.length, 'no pattern caught the mutant').toBeGreaterThan(0);
+      console.log(`${mutant.name}: caught by ${caught.length} pattern(s): ${caught.join('; ')}`);
     });
   }
 

@@ -25,6 +25,7 @@ function rebuild(graph: Graph, edit: (node: Node, b: GraphBuilder, map: (id: Nod
       if (node.kind === 'input') id = b.input(node.name, node.shape, node.dtype);
       else if (node.kind === 'const') id = b.constant(node.value, node.dtype);
       else if (node.kind === 'op') id = b.op(node.op, node.args.map(map));
+      else if (node.kind === 'transpose') id = b.transpose(map(node.args[0] as NodeId));
       else id = b.call({ ...node, args: node.args.map(map) });
     }
     ids.set(node.id, id);
@@ -162,6 +163,15 @@ export const SHAPE_MUTANTS: readonly Mutant[] = [
     name: 'ignores-dynamic-shapes',
     fault: 'staticShapes: false is ignored: right numbers, but every new shape builds a new pipeline (caught by the recompile count)',
     implementation: onGraph('mutant: ignores-dynamic-shapes', (g) => withSettings(g, { staticShapes: true })),
+  },
+];
+
+/** Mutants judged on the named patterns of conformance/patterns.ts rather than on random cases. */
+export const PATTERN_MUTANTS: readonly Mutant[] = [
+  {
+    name: 'transpose-as-identity',
+    fault: 'a transposed operand is read at the reader\'s own index, `o + o` for `o + o^T` (caught by fused ≈ oracle)',
+    implementation: onSources('mutant: transpose-as-identity', (s) => withWgsl(s, s.wgsl.replace(/^(\s*let v\d+ = src_\w+)\[.*\]; (\/\/ %\d+ transpose)$/gm, '$1[i]; $2'))),
   },
 ];
 

@@ -54,6 +54,12 @@ export const PATTERNS: readonly FusionPattern[] = [
   }),
   pattern('fusion.materialize.3', 'an epilogue that broadcasts the kernel output to a larger shape is not spliced', { x: [6], y: [6], m: [4, 6] }, 2, 2, (add, x, y, m) => add(x!, y!).mul(m!)),
   pattern('fusion.materialize.4', 'one kernel feeding another: each call is its own kernel', { x: [10], y: [10], z: [10] }, 2, 3, (add, x, y, z) => add(add(x!, y!), z!.neg())),
+  pattern('fusion.prologue.3', 'a transposed input is a remapped load inside the prologue: add(x^T * 2, y)', { x: [5, 7], y: [7, 5] }, 1, 3, (add, x, y) => add(x!.transpose().mul(2), y!)),
+  pattern('fusion.materialize.5', 'an epilogue reading the output at a transposed index is not spliced: o + o^T', { x: [6, 6], y: [6, 6] }, 2, 3, (add, x, y) => {
+    const o = add(x!, y!);
+    return o.add(o.transpose());
+  }),
+  pattern('fusion.materialize.5', 'a transposed intermediate is stored first, then read transposed: add((x*2)^T, y)', { x: [4, 9], y: [9, 4] }, 2, 3, (add, x, y) => add(x!.mul(2).transpose(), y!)),
   pattern('fusion.settings.1', 'fusion off: the kernel runs alone, its chains run as kernels of their own', { x: [4, 4], y: [4, 4] }, 4, 4, (add, x, y) => add(x!.mul(2), y!.add(1)).relu(), { fusion: false }),
   pattern('fusion.schedule.1', 'two outputs, the second computed from the first after it is stored', { x: [12], y: [12] }, 2, 2, (add, x, y) => {
     const t = x!.exp();

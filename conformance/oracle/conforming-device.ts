@@ -1,6 +1,6 @@
 import { broadcastOffsets } from '../../reference/interpreter/interpret.js';
 import type { KernelCatalog } from '../../reference/interpreter/interpret.js';
-import { numel, OPS } from '../../reference/ir/index.js';
+import { numel, OPS, transposedIndex } from '../../reference/ir/index.js';
 import type { Graph, OpName } from '../../reference/ir/index.js';
 import { ceilF32, floorF32, MIN_NORMAL_F32, stepF32, ulpAt } from './f32.js';
 import { LOG_ABSOLUTE, TANH_ABSOLUTE } from './interval-ops.js';
@@ -115,7 +115,10 @@ export function runConformingDevice(graph: Graph, kernels: KernelCatalog, inputs
     values.push(out);
     if (node.kind === 'input') out.set(inputs[nextInput++] as Float32Array);
     else if (node.kind === 'const') out[0] = node.value;
-    else {
+    else if (node.kind === 'transpose') {
+      const a = values[node.args[0] as number] as Float32Array;
+      for (let i = 0; i < out.length; i++) out[i] = a[transposedIndex(i, node.shape)] as number;
+    } else {
       const op = node.kind === 'op' ? node.op : (TEMPLATE_SEMANTICS[kernels.get(node.kernel)?.template.name ?? ''] ?? 'add');
       const [ia, ib = ia] = node.args as [number, number?];
       const [a, b] = [values[ia] as Float32Array, values[ib] as Float32Array];

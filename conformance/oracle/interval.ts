@@ -1,6 +1,6 @@
 import { broadcastOffsets, checkInputs } from '../../reference/interpreter/interpret.js';
 import type { KernelCatalog } from '../../reference/interpreter/interpret.js';
-import { numel, WgfuseError } from '../../reference/ir/index.js';
+import { numel, transposedIndex, WgfuseError } from '../../reference/ir/index.js';
 import type { CallNode, Graph, OpName, OpNode, Shape } from '../../reference/ir/index.js';
 import { MIN_NORMAL_F32 } from './f32.js';
 import { intervalsOf, pointInterval, refusal } from './interval-ops.js';
@@ -76,6 +76,16 @@ export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: read
       for (let i = 0; i < total; i++) {
         const v = data[i] as number;
         if (v !== 0 && Math.abs(v) < MIN_NORMAL_F32) [nodeLo[i], nodeHi[i]] = pointInterval(v);
+      }
+      continue;
+    }
+    if (node.kind === 'transpose') {
+      // Exact: the operand's intervals, permuted ([ir.transpose.1]).
+      const [aLo, aHi] = [lo[node.args[0] as number], hi[node.args[0] as number]] as Float64Array[];
+      for (let i = 0; i < total; i++) {
+        const j = transposedIndex(i, node.shape);
+        nodeLo[i] = aLo?.[j] as number;
+        nodeHi[i] = aHi?.[j] as number;
       }
       continue;
     }

@@ -5,7 +5,7 @@ import type { KernelPlan, Schedule, Section } from '../fusion/schedule.js';
 import { sectionKey } from '../fusion/schedule.js';
 import type { TemplateCode } from '../registry/template.js';
 import type { CodegenLimits } from './limits.js';
-import { broadcastIndexExpr, f32Literal, identifier, WGSL_OPS } from './render.js';
+import { broadcastIndexExpr, f32Literal, identifier, transposedIndexExpr, WGSL_OPS } from './render.js';
 import { SizeTable } from './sizes.js';
 
 /** One generated compute kernel: its WGSL and how to launch it. */
@@ -57,6 +57,13 @@ class SectionWriter {
 
   compute(id: NodeId): void {
     const node = this.graph.nodes[id];
+    if (node?.kind === 'transpose') {
+      // A load of the (materialized) operand at the transposed index of this element ([ir.transpose.1]).
+      const operand = node.args[0] as NodeId;
+      const own = broadcastIndexExpr('i', node.shape, this.shape, this.sizes.ref);
+      this.lines.push(`let v${id} = ${this.buffer(operand)}[${transposedIndexExpr(`(${own})`, node.shape, this.sizes.ref)}]; // %${id} transpose`);
+      return;
+    }
     if (node?.kind !== 'op') throw new WgfuseError('codegen.internal', `%${id} is inlined but is not an elementwise op`);
     const [a = '', b = ''] = node.args.map((x) => this.ref(x));
     this.lines.push(`let v${id} = ${WGSL_OPS[node.op](a, b)}; // %${id} ${node.op}`);

@@ -50,6 +50,14 @@ export function broadcastIndexExpr(index: string, shape: Shape, target: Shape, s
   return terms.join(' + ');
 }
 
+/** The operand offset of element `index` of a transpose of shape `shape` (see transposedIndex). */
+export function transposedIndexExpr(index: string, shape: Shape, size: (value: number) => string = (v) => `${v}u`): string {
+  const n = shape.length;
+  const [p, q] = [shape[n - 2] ?? 1, shape[n - 1] ?? 1];
+  const lead = numel(shape) === p * q ? '' : `(${index} / ${size(p * q)}) * ${size(p * q)} + `;
+  return `${lead}(${index} % ${size(q)}) * ${size(p)} + (${index} / ${size(q)}) % ${size(p)}`;
+}
+
 /** WGSL identifiers from user names: letters, digits and `_`, never starting with a digit or `__`. */
 export function identifier(name: string): string {
   const cleaned = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '');

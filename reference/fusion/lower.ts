@@ -61,7 +61,8 @@ export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerO
 
   const sectionOfUse = (user: NodeId, slot: number): Placement | undefined => {
     const p = placed.get(user);
-    if (p === undefined || !options.fuse) return undefined;
+    // A transpose reads its operand at other indices than its own, so the operand is materialized.
+    if (p === undefined || !options.fuse || graph.nodes[user]?.kind === 'transpose') return undefined;
     if (p.section !== 'call') return { draft: p.draft, section: p.section };
     const call = graph.nodes[user] as CallNode;
     return call.settings.fusion ? { draft: p.draft, section: { part: 'prologue', arg: slot } } : undefined;
@@ -69,7 +70,8 @@ export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerO
 
   const newRoot = (id: NodeId, call: NodeId | undefined): void => {
     // A pointwise root is computed in its own store hook; a call root is the template's result.
-    const computed = graph.nodes[id]?.kind === 'op' ? [{ node: id, section: { part: 'body' } as const }] : [];
+    const kind = graph.nodes[id]?.kind;
+    const computed = kind === 'op' || kind === 'transpose' ? [{ node: id, section: { part: 'body' } as const }] : [];
     const draft: Draft = { root: id, call, inlined: computed, alsoStored: [] };
     drafts.push(draft);
     placed.set(id, { draft, section: call === undefined ? { part: 'body' } : 'call' });
@@ -86,7 +88,7 @@ export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerO
     // Uses by dead nodes do not count: nothing computes them ([fusion.schedule.2]).
     const liveUses = (uses[id] ?? []).filter((u) => live[u.user]);
     const common = commonSection(liveUses.map((u) => sectionOfUse(u.user, u.slot)));
-    if (node.kind === 'op') {
+    if (node.kind === 'op' || node.kind === 'transpose') {
       const target = outputs.has(id) ? undefined : common;
       if (target === undefined) newRoot(id, undefined);
       else {

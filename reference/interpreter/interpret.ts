@@ -1,4 +1,4 @@
-import { broadcastStrides, formatShape, numel, OPS, WgfuseError } from '../ir/index.js';
+import { broadcastStrides, formatShape, numel, OPS, transposedIndex, WgfuseError } from '../ir/index.js';
 import type { Graph, Shape } from '../ir/index.js';
 import type { KernelDefinition } from '../registry/registry.js';
 
@@ -64,6 +64,11 @@ export function interpretAll(graph: Graph, kernels: KernelCatalog, inputs: reado
         for (let i = 0; i < total; i++) {
           out[i] = f((a as Float32Array)[offA[i] as number] as number, b === undefined ? 0 : (b[offB[i] as number] as number));
         }
+        break;
+      }
+      case 'transpose': {
+        const a = values[node.args[0] as number] as Float32Array;
+        for (let i = 0; i < total; i++) out[i] = a[transposedIndex(i, node.shape)] as number;
         break;
       }
       case 'call': {

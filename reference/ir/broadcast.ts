@@ -47,6 +47,22 @@ export function broadcastIndex(index: number, shape: Shape, target: Shape): numb
   return offset;
 }
 
+/** `shape` with its last two extents swapped ([ir.transpose.1]). */
+export function transposedShape(shape: Shape): Shape {
+  const n = shape.length;
+  return n < 2 ? [...shape] : [...shape.slice(0, -2), shape[n - 1] ?? 1, shape[n - 2] ?? 1];
+}
+
+/** The row-major offset in the operand of element `index` of its transpose, whose shape is `shape`. */
+export function transposedIndex(index: number, shape: Shape): number {
+  const n = shape.length;
+  const [p, q] = [shape[n - 2] ?? 1, shape[n - 1] ?? 1];
+  const lead = Math.floor(index / (p * q));
+  const row = Math.floor(index / q) % p;
+  const col = index % q;
+  return lead * p * q + col * p + row;
+}
+
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -1,4 +1,4 @@
-import { broadcastShapes } from './broadcast.js';
+import { broadcastShapes, formatShape, transposedShape } from './broadcast.js';
 import { WgfuseError } from './errors.js';
 import { OPS } from './ops.js';
 import type { CallNode, DType, Graph, Node, NodeId, OpName, Shape } from './types.js';
@@ -45,6 +45,14 @@ export class GraphBuilder {
     const subject = `${op}(${args.map((a) => `%${a}`).join(', ')})`;
     const shape = nodes.map((n) => n.shape).reduce((s, t) => broadcastShapes(s, t, subject));
     return this.push({ kind: 'op', op, args: [...args], dtype: nodes[0]?.dtype ?? 'f32', shape });
+  }
+
+  transpose(arg: NodeId): NodeId {
+    const a = this.node(arg);
+    if (a.shape.length < 2) {
+      throw new WgfuseError('ir.transpose.1', `transpose(%${arg}): needs rank 2 or more, got ${formatShape(a.shape)}`);
+    }
+    return this.push({ kind: 'transpose', args: [arg], dtype: a.dtype, shape: transposedShape(a.shape) });
   }
 
   call(draft: Omit<CallNode, 'id' | 'kind'>): NodeId {

@@ -10,6 +10,8 @@ function describe(node: Node): string {
       return `%${node.id} = const ${node.value}: ${type}`;
     case 'op':
       return `%${node.id} = ${node.op}(${node.args.map((a) => `%${a}`).join(', ')}): ${type}`;
+    case 'transpose':
+      return `%${node.id} = transpose(%${node.args[0]}): ${type}`;
     case 'call':
       return (
         `%${node.id} = call ${node.kernel}[${node.configKey}: blocks ${formatShape(node.config.blockSizes)}` +

@@ -64,7 +64,19 @@ export interface CallNode {
   readonly shape: Shape;
 }
 
-export type Node = InputNode | ConstNode | OpNode | CallNode;
+/**
+ * Swaps the last two dimensions. It reads its operand at another index, so it is not elementwise: its
+ * operand is always materialized ([fusion.materialize.5]), while the transpose itself is a remapped load.
+ */
+export interface TransposeNode {
+  readonly kind: 'transpose';
+  readonly id: NodeId;
+  readonly args: readonly NodeId[];
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+export type Node = InputNode | ConstNode | OpNode | CallNode | TransposeNode;
 
 export interface Graph {
   readonly nodes: readonly Node[];
@@ -81,7 +93,7 @@ export function numel(shape: Shape): number {
 }
 
 export function argsOf(node: Node): readonly NodeId[] {
-  return node.kind === 'op' || node.kind === 'call' ? node.args : [];
+  return node.kind === 'op' || node.kind === 'call' || node.kind === 'transpose' ? node.args : [];
 }
 
 /** For each node, the ids of the nodes that read it, once per argument slot. */

@@ -1,4 +1,4 @@
-import { broadcastShapes, formatShape, sameShape } from './broadcast.js';
+import { broadcastShapes, formatShape, sameShape, transposedShape } from './broadcast.js';
 import { WgfuseError } from './errors.js';
 import { isOpName, OPS } from './ops.js';
 import type { Graph, Node } from './types.js';
@@ -37,6 +37,15 @@ export function verifyGraph(graph: Graph): void {
       case 'call':
         for (const a of node.args) if (!(a >= 0 && a < index)) fail('ir.graph.1', node, `operand %${a} is not an earlier node`);
         break;
+      case 'transpose': {
+        const [a] = node.args;
+        if (node.args.length !== 1 || a === undefined || !(a >= 0 && a < index)) fail('ir.graph.1', node, 'a transpose reads exactly one earlier node');
+        const operand = graph.nodes[a ?? 0]?.shape ?? [];
+        if (operand.length < 2 || !sameShape(transposedShape(operand), node.shape)) {
+          fail('ir.transpose.1', node, `shape ${formatShape(node.shape)} is not the transpose of ${formatShape(operand)}`);
+        }
+        break;
+      }
       default:
         fail('ir.node.kind', node, `unknown node kind '${(node as { kind: string }).kind}'`);
     }

@@ -68,6 +68,11 @@ export class Tensor implements Traced {
     return this.unary('sigmoid');
   }
 
+  /** The last two dimensions swapped: not elementwise, so what it reads is materialized. */
+  transpose(): Tensor {
+    return this.derive(this.builder.transpose(this.id));
+  }
+
   unary(op: UnaryOp): Tensor {
     return this.derive(this.builder.op(op, [this.id]));
   }
