@@ -5,6 +5,8 @@ import type { Graph, OpName } from '../../reference/ir/index.js';
 import { ceilF32, floorF32, MIN_NORMAL_F32, stepF32, ulpAt } from './f32.js';
 import { LOG_ABSOLUTE, TANH_ABSOLUTE } from './interval-ops.js';
 import { TEMPLATE_SEMANTICS } from './interval.js';
+import { TEMPLATE_INTERVALS } from './template-intervals.js';
+import type { TemplateInterval } from './template-intervals.js';
 
 /**
  * A simulated WGSL device that is as bad as the accuracy rules allow (spec/numerics.md
@@ -118,6 +120,13 @@ export function runConformingDevice(graph: Graph, kernels: KernelCatalog, inputs
     else if (node.kind === 'transpose') {
       const a = values[node.args[0] as number] as Float32Array;
       for (let i = 0; i < out.length; i++) out[i] = a[transposedIndex(i, node.shape)] as number;
+    } else if (node.kind === 'call' && TEMPLATE_INTERVALS[kernels.get(node.kernel)?.template.name ?? ''] !== undefined) {
+      // A template with interval semantics: on point arguments, any end of its interval is a conforming result.
+      const semantics = TEMPLATE_INTERVALS[kernels.get(node.kernel)?.template.name ?? ''] as TemplateInterval;
+      const args = node.args.map((a) => Float64Array.from(values[a] as Float32Array));
+      const [lo, hi] = [new Float64Array(out.length), new Float64Array(out.length)];
+      semantics({ lo: args, hi: args, argShapes: node.args.map((a) => graph.nodes[a]?.shape ?? []), outShape: node.shape, config: node.config }, lo, hi);
+      for (let i = 0; i < out.length; i++) out[i] = random() < 0.5 ? (lo[i] as number) : (hi[i] as number);
     } else {
       const op = node.kind === 'op' ? node.op : (TEMPLATE_SEMANTICS[kernels.get(node.kernel)?.template.name ?? ''] ?? 'add');
       const [ia, ib = ia] = node.args as [number, number?];

@@ -5,6 +5,8 @@ import type { CallNode, Graph, OpName, OpNode, Shape } from '../../reference/ir/
 import { MIN_NORMAL_F32 } from './f32.js';
 import { intervalsOf, pointInterval, refusal } from './interval-ops.js';
 import { chainAt, widenForReassociation } from './reassociation.js';
+import { TEMPLATE_INTERVALS } from './template-intervals.js';
+import type { TemplateInterval } from './template-intervals.js';
 
 /**
  * The CPU oracle (spec/numerics.md [numerics.interval.1]): every node's value, element by element, as
@@ -49,7 +51,9 @@ function describe(graph: Graph, node: OpNode | CallNode, kernels: KernelCatalog)
 /** The acceptance interval of every node, indexed by node id ([numerics.interval.1], [numerics.interval.reassoc]). */
 export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: readonly Float32Array[]): Intervals {
   checkInputs(graph, inputs);
-  const ops = graph.nodes.map((n) => (n.kind === 'op' || n.kind === 'call' ? opOf(n, kernels) : undefined));
+  const intervalOf = (n: Graph['nodes'][number]): TemplateInterval | undefined =>
+    n.kind === 'call' ? TEMPLATE_INTERVALS[kernels.get(n.kernel)?.template.name ?? ''] : undefined;
+  const ops = graph.nodes.map((n) => (n.kind === 'op' || (n.kind === 'call' && intervalOf(n) === undefined) ? opOf(n, kernels) : undefined));
   const opAt = (id: number): OpName | undefined => ops[id];
   // Broadcast offsets per (operand shape, result shape), computed once per case: chains reuse them.
   const offsetCache = new Map<string, Int32Array>();
@@ -87,6 +91,13 @@ export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: read
         nodeLo[i] = aLo?.[j] as number;
         nodeHi[i] = aHi?.[j] as number;
       }
+      continue;
+    }
+    const templateInterval = intervalOf(node);
+    if (node.kind === 'call' && templateInterval !== undefined) {
+      const args = { lo: node.args.map((a) => lo[a] as Float64Array), hi: node.args.map((a) => hi[a] as Float64Array), argShapes: node.args.map((a) => graph.nodes[a]?.shape ?? []), outShape: node.shape, config: node.config };
+      const bad = templateInterval(args, nodeLo, nodeHi);
+      if (bad >= 0) throw new WgfuseError('numerics.interval.domain', `%${node.id} = call ${node.kernel} element ${bad}: its arguments' intervals leave the template's domain; any result would be accepted`);
       continue;
     }
     const op = ops[node.id] as OpName;
