@@ -93,6 +93,13 @@ function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly nu
         `(x ≤ ${limits.maxComputeWorkgroupSizeX}, y ≤ ${limits.maxComputeWorkgroupSizeY}, total ≤ ${limits.maxComputeInvocationsPerWorkgroup}). hint: pick smaller block sizes`,
     );
   }
+  const shared = code.workgroupBytes ?? 0;
+  if (shared > limits.maxComputeWorkgroupStorageSize) {
+    throw new WgfuseError(
+      'codegen.limits.5',
+      `${name}: needs ${shared} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}. hint: pick smaller block sizes`,
+    );
+  }
   if (bindings > limits.maxStorageBuffersPerShaderStage) {
     throw new WgfuseError('codegen.limits.2', `${name}: needs ${bindings} storage buffers; the device allows ${limits.maxStorageBuffersPerShaderStage} per shader stage`);
   }
@@ -193,6 +200,7 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
     ...bindings,
     ...(uniform === undefined ? [] : [uniform]),
     '',
+    ...(code.declarations === undefined ? [] : [code.declarations, '']),
     ...hooks.flatMap((h) => [h, '']),
     ...entry,
   ].join('\n');

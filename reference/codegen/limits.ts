@@ -7,6 +7,7 @@ export interface CodegenLimits {
   readonly maxComputeWorkgroupsPerDimension: number;
   readonly maxStorageBuffersPerShaderStage: number;
   readonly maxStorageBufferBindingSize: number;
+  readonly maxComputeWorkgroupStorageSize: number;
 }
 
 /** WebGPU compatibility-mode defaults: what every device grants without asking ([codegen.limits.1]). */
@@ -18,4 +19,5 @@ export const COMPAT_DEFAULT_LIMITS: CodegenLimits = {
   maxComputeWorkgroupsPerDimension: 65535,
   maxStorageBuffersPerShaderStage: 8,
   maxStorageBufferBindingSize: 128 * 1024 * 1024,
+  maxComputeWorkgroupStorageSize: 16 * 1024,
 };

@@ -22,8 +22,16 @@ export interface TemplateCode {
   readonly workgroupSize: readonly [number, number, number];
   /** Workgroups needed; the code generator folds them into a grid within device limits. */
   readonly tiles: number;
-  /** Statements; `tile: u32` is the linear workgroup index, `lid: vec3u` the local invocation id. */
+  /**
+   * Statements; `tile: u32` is the linear workgroup index, `lid: vec3u` the local invocation id. `tile`
+   * is uniform across the workgroup, so a template may call workgroupBarrier() (and must then mask
+   * out-of-range elements instead of returning early).
+   */
   readonly body: string;
+  /** Module-scope WGSL the body needs, such as `var<workgroup>` tiles, with names prefixed by the template. */
+  readonly declarations?: string;
+  /** Bytes of workgroup memory the declarations take, checked against the device ([codegen.limits.5]). */
+  readonly workgroupBytes?: number;
 }
 
 /**
