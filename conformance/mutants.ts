@@ -160,6 +160,22 @@ export const SHAPE_MUTANTS: readonly Mutant[] = [
     })(),
   },
   {
+    name: 'stale-across-rank',
+    fault: 'a program cache keyed without ranks reuses a kernel compiled for another rank (caught by fused ≈ oracle or the canary)',
+    implementation: (() => {
+      const cache = new Map<string, KernelSource[]>();
+      return {
+        name: 'mutant: stale-across-rank',
+        compile: (graph, kernels, device) => {
+          // The key forgets shapes altogether, ranks included: the fault class "stale kernel reused after a guard changed".
+          const key = printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32').replace(/call (\w+)\[[^\]]*\]/g, 'call $1');
+          const reuse = createReferenceImplementation({ name: 'stale-across-rank', fuse: true, editSources: (fresh) => cache.get(key) ?? (cache.set(key, fresh), fresh) });
+          return reuse.compile(graph, kernels, device);
+        },
+      } satisfies Implementation;
+    })(),
+  },
+  {
     name: 'ignores-dynamic-shapes',
     fault: 'staticShapes: false is ignored: right numbers, but every new shape builds a new pipeline (caught by the recompile count)',
     implementation: onGraph('mutant: ignores-dynamic-shapes', (g) => withSettings(g, { staticShapes: true })),

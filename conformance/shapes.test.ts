@@ -29,6 +29,12 @@ const reshapedPair = fc
     return [a, { ...a, shape }];
   });
 
+/** The same case at another rank: extents re-drawn, so the structure changes while the chains do not. */
+const rerankedPair = fc
+  .tuple(fusionCaseArbitrary(), fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 4, maxLength: 4 }))
+  .filter(([a, rank]) => rank !== a.shape.length)
+  .map(([a, rank, extents]): [FusionCase, FusionCase] => [a, { ...a, shape: extents.slice(0, rank) }]);
+
 const wgslOf = (fcase: FusionCase, settings: { staticShapes: boolean }): string => {
   const b = buildFusionCase(fcase, settings);
   return generateProgram(lowerGraph(b.graph, b.kernels), b.kernels, COMPAT_DEFAULT_LIMITS).map((k) => k.wgsl).join('\n');
@@ -50,6 +56,14 @@ async function checkShapeChange(implementation: Implementation, a: FusionCase, b
   if (created !== 0) {
     throw new ConformanceFailure('shapes.dynamic.2', `${implementation.name}: compiling [${a.shape.join(',')}] then [${b.shape.join(',')}] under staticShapes: false created ${created} new pipeline(s); expected none`);
   }
+  for (const fcase of [a, b]) {
+    const built = buildFusionCase(fcase, DYNAMIC);
+    await checkCase(implementation, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true });
+  }
+}
+
+/** The guard property: a graph compiled at one rank and then another conforms at both, each dynamic. */
+async function checkRankChange(implementation: Implementation, a: FusionCase, b: FusionCase, gpu: Gpu): Promise<void> {
   for (const fcase of [a, b]) {
     const built = buildFusionCase(fcase, DYNAMIC);
     await checkCase(implementation, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true });
@@ -107,7 +121,27 @@ describe(`shapes on a device: ${impl.name}`, () => {
     expect(await run([13, 11])).toBe(1);
   });
 
-  for (const mutant of SHAPE_MUTANTS) {
+  test('[shapes.guard.1] a graph compiled at one rank and then at another conforms at both: no kernel is reused across ranks', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const property = fc.asyncProperty(rerankedPair, async ([a, b]) => checkRankChange(impl, a, b, gpu));
+    const settings = propertySettings();
+    await assertProperty(ctx.task.name, property, { settings: { ...settings, numRuns: Math.max(1, Math.ceil(settings.numRuns / 4)) } });
+  });
+
+  for (const mutant of SHAPE_MUTANTS.filter((m) => m.name === 'stale-across-rank')) {
+    test(`[meta.mutant.${mutant.name}] the rank-guard property catches: ${mutant.fault}`, async (ctx) => {
+      const gpu = await gate(ctx, { execution: true });
+      const details = await fc.check(
+        fc.asyncProperty(rerankedPair, async ([a, b]) => checkRankChange(mutant.implementation, a, b, gpu)),
+        { seed: Number(process.env['WGFUSE_META_SEED'] ?? 20261126), numRuns: 50, endOnFailure: true },
+      );
+      expect(details.failed, `mutant ${mutant.name} survived ${details.numRuns} cases`).toBe(true);
+      expect(details.errorInstance).toBeInstanceOf(ConformanceFailure);
+      expect(['numerics.oracle.1', 'interface.buffers.2', 'interface.run.1']).toContain((details.errorInstance as ConformanceFailure).rule);
+    });
+  }
+
+  for (const mutant of SHAPE_MUTANTS.filter((m) => m.name !== 'stale-across-rank')) {
     test(`[meta.mutant.${mutant.name}] the dynamic-shape property catches: ${mutant.fault}`, async (ctx) => {
       const gpu = await gate(ctx, { execution: true });
       const details = await fc.check(
