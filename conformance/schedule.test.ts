@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, printGraph } from '../reference/index.js';
+import { COMPAT_DEFAULT_LIMITS, createRegistry, elementwiseAdd, generateProgram, lowerGraph, printGraph, trace } from '../reference/index.js';
+import type { KernelTemplate, Tensor } from '../reference/index.js';
 import { PATTERNS } from './patterns.js';
 
 // Compile-only: the reference's schedule and generated WGSL for each named pattern, no adapter needed.
@@ -95,5 +96,13 @@ describe('reference schedule, compile-only', () => {
     const seed = PATTERNS[0]!;
     const limits = { ...COMPAT_DEFAULT_LIMITS, maxStorageBufferBindingSize: 32 };
     expect(() => generateProgram(lowerGraph(seed.graph, seed.kernels), seed.kernels, limits)).toThrow(/\[codegen\.limits\.4\] kernel k0 .*a tensor of 64 bytes exceeds the device's maxStorageBufferBindingSize of 32 bytes/);
+  });
+
+  test('[codegen.limits.5] a template needing more workgroup memory than the device allows is a clear error', () => {
+    const registry = createRegistry();
+    const greedy: KernelTemplate = { ...elementwiseAdd, name: 'greedy_add', emit: (ctx) => ({ ...elementwiseAdd.emit(ctx), workgroupBytes: 20_000 }) };
+    const k = registry.register('greedy', { template: greedy, configs: { default: { blockSizes: [4, 4] } } });
+    const g = trace((x: Tensor, y: Tensor) => k(x, y), { x: [8], y: [8] });
+    expect(() => generateProgram(lowerGraph(g, registry.kernels), registry.kernels, COMPAT_DEFAULT_LIMITS)).toThrow(/\[codegen\.limits\.5\] kernel k0 .*needs 20000 bytes of workgroup memory; the device allows 16384/);
   });
 });
