@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { createReferenceImplementation, eagerReference, fusedReference } from '../reference/implementation.js';
+import { createRegistry, elementwiseAdd, trace } from '../reference/index.js';
+import type { Tensor } from '../reference/index.js';
 import type { Implementation } from '../spec/implementation.js';
 import { fillInputs } from './arbitraries/built-case.js';
 import { implementation as eagerPosing } from './fixtures/eager-as-implementation.js';
@@ -84,5 +86,16 @@ describe('the checks a case goes through', () => {
       editSources: (sources) => sources.map((s) => ({ ...s, wgsl: s.wgsl.replace('dst[i] = ', 'dst[i] = true && ') })),
     });
     await expect(broken.compile(seed.graph, seed.kernels, gpu.device)).rejects.toThrow(/\[codegen\.wgsl\.2\] k0: the device rejected the generated WGSL:\n {2}line \d+:\d+ .*\n[\s\S]*--- WGSL ---\n\/\/ wgfuse kernel k0/);
+  });
+
+  test('[codegen.limits.2] on a device, a kernel that would bind too many storage buffers is refused at compile, never built invalid', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    const registry = createRegistry();
+    const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 8] } } });
+    const names = ['x', 'y', 's0', 's1', 's2', 's3', 's4', 's5', 's6'];
+    const g = trace((x: Tensor, y: Tensor, ...s: Tensor[]) => s.reduce((acc, t) => acc.add(t), add(x, y)), Object.fromEntries(names.map((n) => [n, [8]])));
+    const run = await runProgram(fusedReference, g, registry.kernels, names.map(() => new Float32Array(8)), gpu);
+    expect(run).toMatchObject({ ok: false, stage: 'compile' });
+    expect(run.ok ? '' : run.message).toMatch(/\[codegen\.limits\.2\] kernel k0 .*needs 10 storage buffers; the device allows 8 per shader stage/);
   });
 });
