@@ -95,7 +95,8 @@ export function renderIndex(c: Coverage): string {
     '| --- | --- | --- |',
   ];
   for (const r of c.rules) {
-    const tests = c.tests.get(r.id) ?? [];
+    // Sorted: vitest lists files in the order they finish collecting, which varies from run to run.
+    const tests = [...(c.tests.get(r.id) ?? [])].sort();
     const cell = tests.length === 0 ? (r.planned ? '*planned*' : '**none**') : tests.map((t) => t.replace(/\|/g, '\\|')).join('<br>');
     lines.push(`| \`${r.id}\` | [${r.chapter}](${r.chapter}) | ${cell} |`);
   }
