@@ -50,7 +50,15 @@ interface ListedTest {
 }
 
 function listTests(root: string): ListedTest[] {
-  const out = execFileSync('npx', ['vitest', 'list', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
+  let out: string;
+  try {
+    out = execFileSync('npx', ['vitest', 'list', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  } catch (e) {
+    // A test file that fails to import makes the listing fail; show why instead of a stack trace.
+    const detail = e instanceof Error && 'stderr' in e ? String((e as { stderr: unknown }).stderr) : String(e);
+    process.stderr.write(`rule coverage: \`vitest list\` failed, so the tests could not be collected:\n${detail.split('\n').slice(-30).join('\n')}\n`);
+    process.exit(1);
+  }
   return JSON.parse(out.slice(out.indexOf('['))) as ListedTest[];
 }
 
