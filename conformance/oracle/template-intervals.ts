@@ -1,4 +1,5 @@
 import type { KernelConfig, Shape } from '../../reference/ir/index.js';
+import { matmulInterval } from './matmul-interval.js';
 
 /** What a template's interval semantics is given: each argument's element intervals, and the call. */
 export interface TemplateIntervalArgs {
@@ -23,4 +24,6 @@ export type TemplateInterval = (args: TemplateIntervalArgs, outLo: Float64Array,
  * like the template's `evaluate`; a template with neither an entry here nor one in TEMPLATE_SEMANTICS
  * (interval.ts) cannot be judged and is refused.
  */
-export const TEMPLATE_INTERVALS: Readonly<Record<string, TemplateInterval>> = {};
+export const TEMPLATE_INTERVALS: Readonly<Record<string, TemplateInterval>> = {
+  matmul: matmulInterval, // [numerics.interval.matmul]
+};
