@@ -6,6 +6,8 @@ export { createRegistry, Registry, DEFAULT_SETTINGS } from './registry/registry.
 export type { ArgInfo, ConfigPicker, KernelDefinition, KernelFn, KernelSpec } from './registry/registry.js';
 export type { KernelTemplate, TemplateCode, TemplateContext } from './registry/template.js';
 export { elementwiseAdd } from './kernels/elementwise-add.js';
+export { RMSNORM_EPS, rmsnorm } from './kernels/rmsnorm.js';
+export { softmax } from './kernels/softmax.js';
 export { matmul, matmulDims, matmulWorkgroupBytes } from './kernels/matmul.js';
 export type { MatmulDims } from './kernels/matmul.js';
 export { interpret, interpretAll } from './interpreter/interpret.js';
