@@ -153,14 +153,16 @@ function div(aLo: number, aHi: number, bLo: number, bHi: number): void {
 }
 
 // exp: 3 + 2·|x| ULP. Monotone; the error grows with |x| slower than exp moves, so the ends are at the
-// operand ends (k at each), apart from the power-of-two drop handled in lowerUlp.
+// operand ends (k at each), apart from the power-of-two drop handled in lowerUlp. Not below x ≈ -102.6,
+// where exp(x) is subnormal, its ULP fixed at 2^-149 and exp(x) + k·2^-149 falls as x rises: there the
+// upper end is the lower operand's.
 function exp(aLo: number, aHi: number): void {
   const kLo = 3 + 2 * Math.abs(aLo);
   const kHi = 3 + 2 * Math.abs(aHi);
   const kMax = Math.max(kLo, kHi);
   const vLo = Math.exp(aLo);
   const vHi = Math.exp(aHi);
-  setWidened(lowerUlp(vLo, vHi, kLo, kMax), upperUlp(vLo, vHi, kHi, kMax));
+  setWidened(lowerUlp(vLo, vHi, kLo, kMax), Math.max(upperUlp(vLo, vHi, kHi, kMax), vLo + kLo * ulpAt(vLo)));
 }
 
 // log: absolute 2^-21 for x in [0.5, 2], else 3 ULP. The operand interval is split at 0.5 and 2 and

@@ -1,4 +1,5 @@
 import type { KernelConfig, Shape } from '../../reference/ir/index.js';
+import { rmsnormInterval, softmaxInterval } from './reduction-intervals.js';
 import { matmulInterval } from './matmul-interval.js';
 
 /** What a template's interval semantics is given: each argument's element intervals, and the call. */
@@ -26,4 +27,6 @@ export type TemplateInterval = (args: TemplateIntervalArgs, outLo: Float64Array,
  */
 export const TEMPLATE_INTERVALS: Readonly<Record<string, TemplateInterval>> = {
   matmul: matmulInterval, // [numerics.interval.matmul]
+  softmax: softmaxInterval, // [numerics.interval.softmax]
+  rmsnorm: rmsnormInterval, // [numerics.interval.rmsnorm]
 };
