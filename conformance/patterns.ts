@@ -1,4 +1,4 @@
-import { createRegistry, elementwiseAdd, trace } from '../reference/index.js';
+import { createRegistry, elementwiseAdd, rmsnorm, softmax, trace } from '../reference/index.js';
 import type { Graph, KernelCatalog, Shape, Tensor } from '../reference/index.js';
 
 /**
@@ -26,6 +26,21 @@ function pattern(rule: string, name: string, inputs: Record<string, Shape>, fuse
     settings: { fusion: options.fusion ?? true },
   });
   const graph = trace((...ts: Tensor[]) => fn(add, ...ts), inputs);
+  return { rule, name, graph, kernels: registry.kernels, fusedKernels, eagerKernels };
+}
+
+type ReductionFn = (k: Readonly<Record<'add' | 'softmax' | 'rmsnorm', (...args: Tensor[]) => Tensor>>, ...inputs: Tensor[]) => Tensor | Tensor[];
+
+/** Like `pattern`, with the row-reduction kernels `softmax` and `rmsnorm` (blocks [B]) registered beside `add`. */
+function reductionPattern(rule: string, name: string, inputs: Record<string, Shape>, fusedKernels: number, eagerKernels: number, fn: ReductionFn, lanes = 8): FusionPattern {
+  const registry = createRegistry();
+  const configs = { default: { blockSizes: [lanes] } };
+  const k = {
+    add: registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [4, 4] } } }),
+    softmax: registry.register('softmax', { template: softmax, configs }),
+    rmsnorm: registry.register('rmsnorm', { template: rmsnorm, configs }),
+  };
+  const graph = trace((...ts: Tensor[]) => fn(k, ...ts), inputs);
   return { rule, name, graph, kernels: registry.kernels, fusedKernels, eagerKernels };
 }
 
@@ -75,4 +90,10 @@ export const PATTERNS: readonly FusionPattern[] = [
     return add(t, y!).relu();
   }),
   pattern('fusion.schedule.3', 'an input returned unchanged is copied by one kernel', { x: [3] }, 1, 1, (_add, x) => x!),
+  reductionPattern('fusion.reduction.1', 'softmax with an epilogue: tanh(softmax(x)·10 − b) over ragged [3,37], blocks [8]', { x: [3, 37], b: [37] }, 1, 4, (k, x, b) => k.softmax(x!).mul(10).sub(b!).tanh()),
+  reductionPattern('fusion.reduction.1', 'rmsnorm with a prologue and an epilogue: relu(rmsnorm(x·2 + z, exp(w))) + r over [5,129], blocks [32]', { x: [5, 129], z: [5, 1], w: [129], r: [5, 129] }, 1, 6, (k, x, z, w, r) => k.rmsnorm(x!.mul(2).add(z!), w!.exp()).relu().add(r!), 32),
+  reductionPattern('fusion.reduction.2', 'a reduction in an epilogue does not fuse: relu(softmax(add(x·2, y))) is the add kernel, then softmax', { x: [4, 33], y: [4, 33] }, 2, 4, (k, x, y) => k.softmax(k.add(x!.mul(2), y!)).relu()),
+  reductionPattern('templates.reduction.ragged', 'softmax and rmsnorm of rows of length 1, with 32 lanes', { x: [9, 1], w: [1] }, 2, 2, (k, x, w) => [k.softmax(x!), k.rmsnorm(x!, w!)], 32),
+  reductionPattern('templates.reduction.ragged', 'rmsnorm of one 1000-long row with 7 lanes', { x: [1000], w: [1000] }, 1, 1, (k, x, w) => k.rmsnorm(x!, w!), 7),
+  reductionPattern('templates.reduction.ragged', 'softmax of rows of a prime length longer than the block: [2,131] with 128 lanes', { x: [2, 131] }, 1, 1, (k, x) => k.softmax(x!), 128),
 ];
