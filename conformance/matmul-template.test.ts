@@ -160,6 +160,17 @@ describe('the matmul template', () => {
 });
 
 describe('the schedule and limits around matmul, compile-only', () => {
+  test('[fusion.prologue.4] matmul → relu → matmul: the relu is the second call\'s prologue; the first call stores its output', () => {
+    const p = PATTERNS.find((q) => q.rule === 'fusion.prologue.4');
+    if (p === undefined) throw new Error('no fusion.prologue.4 pattern');
+    const schedule = lowerGraph(p.graph, p.kernels);
+    const relu = p.graph.nodes.find((n) => n.kind === 'op' && n.op === 'relu');
+    const [first, second] = schedule.kernels;
+    expect(first?.inlined).toEqual([]);
+    expect(second?.inlined).toEqual([{ node: relu?.id, section: { part: 'prologue', arg: 0 } }]);
+    const [, k1] = generateProgram(schedule, p.kernels, COMPAT_DEFAULT_LIMITS);
+    expect(k1?.wgsl).toMatch(/fn load_a\(i: u32\) -> f32 \{\n {2}let l\d+ = src_t\d+\[i\];.*\n {2}let v\d+ = max\(l\d+, 0f\); \/\/ %\d+ relu\n/);
+  });
 
   const over = (limits: CodegenLimits): { invocations: number[]; memory: number[] } => ({
     invocations: [12, 12, 4],

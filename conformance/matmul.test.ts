@@ -252,6 +252,21 @@ describe('matmul oracle', () => {
 });
 
 describe(`matmul on a device: ${impl.name}`, () => {
+  test('[fusion.chain.2] random prologue and epilogue chains around the tiled matmul are one kernel, and fused ≈ eager ≈ interpreter', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const stats = newStats();
+    const t0 = performance.now();
+    const property = fc.asyncProperty(matmulCaseArbitrary(), async (mc) => {
+      const report = await checkCase(impl, underTest(buildMatmulCase(mc)), gpu, { execute: true });
+      countCase(stats, report.fused, report.eager);
+    });
+    // A matmul case costs about 0.3 s on llvmpipe (its run dominates): a quarter of the usual count.
+    const settings = propertySettings();
+    await assertProperty(ctx.task.name, property, { settings: { ...settings, numRuns: Math.max(1, Math.ceil(settings.numRuns / 4)) } });
+    stats.ms = performance.now() - t0;
+    ctx.task.meta.wgfuse = stats;
+    console.log(`[fusion.chain.2] ${stats.cases} cases in ${(stats.ms / 1000).toFixed(1)} s: ${((1000 * stats.cases) / stats.ms).toFixed(1)} cases/s`);
+  });
 
   test('[templates.matmul.ragged] M, N, K of 1, primes and non-multiples of every block size, batched or not, are correct', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
@@ -265,4 +280,63 @@ describe(`matmul on a device: ${impl.name}`, () => {
     }
   });
 
+  test('[registry.config.2] a config picker that chooses by shape (small, tall, default) is honoured', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const registry = createRegistry();
+    const configs = { small: { blockSizes: [4, 4, 4] }, tall: { blockSizes: [32, 2, 8] }, default: { blockSizes: [8, 16, 8] } };
+    const mm = registry.register('mm', {
+      template: matmul,
+      configs,
+      // vLLM-style keys from the call's shapes; undefined falls back to 'default'.
+      configPicker: ([a, b]) => {
+        const m = a?.shape.at(-2) ?? 1;
+        const n = b?.shape.at(-1) ?? 1;
+        if (m * n <= 64) return 'small';
+        return m >= 4 * n ? 'tall' : undefined;
+      },
+    });
+    const expected: [string, Shape, Shape][] = [['small', [6, 10], [10, 7]], ['tall', [70, 9], [9, 5]], ['default', [20, 30], [30, 19]]];
+    for (const [key, a, b] of expected) {
+      const graph = trace((x: Tensor, y: Tensor) => mm(x, y.mul(0.5)).tanh(), { a, b });
+      const call = graph.nodes.find((node) => node.kind === 'call');
+      expect(call?.kind === 'call' ? call.configKey : undefined).toBe(key);
+      const specs = graph.inputs.map((id) => ({ name: `%${id}`, shape: graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
+      const c: CaseUnderTest = { graph, kernels: registry.kernels, inputs: fillInputs(specs, 3), description: `mm picks '${key}'`, fusedKernels: 1, eagerKernels: 3 };
+      await checkCase(impl, c, gpu, { execute: true });
+      const [bm, bn] = configs[key as keyof typeof configs].blockSizes;
+      const [source] = generateProgram(lowerGraph(graph, registry.kernels), registry.kernels, gpu.device.limits);
+      expect(source?.wgsl).toContain(`@workgroup_size(${bn}, ${bm}, 1)`);
+    }
+  });
+
+  test('[codegen.limits.5] on a device, a matmul config the device cannot run is refused at compile with the sizes and limits', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    const bad = impossibleConfigs(gpu.device.limits);
+    const cases: [number[], RegExp][] = [
+      [bad.invocations, /\[codegen\.limits\.1\] kernel k0 .*invocations\) exceeds the device's limits/],
+      [bad.memory, new RegExp(`\\[codegen\\.limits\\.5\\] kernel k0 .*bytes of workgroup memory; the device allows ${gpu.device.limits.maxComputeWorkgroupStorageSize}`)],
+    ];
+    for (const [blockSizes, message] of cases) {
+      const { graph, kernels } = tracedWithConfig(blockSizes, [20, 9], [9, 20]);
+      const run = await runProgram(fusedReference, graph, kernels, [new Float32Array(180), new Float32Array(180)], gpu);
+      expect(run).toMatchObject({ ok: false, stage: 'compile' });
+      expect(run.ok ? '' : run.message).toMatch(message);
+    }
+  });
+
+  test('[shapes.dynamic.2] matmul: a second shape of the same structure creates no pipeline, and both shapes conform', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const property = fc.asyncProperty(reshapedPair, async ([a, b]) => {
+      const [builtA, builtB] = [buildMatmulCase(a, DYNAMIC), buildMatmulCase(b, DYNAMIC)];
+      fc.pre(structureOf(builtA.graph) === structureOf(builtB.graph));
+      await pipelinesFor(impl, builtA, gpu);
+      const created = await pipelinesFor(impl, builtB, gpu);
+      if (created !== 0) {
+        throw new ConformanceFailure('shapes.dynamic.2', `${impl.name}: ${builtA.description} at (Bt, M, K, N) = (${a.batch},${a.m},${a.k},${a.n}) then (${b.batch},${b.m},${b.k},${b.n}) under staticShapes: false created ${created} new pipeline(s); expected none`);
+      }
+      for (const built of [builtA, builtB]) await checkCase(impl, underTest(built), gpu, { execute: true });
+    });
+    const settings = propertySettings();
+    await assertProperty(ctx.task.name, property, { settings: { ...settings, numRuns: Math.max(1, Math.ceil(settings.numRuns / 8)) } });
+  });
 });

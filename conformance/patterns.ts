@@ -1,4 +1,4 @@
-import { createRegistry, elementwiseAdd, rmsnorm, softmax, trace } from '../reference/index.js';
+import { createRegistry, elementwiseAdd, matmul, rmsnorm, softmax, trace } from '../reference/index.js';
 import type { Graph, KernelCatalog, Shape, Tensor } from '../reference/index.js';
 
 /**
@@ -26,6 +26,14 @@ function pattern(rule: string, name: string, inputs: Record<string, Shape>, fuse
     settings: { fusion: options.fusion ?? true },
   });
   const graph = trace((...ts: Tensor[]) => fn(add, ...ts), inputs);
+  return { rule, name, graph, kernels: registry.kernels, fusedKernels, eagerKernels };
+}
+
+/** Like `pattern`, with the tiled matmul kernel registered as `mm` (blocks [BM, BN, BK]) instead of add. */
+function matmulPattern(rule: string, name: string, inputs: Record<string, Shape>, fusedKernels: number, eagerKernels: number, fn: Fn, blockSizes: number[] = [8, 8, 4]): FusionPattern {
+  const registry = createRegistry();
+  const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
+  const graph = trace((...ts: Tensor[]) => fn(mm, ...ts), inputs);
   return { rule, name, graph, kernels: registry.kernels, fusedKernels, eagerKernels };
 }
 
@@ -90,6 +98,10 @@ export const PATTERNS: readonly FusionPattern[] = [
     return add(t, y!).relu();
   }),
   pattern('fusion.schedule.3', 'an input returned unchanged is copied by one kernel', { x: [3] }, 1, 1, (_add, x) => x!),
+  matmulPattern('fusion.prologue.4', 'matmul → relu → matmul: the relu is the second call\'s prologue', { x: [6, 10], w1: [10, 12], w2: [12, 5] }, 2, 3, (mm, x, w1, w2) => mm(mm(x!, w1!).relu(), w2!)),
+  matmulPattern('fusion.epilogue.1', 'matmul with a bias row, a residual and an activation in its epilogue', { x: [9, 14], w: [14, 11], bias: [11], res: [9, 11] }, 1, 4, (mm, x, w, bias, res) => mm(x!, w!).add(bias!).add(res!).relu()),
+  matmulPattern('fusion.prologue.2', 'matmul with a dequantize-like prologue a*s + z (per-column scale and zero point)', { q: [7, 12], s: [12], z: [12], w: [12, 9] }, 1, 3, (mm, q, s, z, w) => mm(q!.mul(s!).add(z!), w!)),
+  matmulPattern('codegen.bounds.1', 'a batched matmul on ragged 3x13x17 by 3x17x7, blocks [4,8,5]', { a: [3, 13, 17], b: [3, 17, 7] }, 1, 2, (mm, a, b) => mm(a!, b!).tanh(), [4, 8, 5]),
   reductionPattern('fusion.reduction.1', 'softmax with an epilogue: tanh(softmax(x)·10 − b) over ragged [3,37], blocks [8]', { x: [3, 37], b: [37] }, 1, 4, (k, x, b) => k.softmax(x!).mul(10).sub(b!).tanh()),
   reductionPattern('fusion.reduction.1', 'rmsnorm with a prologue and an epilogue: relu(rmsnorm(x·2 + z, exp(w))) + r over [5,129], blocks [32]', { x: [5, 129], z: [5, 1], w: [129], r: [5, 129] }, 1, 6, (k, x, z, w, r) => k.rmsnorm(x!.mul(2).add(z!), w!.exp()).relu().add(r!), 32),
   reductionPattern('fusion.reduction.2', 'a reduction in an epilogue does not fuse: relu(softmax(add(x·2, y))) is the add kernel, then softmax', { x: [4, 33], y: [4, 33] }, 2, 4, (k, x, y) => k.softmax(k.add(x!.mul(2), y!)).relu()),
