@@ -11,6 +11,7 @@ import { fillInputs } from './arbitraries/built-case.js';
 import type { BuiltCase } from './arbitraries/built-case.js';
 import { gate } from './harness/gates.js';
 import { runProgram } from './harness/run-program.js';
+import { MATMUL_MUTANTS } from './matmul-mutants.js';
 import { checkWithinIntervals } from './oracle/acceptance.js';
 import { deviceOp, runConformingDevice } from './oracle/conforming-device.js';
 import type { Random } from './oracle/conforming-device.js';
@@ -338,5 +339,34 @@ describe(`matmul on a device: ${impl.name}`, () => {
     });
     const settings = propertySettings();
     await assertProperty(ctx.task.name, property, { settings: { ...settings, numRuns: Math.max(1, Math.ceil(settings.numRuns / 8)) } });
+  });
+});
+
+describe('meta: planted faults in matmul are caught', () => {
+  for (const mutant of MATMUL_MUTANTS) {
+    test(`[meta.mutant.${mutant.name}] the matmul property catches: ${mutant.fault}`, async (ctx) => {
+      const gpu = await gate(ctx, { execution: true });
+      const details = await fc.check(
+        fc.asyncProperty(matmulCaseArbitrary(), async (mc) => {
+          await checkCase(mutant.implementation, underTest(buildMatmulCase(mc)), gpu, { execute: true });
+        }),
+        { seed: META_SEED, numRuns: META_RUNS, endOnFailure: true },
+      );
+      expect(details.failed, `mutant ${mutant.name} survived ${details.numRuns} cases (seed ${META_SEED})`).toBe(true);
+      expect(details.errorInstance).toBeInstanceOf(ConformanceFailure);
+      expect(mutant.caughtBy).toContain((details.errorInstance as ConformanceFailure).rule);
+      console.log(`${mutant.name}: caught after ${details.numRuns} case(s) by [${(details.errorInstance as ConformanceFailure).rule}]`);
+    });
+  }
+
+  test('[meta.mutant.unmodified] the matmul property passes the unmodified reference on the same cases', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const details = await fc.check(
+      fc.asyncProperty(matmulCaseArbitrary(), async (mc) => {
+        await checkCase(fusedReference, underTest(buildMatmulCase(mc)), gpu, { execute: true });
+      }),
+      { seed: META_SEED, numRuns: META_RUNS },
+    );
+    expect(details.failed, String(details.errorInstance)).toBe(false);
   });
 });
