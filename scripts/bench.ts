@@ -3,7 +3,6 @@
 // throughput. Tables on stdout; --json saves the same figures.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { probeCapabilities } from '../conformance/harness/capabilities.js';
 import { unmetNeed } from '../conformance/harness/gates.js';
 import { fusedReference } from '../reference/implementation.js';
@@ -12,6 +11,7 @@ import { BLOCK_SIZES, chainMemory, chainShape, compileCost, COLUMNS, timeChain }
 import type { CompileCost, MemoryRow, TimingRow } from './lib/bench-measure.js';
 import { formatHistogram, runCampaign } from './lib/fuzz-campaign.js';
 import { bytes, elements, formatTable, ms } from './lib/table.js';
+import { parseCli } from './lib/cli.js';
 
 const PARTS = ['timing', 'memory', 'compile', 'conformance'] as const;
 type Part = (typeof PARTS)[number];
@@ -36,15 +36,7 @@ options:
   -h, --help         this text
 `;
 
-function usageError(message: string): never {
-  process.stderr.write(`bench: ${message}\n\n${HELP}`);
-  process.exit(2);
-}
-
-function parse() {
-  try {
-    return parseArgs({
-      options: {
+const cli = parseCli('bench', HELP, {
         'max-log2': { type: 'string' },
         reps: { type: 'string' },
         cases: { type: 'string' },
@@ -52,18 +44,12 @@ function parse() {
         seed: { type: 'string' },
         parts: { type: 'string' },
         backend: { type: 'string' },
-        json: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    return usageError(e instanceof Error ? e.message : String(e));
-  }
-}
-const { values } = parse();
-if (values.help === true) {
-  process.stdout.write(HELP);
-  process.exit(0);
+        json: { type: 'string' }
+      });
+const { values } = cli;
+// A declared function, so that TypeScript narrows after a call that never returns.
+function usageError(message: string): never {
+  return cli.usageError(message);
 }
 function intOption(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return fallback;

@@ -1,8 +1,8 @@
 // npm run capabilities: what this machine's WebGPU can do for wgfuse (spec/capabilities.md). A report:
 // exit 0 whatever it finds, 2 only for bad arguments.
-import { parseArgs } from 'node:util';
 import { executes, formatCapabilityReport, probeCapabilities } from '../conformance/harness/capabilities.js';
 import { backendFromEnv } from '../reference/runtime/gpu.js';
+import { parseCli } from './lib/cli.js';
 
 const HELP = `usage: npm run capabilities -- [options]
 
@@ -16,23 +16,11 @@ options:
   -h, --help         this text
 `;
 
+const cli = parseCli('capabilities', HELP, { backend: { type: 'string' }, json: { type: 'boolean' } });
+const { values } = cli;
+// A declared function, so that TypeScript narrows after a call that never returns.
 function usageError(message: string): never {
-  process.stderr.write(`capabilities: ${message}\n\n${HELP}`);
-  process.exit(2);
-}
-
-function parse() {
-  try {
-    return parseArgs({ options: { backend: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    return usageError(e instanceof Error ? e.message : String(e));
-  }
-}
-
-const { values } = parse();
-if (values.help === true) {
-  process.stdout.write(HELP);
-  process.exit(0);
+  return cli.usageError(message);
 }
 if (values.backend !== undefined) {
   process.env['WGFUSE_BACKEND'] = values.backend;

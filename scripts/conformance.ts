@@ -1,12 +1,12 @@
 // npm run conformance: the suite against an implementation on the best adapter found, with a readable
 // report grouped by rule. Exit status 0 only when nothing failed.
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { startVitest } from 'vitest/node';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import type { SerializedError } from 'vitest';
 import { formatCapabilityReport, probeCapabilities } from '../conformance/harness/capabilities.js';
 import type { CaseStats } from '../conformance/properties/stats.js';
+import { parseCli } from './lib/cli.js';
 
 /** The test files whose tests judge the implementation under test (WGFUSE_IMPL). */
 const JUDGING_FILES = [
@@ -31,20 +31,13 @@ options:
   -h, --help         this text
 `;
 
-const { values } = parseArgs({
-  options: {
-    impl: { type: 'string' },
-    seed: { type: 'string' },
-    runs: { type: 'string' },
-    backend: { type: 'string' },
-    'require-adapter': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  },
+const { values } = parseCli('conformance', HELP, {
+  impl: { type: 'string' },
+  seed: { type: 'string' },
+  runs: { type: 'string' },
+  backend: { type: 'string' },
+  'require-adapter': { type: 'boolean' },
 });
-if (values.help === true) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const setEnv = (name: string, value: string | undefined): void => {
   if (value !== undefined) process.env[name] = value;
 };

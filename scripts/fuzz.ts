@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { probeCapabilities } from '../conformance/harness/capabilities.js';
 import { unmetNeed } from '../conformance/harness/gates.js';
 import { implementationUnderTest } from '../conformance/properties/implementation-under-test.js';
@@ -13,6 +12,7 @@ import { formatHistogram, newCampaignStats, readReplayFile, replayFailure, runCa
 import type { CampaignStats } from './lib/fuzz-campaign.js';
 import { PROPERTY_NAMES } from './lib/fuzz-properties.js';
 import type { PropertyName } from './lib/fuzz-properties.js';
+import { parseCli } from './lib/cli.js';
 
 const HELP = `usage: npm run fuzz -- [options]
 
@@ -35,15 +35,7 @@ options:
 exit status: 0 no failure (or interrupted with Ctrl-C), 1 a case failed, 2 bad arguments or no executing adapter
 `;
 
-function usageError(message: string): never {
-  process.stderr.write(`fuzz: ${message}\n\n${HELP}`);
-  process.exit(2);
-}
-
-function parse() {
-  try {
-    return parseArgs({
-      options: {
+const cli = parseCli('fuzz', HELP, {
         minutes: { type: 'string' },
         cases: { type: 'string' },
         property: { type: 'string' },
@@ -52,18 +44,12 @@ function parse() {
         impl: { type: 'string' },
         backend: { type: 'string' },
         out: { type: 'string' },
-        replay: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    return usageError(e instanceof Error ? e.message : String(e));
-  }
-}
-const { values } = parse();
-if (values.help === true) {
-  process.stdout.write(HELP);
-  process.exit(0);
+        replay: { type: 'string' }
+      });
+const { values } = cli;
+// A declared function, so that TypeScript narrows after a call that never returns.
+function usageError(message: string): never {
+  return cli.usageError(message);
 }
 
 function numberOption(name: string, raw: string | undefined, check: (n: number) => boolean, what: string): number | undefined {

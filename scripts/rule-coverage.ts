@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCli } from './lib/cli.js';
 
 const HELP = `usage: npm run rules -- [--write] [--json]
 
@@ -112,11 +112,7 @@ export function renderIndex(c: Coverage): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { write: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help === true) {
-    process.stdout.write(HELP);
-    return;
-  }
+  const { values } = parseCli('rules', HELP, { write: { type: 'boolean' }, json: { type: 'boolean' } });
   const root = process.cwd();
   const c = coverage(readRules(join(root, 'spec')), listTests(root), root);
   const index = renderIndex(c);
