@@ -1,7 +1,10 @@
 import type { Graph, Shape } from '../../reference/ir/index.js';
 import { numel } from '../../reference/ir/index.js';
 import type { KernelCatalog } from '../../reference/interpreter/interpret.js';
-import type { Guard } from './apply-chain.js';
+import { trace } from '../../reference/tracer/index.js';
+import type { Tensor } from '../../reference/tracer/index.js';
+import { splitSides } from './apply-chain.js';
+import type { Guard, SideInput, Value } from './apply-chain.js';
 import type { Interval } from './interval.js';
 
 /** A graph input as a generated case declares it: its data is uniform in `range` (rounded to f32). */
@@ -72,4 +75,38 @@ export function countNodes(graph: Graph): { opCount: number; callCount: number }
     opCount: graph.nodes.filter((n) => n.kind === 'op').length,
     callCount: graph.nodes.filter((n) => n.kind === 'call').length,
   };
+}
+
+/** What a case's body computes: its result, and the kernel's own output when that is returned too. */
+export interface CaseOutputs {
+  readonly result: Value;
+  readonly alsoReturned?: Value | undefined;
+}
+
+/**
+ * Traces a generated case and fills its data. The graph's inputs are `heads` (the tensors its chains
+ * start from), then the side tensors planned for its chains, in order. `body` gets the heads' values and
+ * each chain's side values, applies the chains (recording any guard it inserts) and says what is returned.
+ */
+export function traceCase(
+  heads: readonly InputSpec[],
+  sides: readonly (readonly SideInput[])[],
+  kernels: KernelCatalog,
+  dataSeed: number,
+  body: (heads: readonly Value[], sides: readonly Value[][], guards: Guard[]) => CaseOutputs,
+): BuiltCase {
+  const specs: InputSpec[] = [...heads, ...sides.flat()];
+  const guards: Guard[] = [];
+  let description = '';
+  const graph = trace(
+    (...tensors: Tensor[]) => {
+      const values = tensors.map((t, k): Value => ({ t, range: specs[k]?.range ?? [0, 0], text: specs[k]?.name ?? '?' }));
+      const { result, alsoReturned } = body(values.slice(0, heads.length), splitSides(values.slice(heads.length), sides), guards);
+      // A chain's value is always a tensor because it starts from one.
+      description = alsoReturned === undefined ? result.text : `[${result.text}, ${alsoReturned.text}]`;
+      return alsoReturned === undefined ? (result.t as Tensor) : [result.t as Tensor, alsoReturned.t as Tensor];
+    },
+    specs.map(({ name, shape }) => ({ name, shape })),
+  );
+  return { graph, kernels, inputs: fillInputs(specs, dataSeed), inputSpecs: specs, ...countNodes(graph), description, guards };
 }

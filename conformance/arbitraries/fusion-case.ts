@@ -2,11 +2,10 @@ import fc from 'fast-check';
 import type { KernelSettings, Shape } from '../../reference/ir/index.js';
 import { elementwiseAdd } from '../../reference/kernels/elementwise-add.js';
 import { createRegistry } from '../../reference/registry/registry.js';
-import { trace } from '../../reference/tracer/index.js';
 import type { Tensor } from '../../reference/tracer/index.js';
-import { applyChain, guardSum, planSides, splitSides } from './apply-chain.js';
-import type { Guard, Value } from './apply-chain.js';
-import { countNodes, fillInputs } from './built-case.js';
+import { applyChain, guardSum, planSides } from './apply-chain.js';
+import type { Value } from './apply-chain.js';
+import { traceCase } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
 import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
@@ -93,43 +92,22 @@ export const ADD_KERNEL = 'add';
 export function buildFusionCase(fcase: FusionCase, settings: Partial<KernelSettings> = {}): BuiltCase {
   const registry = createRegistry();
   const add = registry.register(ADD_KERNEL, { template: elementwiseAdd, configs: { default: { blockSizes: [...fcase.blockSizes] } }, settings });
-  const chains = [fcase.prologues[0], fcase.prologues[1], fcase.epilogue];
-  const sides = planSides(chains, fcase.shape);
-  const specs: InputSpec[] = [
+  const sides = planSides([fcase.prologues[0], fcase.prologues[1], fcase.epilogue], fcase.shape);
+  const heads: InputSpec[] = [
     { name: 'x', shape: fcase.shape, range: fcase.inputRanges[0] },
     { name: 'y', shape: fcase.shape, range: fcase.inputRanges[1] },
-    ...sides.flat(),
   ];
-  const guards: Guard[] = [];
-  let description = '';
-  const graph = trace(
-    (...tensors: Tensor[]) => {
-      const values = tensors.map((t, k): Value => ({ t, range: specs[k]?.range ?? [0, 0], text: specs[k]?.name ?? '?' }));
-      const sideValues = splitSides(values.slice(2), sides);
-      const [xv, yv] = [values[0] as Value, values[1] as Value];
-      const [px, py] = guardSum(
-        applyChain(xv, fcase.prologues[0], sideValues[0] ?? [], guards, 'prologue x'),
-        applyChain(yv, fcase.prologues[1], sideValues[1] ?? [], guards, 'prologue y'),
-        guards,
-        `call ${ADD_KERNEL}`,
-      );
-      // The kernel reads tensors only; a chain's value is always a tensor because it starts from one.
-      const out = add(px.t as Tensor, py.t as Tensor);
-      // The kernel computes x + y, so its output range is that of an add.
-      const called: Value = { t: out, range: opInterval('add', px.range, py.range), text: `${ADD_KERNEL}(${px.text}, ${py.text})` };
-      const result = applyChain(called, fcase.epilogue, sideValues[2] ?? [], guards, 'epilogue');
-      description = fcase.returnsKernelOutput === true ? `[${result.text}, ${called.text}]` : result.text;
-      return fcase.returnsKernelOutput === true ? [result.t as Tensor, out] : (result.t as Tensor);
-    },
-    specs.map(({ name, shape }) => ({ name, shape })),
-  );
-  return {
-    graph,
-    kernels: registry.kernels,
-    inputs: fillInputs(specs, fcase.dataSeed),
-    inputSpecs: specs,
-    ...countNodes(graph),
-    description,
-    guards,
-  };
+  return traceCase(heads, sides, registry.kernels, fcase.dataSeed, ([xv, yv], [xs = [], ys = [], es = []], guards) => {
+    const [px, py] = guardSum(
+      applyChain(xv as Value, fcase.prologues[0], xs, guards, 'prologue x'),
+      applyChain(yv as Value, fcase.prologues[1], ys, guards, 'prologue y'),
+      guards,
+      `call ${ADD_KERNEL}`,
+    );
+    const out = add(px.t as Tensor, py.t as Tensor);
+    // The kernel computes x + y, so its output range is that of an add.
+    const called: Value = { t: out, range: opInterval('add', px.range, py.range), text: `${ADD_KERNEL}(${px.text}, ${py.text})` };
+    const result = applyChain(called, fcase.epilogue, es, guards, 'epilogue');
+    return { result, alsoReturned: fcase.returnsKernelOutput === true ? called : undefined };
+  });
 }

@@ -2,11 +2,10 @@ import fc from 'fast-check';
 import type { KernelSettings, Shape } from '../../reference/ir/index.js';
 import { matmul } from '../../reference/kernels/matmul.js';
 import { createRegistry } from '../../reference/registry/registry.js';
-import { trace } from '../../reference/tracer/index.js';
 import type { Tensor } from '../../reference/tracer/index.js';
-import { applyChain, applyUnary, planSides, splitSides } from './apply-chain.js';
+import { applyChain, applyUnary, planSides } from './apply-chain.js';
 import type { Guard, Value } from './apply-chain.js';
-import { countNodes, fillInputs } from './built-case.js';
+import { traceCase } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
 import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
@@ -147,39 +146,21 @@ export function buildMatmulCase(mc: MatmulCase, settings: Partial<KernelSettings
   const sideB = planSides([mc.prologues[1]], shapes.b, sideA.flat().length);
   const sideOut = planSides([mc.epilogue], shapes.out, sideA.flat().length + sideB.flat().length);
   const sides = [...sideA, ...sideB, ...sideOut];
-  const specs: InputSpec[] = [
+  const heads: InputSpec[] = [
     { name: 'a', shape: shapes.a, range: mc.inputRanges[0] },
     { name: 'b', shape: shapes.b, range: mc.inputRanges[1] },
-    ...sides.flat(),
   ];
-  const guards: Guard[] = [];
-  let description = '';
-  const graph = trace(
-    (...tensors: Tensor[]) => {
-      const values = tensors.map((t, k): Value => ({ t, range: specs[k]?.range ?? [0, 0], text: specs[k]?.name ?? '?' }));
-      const sideValues = splitSides(values.slice(2), sides);
-      const [pa, pb] = guardMatmul(
-        applyChain(values[0] as Value, mc.prologues[0], sideValues[0] ?? [], guards, 'prologue a'),
-        applyChain(values[1] as Value, mc.prologues[1], sideValues[1] ?? [], guards, 'prologue b'),
-        mc.k,
-        guards,
-        `call ${MATMUL_KERNEL}`,
-      );
-      const out = mm(pa.t as Tensor, pb.t as Tensor);
-      const called: Value = { t: out, range: matmulRange(pa.range, pb.range, mc.k), text: `${MATMUL_KERNEL}(${pa.text}, ${pb.text})` };
-      const result = applyChain(called, mc.epilogue, sideValues[2] ?? [], guards, 'epilogue');
-      description = mc.returnsKernelOutput ? `[${result.text}, ${called.text}]` : result.text;
-      return mc.returnsKernelOutput ? [result.t as Tensor, out] : (result.t as Tensor);
-    },
-    specs.map(({ name, shape }) => ({ name, shape })),
-  );
-  return {
-    graph,
-    kernels: registry.kernels,
-    inputs: fillInputs(specs, mc.dataSeed),
-    inputSpecs: specs,
-    ...countNodes(graph),
-    description,
-    guards,
-  };
+  return traceCase(heads, sides, registry.kernels, mc.dataSeed, ([av, bv], [as = [], bs = [], es = []], guards) => {
+    const [pa, pb] = guardMatmul(
+      applyChain(av as Value, mc.prologues[0], as, guards, 'prologue a'),
+      applyChain(bv as Value, mc.prologues[1], bs, guards, 'prologue b'),
+      mc.k,
+      guards,
+      `call ${MATMUL_KERNEL}`,
+    );
+    const out = mm(pa.t as Tensor, pb.t as Tensor);
+    const called: Value = { t: out, range: matmulRange(pa.range, pb.range, mc.k), text: `${MATMUL_KERNEL}(${pa.text}, ${pb.text})` };
+    const result = applyChain(called, mc.epilogue, es, guards, 'epilogue');
+    return { result, alsoReturned: mc.returnsKernelOutput ? called : undefined };
+  });
 }

@@ -2,11 +2,10 @@ import fc from 'fast-check';
 import { BINARY_OPS } from '../../reference/ir/index.js';
 import type { BinaryOp, Shape } from '../../reference/ir/index.js';
 import { createRegistry } from '../../reference/registry/registry.js';
-import { trace } from '../../reference/tracer/index.js';
 import type { Tensor } from '../../reference/tracer/index.js';
-import { applyBinary, applyChain, planSides, splitSides } from './apply-chain.js';
-import type { Guard, Value } from './apply-chain.js';
-import { countNodes, fillInputs } from './built-case.js';
+import { applyBinary, applyChain, planSides } from './apply-chain.js';
+import type { Value } from './apply-chain.js';
+import { traceCase } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
 import { capSideTensors, chainArbitrary } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
@@ -56,32 +55,10 @@ export function pointwiseCaseArbitrary(c: PointwiseCaseConstraints = {}): fc.Arb
 export function buildPointwiseCase(pcase: PointwiseCase): BuiltCase {
   const names = ['x', 'y'];
   const sides = planSides(pcase.chains, pcase.shape);
-  const specs: InputSpec[] = [
-    ...pcase.inputRanges.map((range, k): InputSpec => ({ name: names[k] ?? `in${k}`, shape: pcase.shape, range })),
-    ...sides.flat(),
-  ];
-  const guards: Guard[] = [];
-  let description = '';
-  const graph = trace(
-    (...tensors: Tensor[]) => {
-      const values = tensors.map((t, k): Value => ({ t, range: specs[k]?.range ?? [0, 0], text: specs[k]?.name ?? '?' }));
-      const heads = pcase.chains.length;
-      const sideValues = splitSides(values.slice(heads), sides);
-      const results = pcase.chains.map((chain, k) => applyChain(values[k] as Value, chain, sideValues[k] ?? [], guards, `chain ${names[k]}`));
-      const [a, b] = results as [Value, Value | undefined];
-      const result = pcase.combine === null || b === undefined ? a : applyBinary(pcase.combine, a, b, guards, 'combine');
-      description = result.text;
-      return result.t as Tensor;
-    },
-    specs.map(({ name, shape }) => ({ name, shape })),
-  );
-  return {
-    graph,
-    kernels: createRegistry().kernels,
-    inputs: fillInputs(specs, pcase.dataSeed),
-    inputSpecs: specs,
-    ...countNodes(graph),
-    description,
-    guards,
-  };
+  const heads = pcase.inputRanges.map((range, k): InputSpec => ({ name: names[k] ?? `in${k}`, shape: pcase.shape, range }));
+  return traceCase(heads, sides, createRegistry().kernels, pcase.dataSeed, (values, sideValues, guards) => {
+    const results = pcase.chains.map((chain, k) => applyChain(values[k] as Value, chain, sideValues[k] ?? [], guards, `chain ${names[k]}`));
+    const [a, b] = results as [Value, Value | undefined];
+    return { result: pcase.combine === null || b === undefined ? a : applyBinary(pcase.combine, a, b, guards, 'combine') };
+  });
 }

@@ -3,11 +3,10 @@ import type { Shape } from '../../reference/ir/index.js';
 import { rmsnorm } from '../../reference/kernels/rmsnorm.js';
 import { softmax } from '../../reference/kernels/softmax.js';
 import { createRegistry } from '../../reference/registry/registry.js';
-import { trace } from '../../reference/tracer/index.js';
 import type { Tensor } from '../../reference/tracer/index.js';
-import { applyChain, applyUnary, planSides, splitSides } from './apply-chain.js';
+import { applyChain, applyUnary, planSides } from './apply-chain.js';
 import type { Guard, Value } from './apply-chain.js';
-import { countNodes, fillInputs } from './built-case.js';
+import { traceCase } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
 import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
@@ -155,24 +154,13 @@ export function buildReductionCase(rcase: ReductionCase): BuiltCase {
   const sides = [...xSides, ...wSides, ...eSides];
   const args: InputSpec[] = [{ name: 'x', shape: rcase.shape, range: rcase.inputRanges[0] }];
   if (!isSoftmax) args.push({ name: 'w', shape: rowShape, range: rcase.inputRanges[1] });
-  const specs: InputSpec[] = [...args, ...sides.flat()];
-  const guards: Guard[] = [];
-  let description = '';
-  const graph = trace(
-    (...tensors: Tensor[]) => {
-      const values = tensors.map((t, k): Value => ({ t, range: specs[k]?.range ?? [0, 0], text: specs[k]?.name ?? '?' }));
-      const [xs = [], ws = [], es = []] = splitSides(values.slice(args.length), sides);
-      const px = applyChain(values[0] as Value, rcase.prologues[0], xs, guards, 'prologue x');
-      const pw = isSoftmax ? undefined : guardWeight(applyChain(values[1] as Value, rcase.prologues[1], ws, guards, 'prologue w'), cols, guards);
-      // A chain's value is always a tensor because it starts from one.
-      const out = pw === undefined ? kernel(px.t as Tensor) : kernel(px.t as Tensor, pw.t as Tensor);
-      const text = `${rcase.template}(${px.text}${pw === undefined ? '' : `, ${pw.text}`})`;
-      const called: Value = { t: out, range: outputRange(rcase.template, cols, pw?.range ?? [0, 0]), text };
-      const result = applyChain(called, rcase.epilogue, es, guards, 'epilogue');
-      description = rcase.returnsKernelOutput ? `[${result.text}, ${called.text}]` : result.text;
-      return rcase.returnsKernelOutput ? [result.t as Tensor, out] : (result.t as Tensor);
-    },
-    specs.map(({ name, shape }) => ({ name, shape })),
-  );
-  return { graph, kernels: registry.kernels, inputs: fillInputs(specs, rcase.dataSeed), inputSpecs: specs, ...countNodes(graph), description, guards };
+  return traceCase(args, sides, registry.kernels, rcase.dataSeed, (values, [xs = [], ws = [], es = []], guards) => {
+    const px = applyChain(values[0] as Value, rcase.prologues[0], xs, guards, 'prologue x');
+    const pw = isSoftmax ? undefined : guardWeight(applyChain(values[1] as Value, rcase.prologues[1], ws, guards, 'prologue w'), cols, guards);
+    const out = pw === undefined ? kernel(px.t as Tensor) : kernel(px.t as Tensor, pw.t as Tensor);
+    const text = `${rcase.template}(${px.text}${pw === undefined ? '' : `, ${pw.text}`})`;
+    const called: Value = { t: out, range: outputRange(rcase.template, cols, pw?.range ?? [0, 0]), text };
+    const result = applyChain(called, rcase.epilogue, es, guards, 'epilogue');
+    return { result, alsoReturned: rcase.returnsKernelOutput ? called : undefined };
+  });
 }
