@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { broadcastOffsets, interpretAll } from '../reference/interpreter/interpret.js';
-import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, interpret, lowerGraph, matmul, numel, printGraph, trace } from '../reference/index.js';
+import { interpretAll } from '../reference/interpreter/interpret.js';
+import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, interpret, lowerGraph, matmul, printGraph, trace } from '../reference/index.js';
 import type { CodegenLimits, Graph, KernelCatalog, Shape, TemplateContext, Tensor } from '../reference/index.js';
 import { formatGuards } from './arbitraries/apply-chain.js';
 import { buildMatmulCase, matmulCaseArbitrary } from './arbitraries/matmul-case.js';
@@ -10,6 +10,7 @@ import type { BuiltCase } from './arbitraries/built-case.js';
 import { inGeneratorMargin, inOpDomain, VALUE_LIMIT } from './arbitraries/interval.js';
 import { acceptanceIntervals } from './oracle/interval.js';
 import { PATTERNS } from './patterns.js';
+import { firstBadOperand, showCase } from './arbitraries/case-checks.js';
 
 // The tiled matmul template and its generator, on the CPU (spec/templates.md): its shape contract and
 // normative semantics, the WGSL it emits (hooks only, masks, barriers, sizes), the reference's schedule
@@ -40,7 +41,7 @@ function tracedWithConfig(blockSizes: number[], a: Shape, b: Shape): { graph: Gr
 }
 
 const structureOf = (graph: Graph): string => printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32');
-const show = (b: BuiltCase): string => `${b.description}\n${printGraph(b.graph)}\n${formatGuards(b.guards)}`;
+const show = showCase;
 
 describe('the matmul template', () => {
   test('[templates.matmul.contract] A [M,K] x B [K,N] is [M,N], [Bt,M,K] x [Bt,K,N] is [Bt,M,N]; anything else names both shapes', () => {
@@ -192,21 +193,6 @@ describe('the schedule and limits around matmul, compile-only', () => {
   });
 });
 
-/** The first op node whose operands break `holds`, as a message. */
-function firstBadOperand(b: BuiltCase, values: Float32Array[], holds: (op: Parameters<typeof inOpDomain>[0], a: number, x: number) => boolean): string | undefined {
-  for (const node of b.graph.nodes) {
-    if (node.kind !== 'op') continue;
-    const [ia = 0, ib] = node.args;
-    const offA = broadcastOffsets(b.graph.nodes[ia]?.shape ?? [], node.shape);
-    const offB = broadcastOffsets(b.graph.nodes[ib ?? ia]?.shape ?? [], node.shape);
-    for (let i = 0; i < numel(node.shape); i++) {
-      const a = values[ia]?.[offA[i] ?? 0] ?? NaN;
-      const x = ib === undefined ? 0 : (values[ib]?.[offB[i] ?? 0] ?? NaN);
-      if (!holds(node.op, a, x)) return `%${node.id} = ${node.op} element ${i}: operands ${a}, ${x}\n${show(b)}`;
-    }
-  }
-  return undefined;
-}
 
 describe('generated matmul cases', () => {
   test('[gen.matmul.1] generated matmul cases stay in domain and range, fit the device limits, and are judged by the oracle', () => {

@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { TestContext } from 'vitest';
-import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, lowerGraph, printGraph, rmsnorm, softmax, trace } from '../reference/index.js';
+import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, lowerGraph, rmsnorm, softmax, trace } from '../reference/index.js';
 import type { KernelFn, Tensor } from '../reference/index.js';
 import { fusedReference } from '../reference/implementation.js';
 import { broadcastOffsets, interpretAll } from '../reference/interpreter/interpret.js';
 import { numel } from '../reference/ir/index.js';
-import { formatGuards } from './arbitraries/apply-chain.js';
 import type { BuiltCase } from './arbitraries/built-case.js';
 import { inGeneratorMargin, VALUE_LIMIT } from './arbitraries/interval.js';
 import { buildReductionCase, LANE_VALUES, reductionCaseArbitrary, SOFTMAX_SEED_CASE } from './arbitraries/reduction-case.js';
@@ -19,6 +18,7 @@ import { implementationUnderTest } from './properties/implementation-under-test.
 import { assertProperty, propertySettings } from './properties/params.js';
 import { countCase, newStats } from './properties/stats.js';
 import { REDUCTION_MUTANTS } from './reduction-mutants.js';
+import { showCase } from './arbitraries/case-checks.js';
 
 // Row reductions (spec/templates.md) as generated cases and on a device: random prologue and epilogue
 // chains around softmax and rmsnorm are one kernel, and fused ≈ eager ≈ interpreter; planted faults in
@@ -37,7 +37,7 @@ function register(blocks: number[] = [8]): { sm: KernelFn; rms: KernelFn; regist
   return { sm, rms, registry };
 }
 
-const show = (b: BuiltCase): string => `${b.description}\n${printGraph(b.graph)}\n${formatGuards(b.guards)}`;
+const show = showCase;
 
 /** The first op element whose operands leave the generators' margins, or whose value passes ±VALUE_LIMIT. */
 function outOfDomain(b: BuiltCase): string | undefined {
