@@ -141,10 +141,10 @@ describe('fuzz replay files and commands (no device)', () => {
     expect(details.counterexample?.[0]).toEqual(run.counterexample);
   });
 
-  test('[fuzz.replay.4] the vitest titles the replay commands name exist in conformance/fusion.test.ts and match as -t patterns', () => {
-    const source = readFileSync(new URL('../conformance/fusion.test.ts', import.meta.url), 'utf8');
+  test('[fuzz.replay.4] the vitest titles the replay commands name exist in their test files and match as -t patterns', () => {
     for (const p of Object.values(FUZZ_PROPERTIES)) {
-      expect(source, `title of property ${p.name}`).toContain(`'${p.testTitle}'`);
+      const source = readFileSync(new URL(`../${p.testFile}`, import.meta.url), 'utf8');
+      expect(source, `title of property ${p.name} in ${p.testFile}`).toContain(`'${p.testTitle}'`);
       // vitest matches -t against the full name, describe block included; '[' must not open a class.
       expect(new RegExp(escapeRegExp(p.testTitle)).test(`fusion on a device: some impl ${p.testTitle}`)).toBe(true);
       expect(new RegExp(escapeRegExp(p.testTitle)).test(p.testTitle.slice(1))).toBe(false);

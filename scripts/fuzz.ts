@@ -16,14 +16,15 @@ import { parseCli } from './lib/cli.js';
 
 const HELP = `usage: npm run fuzz -- [options]
 
-Runs the random conformance properties (those of conformance/fusion.test.ts) in batches of fast-check
+Runs the random conformance properties (those of conformance/fusion.test.ts, matmul.test.ts and
+reductions.test.ts) in batches of fast-check
 runs, batch k with seed <seed>+k, until the time or case budget is spent or a case fails. A failure is
 shrunk and saved as a JSON replay file; the replay commands are printed.
 
 options:
   --minutes <m>        time budget (default 5; a running batch is finished)
   --cases <n>          case budget instead (with --minutes too, whichever ends first)
-  --property <p>       fusion | pointwise | both (default both, alternating per batch)
+  --property <p>       fusion | pointwise | matmul | softmax | rmsnorm | all (default all, one per batch in turn)
   --seed <n>           first seed (default random, printed); the campaign replays from it
   --batch <n>          cases per seed (default 100)
   --impl <module>      implementation module exporting \`implementation\` (default the reference; env WGFUSE_IMPL)
@@ -62,10 +63,10 @@ const minutes = numberOption('minutes', values.minutes, (n) => Number.isFinite(n
 const cases = numberOption('cases', values.cases, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
 const batch = numberOption('batch', values.batch, (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? 100;
 const seedOption = numberOption('seed', values.seed, (n) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31, 'a 32-bit integer');
-const propertyChoice = values.property ?? 'both';
+const propertyChoice = values.property ?? 'all';
 const properties: readonly PropertyName[] =
-  propertyChoice === 'both' ? PROPERTY_NAMES : PROPERTY_NAMES.filter((p) => p === propertyChoice);
-if (properties.length === 0) usageError(`--property ${propertyChoice}: expected fusion, pointwise or both`);
+  propertyChoice === 'all' ? PROPERTY_NAMES : PROPERTY_NAMES.filter((p) => p === propertyChoice);
+if (properties.length === 0) usageError(`--property ${propertyChoice}: expected ${PROPERTY_NAMES.join(', ')} or all`);
 const outDir = values.out ?? '.wgfuse/fuzz';
 
 if (values.backend !== undefined) {

@@ -11,7 +11,7 @@ import { checkCase } from '../../conformance/properties/check.js';
 import type { CaseReport } from '../../conformance/properties/check.js';
 import type { Gpu } from '../../reference/runtime/gpu.js';
 import type { Implementation } from '../../spec/implementation.js';
-import { FUZZ_PROPERTIES, isPropertyName, shellQuote, vitestReplayCommand } from './fuzz-properties.js';
+import { FUZZ_PROPERTIES, isPropertyName, PROPERTY_NAMES, shellQuote, vitestReplayCommand } from './fuzz-properties.js';
 import type { PropertyName } from './fuzz-properties.js';
 
 /** key → number of cases. */
@@ -103,7 +103,7 @@ export interface CampaignResult {
 }
 
 export function newCampaignStats(): CampaignStats {
-  return { cases: 0, casesByProperty: { fusion: 0, pointwise: 0 }, ms: 0, fusedKernels: {}, eagerKernels: {}, batches: [], failing: undefined };
+  return { cases: 0, casesByProperty: Object.fromEntries(PROPERTY_NAMES.map((p) => [p, 0])) as Record<PropertyName, number>, ms: 0, fusedKernels: {}, eagerKernels: {}, batches: [], failing: undefined };
 }
 
 /** Powers-of-two buckets, so a histogram of graph sizes stays one line. */

@@ -6,9 +6,11 @@
 import fc from 'fast-check';
 import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCaseArbitrary } from '../../conformance/arbitraries/fusion-case.js';
 import type { BuiltCase } from '../../conformance/arbitraries/fusion-case.js';
+import { buildMatmulCase, matmulCaseArbitrary } from '../../conformance/arbitraries/matmul-case.js';
+import { buildReductionCase, reductionCaseArbitrary } from '../../conformance/arbitraries/reduction-case.js';
 import { escapeRegExp, shellQuote } from '../../conformance/properties/params.js';
 
-export const PROPERTY_NAMES = ['fusion', 'pointwise'] as const;
+export const PROPERTY_NAMES = ['fusion', 'pointwise', 'matmul', 'softmax', 'rmsnorm'] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
 export function isPropertyName(value: unknown): value is PropertyName {
@@ -116,6 +118,34 @@ export const FUZZ_PROPERTIES: Readonly<Record<PropertyName, FuzzProperty>> = {
     testExamples: 0,
     arbitrary: () => pointwiseCaseArbitrary(),
     build: buildPointwiseCase,
+  }),
+  matmul: defineProperty({
+    name: 'matmul',
+    rule: 'fusion.chain.2',
+    testFile: 'conformance/matmul.test.ts',
+    testTitle: '[fusion.chain.2] random prologue and epilogue chains around the tiled matmul are one kernel, and fused ≈ eager ≈ interpreter',
+    testExamples: 0,
+    arbitrary: () => matmulCaseArbitrary(),
+    build: (mc) => buildMatmulCase(mc),
+  }),
+  softmax: defineProperty({
+    name: 'softmax',
+    rule: 'fusion.chain.reduction',
+    testFile: 'conformance/reductions.test.ts',
+    testTitle: '[fusion.chain.reduction] random prologue and epilogue chains around softmax are one kernel, and fused ≈ eager ≈ interpreter',
+    // The test runs SOFTMAX_SEED_CASE first.
+    testExamples: 1,
+    arbitrary: () => reductionCaseArbitrary({ templates: ['softmax'] }),
+    build: buildReductionCase,
+  }),
+  rmsnorm: defineProperty({
+    name: 'rmsnorm',
+    rule: 'fusion.chain.reduction',
+    testFile: 'conformance/reductions.test.ts',
+    testTitle: '[fusion.chain.reduction] random prologue and epilogue chains around rmsnorm are one kernel, and fused ≈ eager ≈ interpreter',
+    testExamples: 0,
+    arbitrary: () => reductionCaseArbitrary({ templates: ['rmsnorm'] }),
+    build: buildReductionCase,
   }),
 };
 
