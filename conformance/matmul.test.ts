@@ -24,6 +24,7 @@ import type { CaseUnderTest } from './properties/check.js';
 import { implementationUnderTest } from './properties/implementation-under-test.js';
 import { assertProperty, propertySettings } from './properties/params.js';
 import { countCase, newStats } from './properties/stats.js';
+import { passesOnSameCases, ruleThatCatches } from './properties/meta.js';
 
 // The tiled matmul template (spec/templates.md). On the CPU: its acceptance intervals hold every
 // summation order WGSL allows and no value far outside. On a device: random prologue and epilogue chains
@@ -32,7 +33,6 @@ import { countCase, newStats } from './properties/stats.js';
 // The template's contract and WGSL, and its generator, are checked in matmul-template.test.ts.
 
 const impl = await implementationUnderTest();
-const META_SEED = Number(process.env['WGFUSE_META_SEED'] ?? 20261126);
 const META_RUNS = 40;
 
 function underTest(built: BuiltCase): CaseUnderTest {
@@ -346,27 +346,13 @@ describe('meta: planted faults in matmul are caught', () => {
   for (const mutant of MATMUL_MUTANTS) {
     test(`[meta.mutant.${mutant.name}] the matmul property catches: ${mutant.fault}`, async (ctx) => {
       const gpu = await gate(ctx, { execution: true });
-      const details = await fc.check(
-        fc.asyncProperty(matmulCaseArbitrary(), async (mc) => {
-          await checkCase(mutant.implementation, underTest(buildMatmulCase(mc)), gpu, { execute: true });
-        }),
-        { seed: META_SEED, numRuns: META_RUNS, endOnFailure: true },
-      );
-      expect(details.failed, `mutant ${mutant.name} survived ${details.numRuns} cases (seed ${META_SEED})`).toBe(true);
-      expect(details.errorInstance).toBeInstanceOf(ConformanceFailure);
-      expect(mutant.caughtBy).toContain((details.errorInstance as ConformanceFailure).rule);
-      console.log(`${mutant.name}: caught after ${details.numRuns} case(s) by [${(details.errorInstance as ConformanceFailure).rule}]`);
+      const check = (mc: MatmulCase): Promise<unknown> => checkCase(mutant.implementation, underTest(buildMatmulCase(mc)), gpu, { execute: true });
+      expect(mutant.caughtBy).toContain(await ruleThatCatches(mutant.name, matmulCaseArbitrary(), check, META_RUNS));
     });
   }
 
   test('[meta.mutant.unmodified] the matmul property passes the unmodified reference on the same cases', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
-    const details = await fc.check(
-      fc.asyncProperty(matmulCaseArbitrary(), async (mc) => {
-        await checkCase(fusedReference, underTest(buildMatmulCase(mc)), gpu, { execute: true });
-      }),
-      { seed: META_SEED, numRuns: META_RUNS },
-    );
-    expect(details.failed, String(details.errorInstance)).toBe(false);
+    await passesOnSameCases(matmulCaseArbitrary(), (mc) => checkCase(fusedReference, underTest(buildMatmulCase(mc)), gpu, { execute: true }), META_RUNS);
   });
 });

@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { buildFusionCase, fusionCaseArbitrary, SEED_CASE } from './arbitraries/fusion-case.js';
 import type { FusionCase } from './arbitraries/fusion-case.js';
@@ -8,12 +7,12 @@ import { BROKEN_AT_INTERFACE, MUTANTS, PATTERN_MUTANTS } from './mutants.js';
 import { PATTERNS } from './patterns.js';
 import { checkCase, ConformanceFailure } from './properties/check.js';
 import type { CaseUnderTest } from './properties/check.js';
+import { passesOnSameCases, ruleThatCatches } from './properties/meta.js';
 
 // Meta-tests: the conformance properties must fail against deliberately broken implementations, run
 // through the same interface as any other. A fixed seed keeps them deterministic; each mutant must be
 // caught within META_RUNS random cases, by the rule named here.
 
-const META_SEED = Number(process.env['WGFUSE_META_SEED'] ?? 20261126);
 const META_RUNS = 100;
 
 const CAUGHT_BY: Readonly<Record<string, readonly string[]>> = {
@@ -34,17 +33,8 @@ describe('meta: planted faults are caught', () => {
   for (const mutant of MUTANTS) {
     test(`[meta.mutant.${mutant.name}] the fusion property catches: ${mutant.fault}`, async (ctx) => {
       const gpu = await gate(ctx, { execution: true });
-      const details = await fc.check(
-        fc.asyncProperty(fusionCaseArbitrary(), async (fcase) => {
-          await checkCase(mutant.implementation, underTest(fcase), gpu, { execute: true });
-        }),
-        { seed: META_SEED, numRuns: META_RUNS, endOnFailure: true },
-      );
-      expect(details.failed, `mutant ${mutant.name} survived ${details.numRuns} cases (seed ${META_SEED})`).toBe(true);
-      const error = details.errorInstance;
-      expect(error).toBeInstanceOf(ConformanceFailure);
-      expect(CAUGHT_BY[mutant.name]).toContain((error as ConformanceFailure).rule);
-      console.log(`${mutant.name}: caught after ${details.numRuns} case(s) by [${(error as ConformanceFailure).rule}]`);
+      const check = (fcase: FusionCase): Promise<unknown> => checkCase(mutant.implementation, underTest(fcase), gpu, { execute: true });
+      expect(CAUGHT_BY[mutant.name]).toContain(await ruleThatCatches(mutant.name, fusionCaseArbitrary(), check, META_RUNS));
     });
   }
 
@@ -71,13 +61,7 @@ describe('meta: planted faults are caught', () => {
     // Without this control, a harness that fails everything would pass every meta-test above.
     const gpu = await gate(ctx, { execution: true });
     const { fusedReference } = await import('../reference/implementation.js');
-    const details = await fc.check(
-      fc.asyncProperty(fusionCaseArbitrary(), async (fcase) => {
-        await checkCase(fusedReference, underTest(fcase), gpu, { execute: true });
-      }),
-      { seed: META_SEED, numRuns: META_RUNS },
-    );
-    expect(details.failed, String(details.errorInstance)).toBe(false);
+    await passesOnSameCases(fusionCaseArbitrary(), (fcase) => checkCase(fusedReference, underTest(fcase), gpu, { execute: true }), META_RUNS);
   });
 
   for (const broken of BROKEN_AT_INTERFACE) {

@@ -13,12 +13,13 @@ import type { ReductionCase, ReductionTemplate } from './arbitraries/reduction-c
 import { gate } from './harness/gates.js';
 import { runProgram } from './harness/run-program.js';
 import { acceptanceIntervals } from './oracle/interval.js';
-import { checkCase, ConformanceFailure } from './properties/check.js';
+import { checkCase } from './properties/check.js';
 import { implementationUnderTest } from './properties/implementation-under-test.js';
 import { assertProperty, propertySettings } from './properties/params.js';
 import { countCase, newStats } from './properties/stats.js';
 import { REDUCTION_MUTANTS } from './reduction-mutants.js';
 import { showCase } from './arbitraries/case-checks.js';
+import { passesOnSameCases, ruleThatCatches } from './properties/meta.js';
 
 // Row reductions (spec/templates.md) as generated cases and on a device: random prologue and epilogue
 // chains around softmax and rmsnorm are one kernel, and fused ≈ eager ≈ interpreter; planted faults in
@@ -142,7 +143,6 @@ describe(`row reductions on a device: ${impl.name}`, () => {
 
 // The meta-tests' fixed seed and budget (as in meta.test.ts): each mutant must be caught within
 // META_RUNS cases of its template's property, by a rule it names.
-const META_SEED = Number(process.env['WGFUSE_META_SEED'] ?? 20261126);
 const META_RUNS = 100;
 
 describe('meta: planted faults in row reductions are caught', () => {
@@ -153,31 +153,22 @@ describe('meta: planted faults in row reductions are caught', () => {
       const [kernel] = generateProgram(lowerGraph(sample.graph, sample.kernels), sample.kernels, COMPAT_DEFAULT_LIMITS);
       expect(mutant.edit(kernel?.wgsl ?? '')).not.toBe(kernel?.wgsl);
       const gpu = await gate(ctx, { execution: true });
-      const details = await fc.check(
-        fc.asyncProperty(reductionCaseArbitrary({ templates: [mutant.template] }), async (rcase) => {
-          const b = buildReductionCase(rcase);
-          await checkCase(mutant.implementation, { ...b, fusedKernels: 1, eagerKernels: b.opCount + b.callCount }, gpu, { execute: true });
-        }),
-        { seed: META_SEED, numRuns: META_RUNS, endOnFailure: true },
-      );
-      expect(details.failed, `mutant ${mutant.name} survived ${details.numRuns} cases (seed ${META_SEED})`).toBe(true);
-      expect(details.errorInstance).toBeInstanceOf(ConformanceFailure);
-      expect(mutant.caughtBy).toContain((details.errorInstance as ConformanceFailure).rule);
-      console.log(`${mutant.name}: caught after ${details.numRuns} case(s) by [${(details.errorInstance as ConformanceFailure).rule}]`);
+      const check = (rcase: ReductionCase): Promise<unknown> => {
+        const b = buildReductionCase(rcase);
+        return checkCase(mutant.implementation, { ...b, fusedKernels: 1, eagerKernels: b.opCount + b.callCount }, gpu, { execute: true });
+      };
+      expect(mutant.caughtBy).toContain(await ruleThatCatches(mutant.name, reductionCaseArbitrary({ templates: [mutant.template] }), check, META_RUNS));
     });
   }
 
   test('[meta.mutant.unmodified] the reduction properties pass the unmodified reference on the same cases', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     for (const template of ['softmax', 'rmsnorm'] as const) {
-      const details = await fc.check(
-        fc.asyncProperty(reductionCaseArbitrary({ templates: [template] }), async (rcase) => {
-          const b = buildReductionCase(rcase);
-          await checkCase(fusedReference, { ...b, fusedKernels: 1, eagerKernels: b.opCount + b.callCount }, gpu, { execute: true });
-        }),
-        { seed: META_SEED, numRuns: META_RUNS / 4 },
-      );
-      expect(details.failed, String(details.errorInstance)).toBe(false);
+      const check = (rcase: ReductionCase): Promise<unknown> => {
+        const b = buildReductionCase(rcase);
+        return checkCase(fusedReference, { ...b, fusedKernels: 1, eagerKernels: b.opCount + b.callCount }, gpu, { execute: true });
+      };
+      await passesOnSameCases(reductionCaseArbitrary({ templates: [template] }), check, META_RUNS / 4);
     }
   });
 });

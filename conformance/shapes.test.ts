@@ -12,6 +12,7 @@ import { runProgram } from './harness/run-program.js';
 import { SHAPE_MUTANTS } from './mutants.js';
 import { checkCase, ConformanceFailure } from './properties/check.js';
 import { implementationUnderTest } from './properties/implementation-under-test.js';
+import { ruleThatCatches } from './properties/meta.js';
 import { assertProperty, propertySettings } from './properties/params.js';
 
 // Dynamic shapes: with staticShapes: false one compiled pipeline serves every shape of the same rank
@@ -131,28 +132,16 @@ describe(`shapes on a device: ${impl.name}`, () => {
   for (const mutant of SHAPE_MUTANTS.filter((m) => m.name === 'stale-across-rank')) {
     test(`[meta.mutant.${mutant.name}] the rank-guard property catches: ${mutant.fault}`, async (ctx) => {
       const gpu = await gate(ctx, { execution: true });
-      const details = await fc.check(
-        fc.asyncProperty(rerankedPair, async ([a, b]) => checkRankChange(mutant.implementation, a, b, gpu)),
-        { seed: Number(process.env['WGFUSE_META_SEED'] ?? 20261126), numRuns: 50, endOnFailure: true },
-      );
-      expect(details.failed, `mutant ${mutant.name} survived ${details.numRuns} cases`).toBe(true);
-      expect(details.errorInstance).toBeInstanceOf(ConformanceFailure);
-      expect(['numerics.oracle.1', 'interface.buffers.2', 'interface.run.1']).toContain((details.errorInstance as ConformanceFailure).rule);
+      const rule = await ruleThatCatches(mutant.name, rerankedPair, ([a, b]) => checkRankChange(mutant.implementation, a, b, gpu), 50);
+      expect(['numerics.oracle.1', 'interface.buffers.2', 'interface.run.1']).toContain(rule);
     });
   }
 
   for (const mutant of SHAPE_MUTANTS.filter((m) => m.name !== 'stale-across-rank')) {
     test(`[meta.mutant.${mutant.name}] the dynamic-shape property catches: ${mutant.fault}`, async (ctx) => {
       const gpu = await gate(ctx, { execution: true });
-      const details = await fc.check(
-        fc.asyncProperty(reshapedPair, async ([a, b]) => checkShapeChange(mutant.implementation, a, b, gpu)),
-        { seed: Number(process.env['WGFUSE_META_SEED'] ?? 20261126), numRuns: 50, endOnFailure: true },
-      );
-      expect(details.failed, `mutant ${mutant.name} survived ${details.numRuns} cases`).toBe(true);
-      expect(details.errorInstance).toBeInstanceOf(ConformanceFailure);
-      const rule = (details.errorInstance as ConformanceFailure).rule;
+      const rule = await ruleThatCatches(mutant.name, reshapedPair, ([a, b]) => checkShapeChange(mutant.implementation, a, b, gpu), 50);
       expect(mutant.name === 'ignores-dynamic-shapes' ? ['shapes.dynamic.2'] : ['numerics.oracle.1', 'interface.buffers.2']).toContain(rule);
-      console.log(`${mutant.name}: caught after ${details.numRuns} case(s) by [${rule}]`);
     });
   }
 });

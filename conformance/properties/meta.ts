@@ -1,0 +1,30 @@
+import fc from 'fast-check';
+import { ConformanceFailure } from './check.js';
+
+/**
+ * The meta-tests' seed: fixed unless WGFUSE_META_SEED says otherwise, so whether a planted fault is
+ * caught does not depend on the run.
+ */
+export const META_SEED = Number(process.env['WGFUSE_META_SEED'] ?? 20261126);
+
+/**
+ * Runs `check` on generated values, with the meta seed, until one fails, and returns the rule that broke.
+ * Throws when none failed (the planted fault survived) or when the failure was not a broken rule.
+ */
+export async function ruleThatCatches<T>(who: string, arbitrary: fc.Arbitrary<T>, check: (value: T) => Promise<unknown>, numRuns: number): Promise<string> {
+  const details = await fc.check(fc.asyncProperty(arbitrary, async (value: T) => { await check(value); }), { seed: META_SEED, numRuns, endOnFailure: true });
+  if (!details.failed) throw new Error(`${who} survived ${details.numRuns} cases (meta seed ${META_SEED})`);
+  const error = details.errorInstance;
+  if (!(error instanceof ConformanceFailure)) throw new Error(`${who} failed, but not by a broken rule: ${String(error)}`);
+  console.log(`${who}: caught after ${details.numRuns} case(s) by [${error.rule}]`);
+  return error.rule;
+}
+
+/**
+ * The control of a meta-test: the same check passes on the same cases with the unmodified
+ * implementation, so a harness that fails everything cannot pass the meta-tests.
+ */
+export async function passesOnSameCases<T>(arbitrary: fc.Arbitrary<T>, check: (value: T) => Promise<unknown>, numRuns: number): Promise<void> {
+  const details = await fc.check(fc.asyncProperty(arbitrary, async (value: T) => { await check(value); }), { seed: META_SEED, numRuns });
+  if (details.failed) throw new Error(`the unmodified implementation failed the meta-tests' cases: ${String(details.errorInstance)}`);
+}
