@@ -33,20 +33,6 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
   return strides;
 }
 
-/** The linear index into `shape` read by element `index` of `target` (shape broadcast into target). */
-export function broadcastIndex(index: number, shape: Shape, target: Shape): number {
-  const strides = broadcastStrides(shape, target);
-  let rest = index;
-  let offset = 0;
-  for (let d = target.length - 1; d >= 0; d--) {
-    const extent = target[d] ?? 1;
-    const coord = rest % extent;
-    rest = Math.floor(rest / extent);
-    offset += coord * (strides[d] ?? 0);
-  }
-  return offset;
-}
-
 /** `shape` with its last two extents swapped ([ir.transpose.1]). */
 export function transposedShape(shape: Shape): Shape {
   const n = shape.length;

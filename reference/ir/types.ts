@@ -96,9 +96,3 @@ export function argsOf(node: Node): readonly NodeId[] {
   return node.kind === 'op' || node.kind === 'call' || node.kind === 'transpose' ? node.args : [];
 }
 
-/** For each node, the ids of the nodes that read it, once per argument slot. */
-export function usersOf(graph: Graph): NodeId[][] {
-  const users: NodeId[][] = graph.nodes.map(() => []);
-  for (const node of graph.nodes) for (const a of argsOf(node)) users[a]?.push(node.id);
-  return users;
-}
