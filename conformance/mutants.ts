@@ -134,46 +134,37 @@ function withSettings(graph: Graph, settings: Partial<KernelSettings>): Graph {
   return { ...graph, nodes: graph.nodes.map((n) => (n.kind === 'call' ? { ...n, settings: { ...n.settings, ...settings } } : n)) };
 }
 
-/** A graph's structure without its extents: what a shape-erased program cache would key on. */
+/** A graph's structure without its shapes (ranks included): what a careless program cache would key on. */
 const structureOf = (graph: Graph): string => printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32');
+
+/**
+ * A reference whose program cache is keyed by `keyOf` and holds the WGSL of the first graph with that
+ * key: every later graph with the same key reuses it, sizes and all.
+ */
+function staleCache(name: string, keyOf: (graph: Graph) => string, prepare: (graph: Graph) => Graph): Implementation {
+  const cache = new Map<string, KernelSource[]>();
+  return {
+    name: `mutant: ${name}`,
+    compile: (graph, kernels, device) => {
+      const key = keyOf(graph);
+      const reuse = createReferenceImplementation({ name, fuse: true, editSources: (fresh) => cache.get(key) ?? (cache.set(key, fresh), fresh) });
+      return reuse.compile(prepare(graph), kernels, device);
+    },
+  };
+}
 
 /** Mutants of dynamic shapes, judged by conformance/shapes.test.ts. */
 export const SHAPE_MUTANTS: readonly Mutant[] = [
   {
     name: 'stale-baked-sizes',
     fault: 'sizes are baked into the WGSL, and the program is reused for a later shape (caught by fused ≈ oracle or the canary)',
-    implementation: (() => {
-      // Keyed by structure, as a dynamic-shape cache would be, but holding WGSL with the first shape's sizes.
-      const cache = new Map<string, KernelSource[]>();
-      return {
-        name: 'mutant: stale-baked-sizes',
-        compile: (graph, kernels, device) => {
-          const key = structureOf(graph);
-          const reuse = createReferenceImplementation({
-            name: 'stale-baked-sizes',
-            fuse: true,
-            editSources: (fresh) => cache.get(key) ?? (cache.set(key, fresh), fresh),
-          });
-          return reuse.compile(withSettings(graph, { staticShapes: true }), kernels, device);
-        },
-      } satisfies Implementation;
-    })(),
+    implementation: staleCache('stale-baked-sizes', structureOf, (g) => withSettings(g, { staticShapes: true })),
   },
   {
     name: 'stale-across-rank',
     fault: 'a program cache keyed without ranks reuses a kernel compiled for another rank (caught by fused ≈ oracle or the canary)',
-    implementation: (() => {
-      const cache = new Map<string, KernelSource[]>();
-      return {
-        name: 'mutant: stale-across-rank',
-        compile: (graph, kernels, device) => {
-          // The key forgets shapes altogether, ranks included: the fault class "stale kernel reused after a guard changed".
-          const key = printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32').replace(/call (\w+)\[[^\]]*\]/g, 'call $1');
-          const reuse = createReferenceImplementation({ name: 'stale-across-rank', fuse: true, editSources: (fresh) => cache.get(key) ?? (cache.set(key, fresh), fresh) });
-          return reuse.compile(graph, kernels, device);
-        },
-      } satisfies Implementation;
-    })(),
+    // The fault class "stale kernel reused after a guard changed": the key forgets the config too.
+    implementation: staleCache('stale-across-rank', (g) => structureOf(g).replace(/call (\w+)\[[^\]]*\]/g, 'call $1'), (g) => g),
   },
   {
     name: 'ignores-dynamic-shapes',
