@@ -1,9 +1,8 @@
 import type { CompiledProgram } from '../spec/implementation.js';
-import { eagerReference, fusedReference } from './implementation.js';
-import { numel, WgfuseError } from './ir/index.js';
-import type { Graph, Shape } from './ir/index.js';
+import { createReferenceImplementation } from './implementation.js';
+import { numel, WgfuseError } from '../spec/index.js';
+import type { Graph, Shape } from '../spec/index.js';
 import type { Registry } from './registry/registry.js';
-import { getGpu } from './runtime/gpu.js';
 import { trace } from './tracer/index.js';
 import type { Tensor, TraceOutput } from './tracer/index.js';
 
@@ -13,11 +12,13 @@ export interface CompileOptions {
   /** Input names and shapes, in the order `fn` takes them. */
   readonly inputs: Readonly<Record<string, Shape>>;
   readonly registry: Registry;
+  /** The WebGPU device to run on; the caller owns it (in Node, e.g. from the `webgpu` package). */
+  readonly device: GPUDevice;
 }
 
 export interface CompiledFunction {
   readonly graph: Graph;
-  /** Runs on the process's WebGPU device (acquired once) and returns the outputs. */
+  /** Runs on the device given at compile and returns the outputs. */
   run(...inputs: Float32Array[]): Promise<Float32Array[]>;
   /** The WGSL of every kernel, available after the first run. */
   wgsl(): readonly string[];
@@ -34,18 +35,17 @@ const MAP_READ = 0x01;
  */
 export function compile(fn: (...inputs: Tensor[]) => TraceOutput, options: CompileOptions): CompiledFunction {
   const graph = trace(fn, options.inputs);
-  const impl = options.backend === 'fused' ? fusedReference : eagerReference;
+  if (options.backend !== 'fused' && options.backend !== 'eager') {
+    throw new WgfuseError('api.compile.1', `backend '${String(options.backend)}' is neither 'fused' nor 'eager'`);
+  }
+  const impl = createReferenceImplementation({ name: `wgfuse reference (${options.backend})`, fuse: options.backend === 'fused', templates: options.registry.templates });
   let program: { device: GPUDevice; program: CompiledProgram } | undefined;
   return {
     graph,
     wgsl: () => program?.program.wgsl ?? [],
     async run(...inputs: Float32Array[]): Promise<Float32Array[]> {
       if (program === undefined) {
-        const acquired = await getGpu();
-        if (!acquired.ok) {
-          throw new WgfuseError('runtime.device.1', `no WebGPU device: ${acquired.attempts.map((a) => `${a.backend} (${a.message})`).join(', ')}`);
-        }
-        const device = acquired.gpu.device;
+        const device = options.device;
         program = { device, program: await impl.compile(graph, options.registry.kernels, device) };
       }
       const { device } = program;

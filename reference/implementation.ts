@@ -3,8 +3,9 @@ import { generateProgram } from './codegen/kernel.js';
 import type { KernelSource } from './codegen/kernel.js';
 import { lowerGraph } from './fusion/lower.js';
 import type { Schedule } from './fusion/schedule.js';
-import type { Graph } from './ir/index.js';
-import type { KernelCatalog } from './interpreter/interpret.js';
+import type { Graph, KernelCatalog } from '../spec/index.js';
+import { TEMPLATES } from './kernels/index.js';
+import type { TemplateTable } from './kernels/index.js';
 import { createProgram } from './runtime/executor.js';
 
 export interface ReferenceOptions {
@@ -14,16 +15,20 @@ export interface ReferenceOptions {
   /** Stage hooks, for building deliberately broken variants in the meta-tests. */
   readonly editSchedule?: (schedule: Schedule) => Schedule;
   readonly editSources?: (sources: KernelSource[]) => KernelSource[];
+  /** The templates calls are emitted with; default the reference's own (spec kernels by semantic id). */
+  readonly templates?: TemplateTable;
 }
 
 /** The reference pipeline as an Implementation: lower → generate WGSL → pipelines and buffers. */
 export function createReferenceImplementation(options: ReferenceOptions): Implementation {
   return {
     name: options.name,
-    async compile(graph: Graph, kernels: KernelCatalog, device: GPUDevice): Promise<CompiledProgram> {
-      let schedule = lowerGraph(graph, kernels, { fuse: options.fuse });
+    // The catalog's configs are hints; the reference uses the config each call node carries.
+    async compile(graph: Graph, _kernels: KernelCatalog, device: GPUDevice): Promise<CompiledProgram> {
+      const templates = options.templates ?? TEMPLATES;
+      let schedule = lowerGraph(graph, templates, { fuse: options.fuse });
       if (options.editSchedule) schedule = options.editSchedule(schedule);
-      let sources = generateProgram(schedule, kernels, device.limits);
+      let sources = generateProgram(schedule, templates, device.limits);
       if (options.editSources) sources = options.editSources(sources);
       return createProgram(device, schedule, sources);
     },

@@ -1,18 +1,14 @@
-// The reference implementation, stage by stage in pipeline order.
-export * from './ir/index.js';
+// The reference implementation, stage by stage in pipeline order. What it implements — the IR, the
+// kernels' semantics, the interpreter and the Implementation interface — is spec/'s, re-exported here.
+export * from '../spec/index.js';
 export { Tensor, trace } from './tracer/index.js';
 export type { InputSpec, TraceOutput } from './tracer/index.js';
 export { createRegistry, Registry, DEFAULT_SETTINGS } from './registry/registry.js';
 export type { ArgInfo, ConfigPicker, KernelDefinition, KernelFn, KernelSpec } from './registry/registry.js';
 export type { KernelTemplate, TemplateCode, TemplateContext } from './registry/template.js';
-export { elementwiseAdd } from './kernels/elementwise-add.js';
-export { RMSNORM_EPS, rmsnorm } from './kernels/rmsnorm.js';
-export { softmax } from './kernels/softmax.js';
-export { matmul, matmulDims, matmulWorkgroupBytes } from './kernels/matmul.js';
-export type { MatmulDims } from './kernels/matmul.js';
-export { interpret, interpretAll } from './interpreter/interpret.js';
-export type { KernelCatalog } from './interpreter/interpret.js';
-export { lowerGraph, verifyCalls } from './fusion/lower.js';
+export { elementwiseAdd, matmul, matmulWorkgroupBytes, rmsnorm, softmax, TEMPLATES } from './kernels/index.js';
+export type { TemplateTable } from './kernels/index.js';
+export { lowerGraph } from './fusion/lower.js';
 export type { KernelPlan, Schedule, Section } from './fusion/schedule.js';
 export { generateKernel, generateProgram } from './codegen/kernel.js';
 export type { KernelSource } from './codegen/kernel.js';
@@ -20,5 +16,6 @@ export { COMPAT_DEFAULT_LIMITS } from './codegen/limits.js';
 export type { CodegenLimits } from './codegen/limits.js';
 export { createProgram } from './runtime/executor.js';
 export { createReferenceImplementation, eagerReference, fusedReference, implementation } from './implementation.js';
+export type { ReferenceOptions } from './implementation.js';
 export { compile } from './api.js';
 export type { CompiledFunction, CompileOptions } from './api.js';

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { probeCapabilities } from '../conformance/harness/capabilities.js';
 import { unmetNeed } from '../conformance/harness/gates.js';
 import { fusedReference } from '../reference/implementation.js';
-import { backendFromEnv } from '../reference/runtime/gpu.js';
+import { backendFromEnv } from '../conformance/harness/device.js';
 import { BLOCK_SIZES, chainMemory, chainShape, compileCost, COLUMNS, timeChain } from './lib/bench-measure.js';
 import type { CompileCost, MemoryRow, TimingRow } from './lib/bench-measure.js';
 import { formatHistogram, runCampaign } from './lib/fuzz-campaign.js';
@@ -72,7 +72,6 @@ if (values.backend !== undefined) {
   process.env['WGFUSE_BACKEND'] = values.backend;
   if (backendFromEnv() !== values.backend) usageError(`--backend ${values.backend}: expected auto, vulkan, opengl, opengles, null or navigator`);
 }
-process.env['EGL_PLATFORM'] ??= 'surfaceless';
 
 const caps = await probeCapabilities();
 const unmet = unmetNeed(caps, { execution: true });

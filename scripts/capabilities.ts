@@ -1,7 +1,7 @@
 // npm run capabilities: what this machine's WebGPU can do for wgfuse (spec/capabilities.md). A report:
 // exit 0 whatever it finds, 2 only for bad arguments.
 import { executes, formatCapabilityReport, probeCapabilities } from '../conformance/harness/capabilities.js';
-import { backendFromEnv } from '../reference/runtime/gpu.js';
+import { backendFromEnv } from '../conformance/harness/device.js';
 import { parseCli } from './lib/cli.js';
 
 const HELP = `usage: npm run capabilities -- [options]
@@ -26,7 +26,6 @@ if (values.backend !== undefined) {
   process.env['WGFUSE_BACKEND'] = values.backend;
   if (backendFromEnv() !== values.backend) usageError(`--backend ${values.backend}: expected auto, vulkan, opengl, opengles, null or navigator`);
 }
-process.env['EGL_PLATFORM'] ??= 'surfaceless';
 
 const caps = await probeCapabilities();
 if (values.json === true) {

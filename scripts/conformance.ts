@@ -1,6 +1,7 @@
 // npm run conformance: the suite against an implementation on the best adapter found, with a readable
 // report grouped by rule. Exit status 0 only when nothing failed.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startVitest } from 'vitest/node';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import type { SerializedError } from 'vitest';
@@ -8,19 +9,17 @@ import { formatCapabilityReport, probeCapabilities } from '../conformance/harnes
 import type { CaseStats } from '../conformance/properties/stats.js';
 import { parseCli } from './lib/cli.js';
 
-/** The test files whose tests judge the implementation under test (WGFUSE_IMPL). */
-const JUDGING_FILES = [
-  'conformance/fusion.test.ts',
-  'conformance/compile-only.test.ts',
-  'conformance/shapes.test.ts',
-  'conformance/matmul.test.ts',
-  'conformance/reductions.test.ts',
-];
+// The judging tests are the files under conformance/judge/, found by location, from wherever the
+// command is run; everything else (selftests, meta-tests, the reference's own tests) is left out.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const JUDGE_DIR = 'conformance/judge';
 
 const HELP = `usage: npm run conformance -- [options]
 
-Runs the conformance tests that judge an implementation (${JUDGING_FILES.join(', ')}; the suite's
-own meta-tests excluded) and prints capabilities, then one line per test grouped by spec rule.
+Runs the tests that judge an implementation (every file under ${JUDGE_DIR}/; the suite's selftests
+and meta-tests are elsewhere) and prints capabilities, then one line per test grouped by spec rule.
+A test that passed without calling the implementation judged nothing: it is listed, not counted as a
+pass, and a run in which nothing was judged fails.
 
 options:
   --impl <module>    implementation module exporting \`implementation\` (default: the reference; env WGFUSE_IMPL)
@@ -48,7 +47,6 @@ setEnv('WGFUSE_BACKEND', values.backend);
 if (values['require-adapter'] === true) process.env['WGFUSE_REQUIRE_ADAPTER'] = '1';
 // One seed for every worker, so the report can name it and a failure replays.
 process.env['WGFUSE_SEED'] ??= String((Date.now() ^ (Math.random() * 0x7fffffff)) | 0);
-process.env['EGL_PLATFORM'] ??= 'surfaceless';
 
 interface Row {
   rule: string;
@@ -78,15 +76,15 @@ class ConformanceReporter implements Reporter {
   onTestCaseResult(test: TestCase): void {
     const result = test.result();
     const [rule, title] = ruleOf(test.name);
-    // Meta-tests were filtered out by name; vitest still reports them, as skipped.
-    if (rule.startsWith('meta.')) return;
     const note =
       result.state === 'failed'
         ? result.errors.map((e) => e.message).join('\n')
         : result.state === 'skipped'
           ? (result.note ?? 'skipped')
           : '';
-    this.rows.push({ rule, title, state: result.state, stats: test.meta().wgfuse, note, ms: test.diagnostic()?.duration ?? 0 });
+    // A pass that never called the implementation is no verdict on it.
+    const state = result.state === 'passed' && (test.meta().implementationCalls ?? 0) === 0 ? 'not judged' : result.state;
+    this.rows.push({ rule, title, state, stats: test.meta().wgfuse, note, ms: test.diagnostic()?.duration ?? 0 });
   }
 
   onTestRunEnd(_modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError>): void {
@@ -97,8 +95,11 @@ class ConformanceReporter implements Reporter {
 const caps = await probeCapabilities();
 const reporter = new ConformanceReporter();
 const started = performance.now();
-// The suite's meta-tests judge the suite, not the implementation, so the main job leaves them out.
-const vitest = await startVitest('test', JUDGING_FILES.filter((f) => existsSync(f)), { watch: false, reporters: [reporter], testNamePattern: /^(?!.*\[meta\.)/ });
+if (!existsSync(`${ROOT}/${JUDGE_DIR}`)) {
+  process.stderr.write(`conformance: no ${JUDGE_DIR}/ under ${ROOT}: the package is incomplete\n`);
+  process.exit(2);
+}
+const vitest = await startVitest('test', [JUDGE_DIR], { root: ROOT, watch: false, reporters: [reporter] });
 await vitest.close();
 const seconds = (performance.now() - started) / 1000;
 
@@ -113,13 +114,13 @@ const out: string[] = [
 ];
 const rows = [...reporter.rows].sort((a, b) => a.rule.localeCompare(b.rule));
 const width = Math.max(...rows.map((r) => r.rule.length), 4);
-out.push(`${'result'.padEnd(7)} ${'rule'.padEnd(width)}  ${'cases'.padStart(5)}  ${'time'.padStart(7)}  test — kernels the implementation dispatched`);
+out.push(`${'result'.padEnd(8)} ${'rule'.padEnd(width)}  ${'cases'.padStart(5)}  ${'time'.padStart(7)}  test — kernels the implementation dispatched`);
 let lastRule = '';
 for (const r of rows) {
-  const mark = r.state === 'passed' ? 'pass' : r.state === 'failed' ? 'FAIL' : r.state;
+  const mark = r.state === 'passed' ? 'pass' : r.state === 'failed' ? 'FAIL' : r.state === 'not judged' ? 'unjudged' : r.state;
   const cases = r.stats === undefined ? '' : String(r.stats.cases);
   const seen = kernelsSeen(r.stats);
-  out.push(`${mark.padEnd(7)} ${(r.rule === lastRule ? '' : r.rule).padEnd(width)}  ${cases.padStart(5)}  ${`${(r.ms / 1000).toFixed(2)}s`.padStart(7)}  ${r.title}${seen === '' ? '' : ` — ${seen}`}`);
+  out.push(`${mark.padEnd(8)} ${(r.rule === lastRule ? '' : r.rule).padEnd(width)}  ${cases.padStart(5)}  ${`${(r.ms / 1000).toFixed(2)}s`.padStart(7)}  ${r.title}${seen === '' ? '' : ` — ${seen}`}`);
   if (r.state === 'skipped') out.push(`${''.padEnd(width + 10)}skipped: ${r.note}`);
   lastRule = r.rule;
 }
@@ -133,7 +134,9 @@ const propertyCases = rows.reduce((s, r) => s + (r.stats !== undefined && r.stat
 out.push(
   '',
   `cases checked on the device: ${cases}${caseMs > 0 ? ` (random properties: ${propertyCases} cases, ${(propertyCases / (caseMs / 1000)).toFixed(1)} cases/s)` : ''}; wall time ${seconds.toFixed(1)} s`,
-  `conformance: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`,
+  `conformance: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped${count('not judged') > 0 ? `, ${count('not judged')} judged nothing` : ''}`,
 );
+const judged = count('passed') + count('failed');
+if (judged === 0) out.push(`conformance: no test judged the implementation (${rows.length} test(s) ran): this is not a pass`);
 process.stdout.write(`${out.join('\n')}\n`);
-process.exit(failed.length > 0 || reporter.errors.length > 0 ? 1 : 0);
+process.exit(failed.length > 0 || reporter.errors.length > 0 || judged === 0 ? 1 : 0);

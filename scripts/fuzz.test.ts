@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { fusionCaseArbitrary, SEED_CASE } from '../conformance/arbitraries/fusion-case.js';
+import { fusionCaseArbitrary, SEED_CASE } from '../conformance/generators/fusion-case.js';
 import { gate } from '../conformance/harness/gates.js';
-import { MUTANTS } from '../conformance/mutants.js';
-import type { Mutant } from '../conformance/mutants.js';
+import { PLANTED_FAULTS } from '../conformance/faults/index.js';
+import type { PlantedFault } from '../conformance/faults/index.js';
 import { fusedReference } from '../reference/implementation.js';
-import type { Gpu } from '../reference/runtime/gpu.js';
+import type { Gpu } from '../conformance/harness/device.js';
 import { readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
 import type { CampaignResult } from './lib/fuzz-campaign.js';
-import { escapeRegExp, FUZZ_PROPERTIES, vitestPath } from './lib/fuzz-properties.js';
+import { escapeRegExp, RANDOM_PROPERTIES, vitestPath } from '../conformance/properties/random-properties.js';
 
 // npm run fuzz's machinery: campaigns stop at the first failure with a replay file, the file replays
 // the same case here and in the vitest test, and a campaign against the reference passes.
@@ -27,9 +27,9 @@ afterAll(() => {
 });
 
 const SEED = 20261126;
-function mutant(name: string): Mutant {
-  const found = MUTANTS.find((m) => m.name === name);
-  if (found === undefined) throw new Error(`conformance/mutants.ts has no mutant '${name}'`);
+function mutant(name: string): PlantedFault {
+  const found = PLANTED_FAULTS.find((m) => m.name === name);
+  if (found === undefined) throw new Error(`conformance/faults/ has no planted fault '${name}'`);
   return found;
 }
 const planted = mutant('drop-epilogue-op');
@@ -72,7 +72,7 @@ describe('fuzz campaigns on a device', () => {
     // The mutant drops an epilogue op, so the shrunk case keeps exactly one.
     expect((saved.case as { epilogue: unknown[] }).epilogue).toHaveLength(1);
     expect(saved.replay).toBe(`npm run fuzz -- --replay ${failure.file}`);
-    expect(saved.vitestReplay).toContain(`WGFUSE_SEED=${saved.seed} WGFUSE_PATH=${vitestPath(FUZZ_PROPERTIES.fusion, saved.path)} npx vitest run conformance/fusion.test.ts -t `);
+    expect(saved.vitestReplay).toContain(`WGFUSE_SEED=${saved.seed} WGFUSE_PATH=${vitestPath(RANDOM_PROPERTIES.fusion, saved.path)} npx vitest run conformance/judge/fusion.test.ts -t `);
   });
 
   test('[fuzz.replay.1] replaying the file fails again the same way, on the same case; against the reference it passes', async (ctx) => {
@@ -123,7 +123,7 @@ describe('fuzz replay files and commands (no device)', () => {
   });
 
   test('[fuzz.replay.3] seed and path regenerate the shrunk case, and the shifted path finds it in the vitest property (which runs SEED_CASE first)', async () => {
-    const property = FUZZ_PROPERTIES.fusion;
+    const property = RANDOM_PROPERTIES.fusion;
     // A CPU-only stand-in for a broken implementation: every case with a long epilogue "fails".
     const failing = async (_build: unknown, value: unknown): Promise<void> => {
       if ((value as { epilogue: unknown[] }).epilogue.length >= 2) throw new Error('[test.rule] long epilogue');
@@ -141,10 +141,10 @@ describe('fuzz replay files and commands (no device)', () => {
     expect(details.counterexample?.[0]).toEqual(run.counterexample);
   });
 
-  test('[fuzz.replay.4] the vitest titles the replay commands name exist in their test files and match as -t patterns', () => {
-    for (const p of Object.values(FUZZ_PROPERTIES)) {
+  test('[fuzz.replay.4] the test file a replay command names declares its tests from the same property table, and the titles match as -t patterns', () => {
+    for (const p of Object.values(RANDOM_PROPERTIES)) {
       const source = readFileSync(new URL(`../${p.testFile}`, import.meta.url), 'utf8');
-      expect(source, `title of property ${p.name} in ${p.testFile}`).toContain(`'${p.testTitle}'`);
+      expect(source, `${p.testFile} declares the random properties' tests`).toMatch(/for \(const property of Object\.values\(RANDOM_PROPERTIES\)\) \{\s*test\(property\.testTitle,/);
       // vitest matches -t against the full name, describe block included; '[' must not open a class.
       expect(new RegExp(escapeRegExp(p.testTitle)).test(`fusion on a device: some impl ${p.testTitle}`)).toBe(true);
       expect(new RegExp(escapeRegExp(p.testTitle)).test(p.testTitle.slice(1))).toBe(false);

@@ -6,19 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { probeCapabilities } from '../conformance/harness/capabilities.js';
 import { unmetNeed } from '../conformance/harness/gates.js';
 import { implementationUnderTest } from '../conformance/properties/implementation-under-test.js';
-import { backendFromEnv } from '../reference/runtime/gpu.js';
-import type { Gpu } from '../reference/runtime/gpu.js';
+import { backendFromEnv } from '../conformance/harness/device.js';
+import type { Gpu } from '../conformance/harness/device.js';
 import { formatHistogram, newCampaignStats, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
 import type { CampaignStats } from './lib/fuzz-campaign.js';
-import { PROPERTY_NAMES } from './lib/fuzz-properties.js';
-import type { PropertyName } from './lib/fuzz-properties.js';
+import { PROPERTY_NAMES } from '../conformance/properties/random-properties.js';
+import type { PropertyName } from '../conformance/properties/random-properties.js';
 import { parseCli } from './lib/cli.js';
 
 const HELP = `usage: npm run fuzz -- [options]
 
-Runs the random conformance properties (those of conformance/fusion.test.ts, matmul.test.ts and
-reductions.test.ts) in batches of fast-check
-runs, batch k with seed <seed>+k, until the time or case budget is spent or a case fails. A failure is
+Runs the random conformance properties (conformance/properties/random-properties.ts, the same table
+conformance/judge/fusion.test.ts declares its tests from) in batches of fast-check runs, batch k with seed <seed>+k, until the time or case budget is spent or a case fails. A failure is
 shrunk and saved as a JSON replay file; the replay commands are printed.
 
 options:
@@ -83,7 +82,6 @@ const replayFile = values.replay === undefined ? undefined : (() => {
 })();
 const implModule = values.impl ?? replayFile?.impl ?? process.env['WGFUSE_IMPL'];
 if (implModule !== undefined && implModule !== '') process.env['WGFUSE_IMPL'] = implModule;
-process.env['EGL_PLATFORM'] ??= 'surfaceless';
 
 async function executingGpu(): Promise<Gpu> {
   const caps = await probeCapabilities();

@@ -9,8 +9,10 @@ import { parseCli } from './lib/cli.js';
 const HELP = `usage: npm run rules -- [--write] [--json]
 
 Checks that every rule declared in spec/*.md (as **[rule.id]**) has at least one test whose name starts
-with [rule.id], or is declared planned (**[rule.id]** *(planned)*); that every test name starts with a
-declared rule; and that spec/INDEX.md is current.
+with [rule.id], or is declared planned (**[rule.id]** *(planned)*) or internal (*(internal)*: an
+invariant of the suite's own code that no input can reach); that every test name starts with a declared
+rule; that every rule id an error is thrown with (in spec/, reference/, conformance/, scripts/) is
+declared; and that spec/INDEX.md is current.
 
   --write   regenerate spec/INDEX.md
   --json    print the coverage as JSON
@@ -21,18 +23,20 @@ export interface Rule {
   readonly id: string;
   readonly chapter: string;
   readonly planned: boolean;
+  /** An invariant of the suite's or the reference's own code: thrown only by a bug, so no test can reach it. */
+  readonly internal: boolean;
   readonly text: string;
 }
 
-const RULE = /\*\*\[([a-z0-9][a-z0-9.\-_]*)\]\*\*( \*\(planned\)\*)?([^\n]*?)(?=\*\*\[|\n|$)/g;
+const RULE = /\*\*\[([a-z0-9][a-z0-9.\-_]*)\]\*\*( \*\((planned|internal)\)\*)?([^\n]*?)(?=\*\*\[|\n|$)/g;
 
 export function readRules(specDir: string): Rule[] {
   const rules: Rule[] = [];
   for (const file of readdirSync(specDir).filter((f) => f.endsWith('.md') && f !== 'INDEX.md').sort()) {
     const text = readFileSync(join(specDir, file), 'utf8');
     for (const m of text.matchAll(RULE)) {
-      const sentence = (m[3] ?? '').replace(/\s+/g, ' ').trim();
-      rules.push({ id: m[1] ?? '', chapter: file, planned: m[2] !== undefined, text: sentence });
+      const sentence = (m[4] ?? '').replace(/\s+/g, ' ').trim();
+      rules.push({ id: m[1] ?? '', chapter: file, planned: m[3] === 'planned', internal: m[3] === 'internal', text: sentence });
     }
   }
   return rules;
@@ -86,9 +90,44 @@ export function coverage(rules: readonly Rule[], tests: readonly ListedTest[], r
   }
   for (const r of rules) {
     const n = cited.get(r.id)?.length ?? 0;
-    if (n === 0 && !r.planned) problems.push(`[${r.id}] (spec/${r.chapter}) has no test; write one or declare it *(planned)*`);
+    if (n === 0 && !r.planned && !r.internal) problems.push(`[${r.id}] (spec/${r.chapter}) has no test; write one or declare it *(planned)*`);
   }
   return { rules, tests: cited, problems };
+}
+
+// A rule id where an error is made: the first argument of WgfuseError and ConformanceFailure, the rule
+// of a harness stage, or a message that starts with `[id]`.
+const THROWN = /(?:WgfuseError|ConformanceFailure)\(\s*'([a-z][\w.-]*)'|StageError\([^,]*,\s*'([a-z][\w.-]*)'|(?:threw|hung): '([a-z][\w.-]*)'|[`'"]\[([a-z][a-z0-9]*\.[\w.-]+)\]/g;
+
+/** Every rule id an error is thrown with in the non-test sources, and the files that throw it. */
+export function thrownRules(files: ReadonlyMap<string, string>): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const [path, text] of files) {
+    for (const m of text.matchAll(THROWN)) {
+      const id = m.slice(1).find((g) => g !== undefined);
+      if (id !== undefined && !(found.get(id) ?? []).includes(path)) found.set(id, [...(found.get(id) ?? []), path]);
+    }
+  }
+  return found;
+}
+
+/** Problems for thrown rule ids that no chapter declares ([suite.rules.2]). */
+export function undeclaredThrown(rules: readonly Rule[], thrown: ReadonlyMap<string, string[]>): string[] {
+  const declared = new Set(rules.map((r) => r.id));
+  return [...thrown].filter(([id]) => !declared.has(id)).map(([id, where]) => `[${id}] is thrown in ${where.join(', ')} but no chapter of spec/ declares it`);
+}
+
+function sourceFiles(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) files.set(path, readFileSync(join(root, path), 'utf8'));
+    }
+  };
+  for (const top of ['spec', 'reference', 'conformance', 'scripts']) walk(top);
+  return files;
 }
 
 export function renderIndex(c: Coverage): string {
@@ -105,7 +144,7 @@ export function renderIndex(c: Coverage): string {
   for (const r of c.rules) {
     // Sorted: vitest lists files in the order they finish collecting, which varies from run to run.
     const tests = [...(c.tests.get(r.id) ?? [])].sort();
-    const cell = tests.length === 0 ? (r.planned ? '*planned*' : '**none**') : tests.map((t) => t.replace(/\|/g, '\\|')).join('<br>');
+    const cell = tests.length === 0 ? (r.planned ? '*planned*' : r.internal ? '*internal: no input reaches it*' : '**none**') : tests.map((t) => t.replace(/\|/g, '\\|')).join('<br>');
     lines.push(`| \`${r.id}\` | [${r.chapter}](${r.chapter}) | ${cell} |`);
   }
   return `${lines.join('\n')}\n`;
@@ -117,7 +156,7 @@ async function main(): Promise<void> {
   const c = coverage(readRules(join(root, 'spec')), listTests(root), root);
   const index = renderIndex(c);
   const indexPath = join(root, 'spec', 'INDEX.md');
-  const problems = [...c.problems];
+  const problems = [...c.problems, ...undeclaredThrown(c.rules, thrownRules(sourceFiles(root)))];
   if (values.write === true) writeFileSync(indexPath, index);
   else {
     let current = '';

@@ -3,10 +3,23 @@
  * implementation under test only through these types; `WGFUSE_IMPL=<module>` names a module whose
  * `implementation` export satisfies `Implementation`.
  */
-import type { Graph } from '../reference/ir/types.js';
-import type { KernelCatalog } from '../reference/interpreter/interpret.js';
+import type { Graph, KernelConfig, KernelSettings } from './ir/types.js';
 
-export type { Graph, KernelCatalog };
+export type { Graph };
+
+/**
+ * One registered kernel as an implementation sees it: plain data. `semantics` is what every call of it
+ * computes (spec/kernels/); `configs` are the registration's hints, which an implementation may ignore.
+ */
+export interface RegisteredKernel {
+  readonly name: string;
+  readonly semantics: string;
+  readonly configs: Readonly<Record<string, KernelConfig>>;
+  readonly settings: KernelSettings;
+}
+
+/** The registered kernels a graph's call nodes name, by registered name. */
+export type KernelCatalog = ReadonlyMap<string, RegisteredKernel>;
 
 /**
  * Buffers owned by the harness, one per graph input and output, in graph order. Each holds the

@@ -1,9 +1,9 @@
 /**
- * What this machine can run (spec/harness.md [harness.caps.*]): the device tier decides which tests
+ * What this machine can run (spec/capabilities.md [harness.caps.*]): the device tier decides which tests
  * execute, which only compile, and which skip. Probed once per process through getGpu().
  */
-import { getGpu } from '../../reference/runtime/gpu.js';
-import type { Attempt, Gpu, Tier } from '../../reference/runtime/gpu.js';
+import { getGpu } from './device.js';
+import type { Attempt, Gpu, Tier } from './device.js';
 
 /** 'none' when no backend gave a device at all. */
 export type CapabilityTier = 'none' | Tier;

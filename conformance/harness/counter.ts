@@ -1,5 +1,5 @@
 /**
- * Kernel counting owned by the harness (spec/harness.md [harness.count.*]). The implementation's own
+ * Kernel counting owned by the harness (spec/implementation.md [harness.count.*]). The implementation's own
  * reports are never trusted: the device instance is patched so that every pipeline creation, every
  * dispatch and every submit passes through here. Dispatches are tied to command buffers at finish()
  * and counted when those buffers are submitted, because only submitted work runs.

@@ -1,10 +1,10 @@
 /**
- * Capability gates (spec/harness.md [harness.gate.*]). A test states what it needs up front; when the
+ * Capability gates (spec/capabilities.md [harness.gate.*]). A test states what it needs up front; when the
  * machine lacks it the test is skipped with a reason that names the missing thing and how to get it.
  * Under WGFUSE_REQUIRE_ADAPTER=1 a missing executing adapter is a failure instead, so CI on a machine
  * that should have one cannot pass by skipping everything.
  */
-import type { Gpu } from '../../reference/runtime/gpu.js';
+import type { Gpu } from './device.js';
 import { executes, executionHint, formatAttempts, probeCapabilities } from './capabilities.js';
 import type { Capabilities } from './capabilities.js';
 

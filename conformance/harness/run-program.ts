@@ -6,9 +6,9 @@
  */
 import type { Graph, Implementation, KernelCatalog } from '../../spec/implementation.js';
 import type { CompiledProgram } from '../../spec/implementation.js';
-import { checkInputs } from '../../reference/interpreter/interpret.js';
-import { numel, WgfuseError } from '../../reference/ir/index.js';
-import type { Gpu } from '../../reference/runtime/gpu.js';
+import { checkInputs } from '../../spec/interpreter.js';
+import { numel, WgfuseError } from '../../spec/ir/index.js';
+import type { Gpu } from './device.js';
 import { instrumentDevice } from './counter.js';
 import type { KernelCounts } from './counter.js';
 import { createIO } from './io.js';

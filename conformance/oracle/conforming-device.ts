@@ -1,7 +1,6 @@
-import { broadcastOffsets } from '../../reference/interpreter/interpret.js';
-import type { KernelCatalog } from '../../reference/interpreter/interpret.js';
-import { numel, OPS, transposedIndex } from '../../reference/ir/index.js';
-import type { Graph, OpName } from '../../reference/ir/index.js';
+import { broadcastOffsets } from '../../spec/interpreter.js';
+import { numel, OPS, transposedIndex } from '../../spec/ir/index.js';
+import type { Graph, OpName } from '../../spec/ir/index.js';
 import { ceilF32, floorF32, MIN_NORMAL_F32, stepF32, ulpAt } from './f32.js';
 import { LOG_ABSOLUTE, TANH_ABSOLUTE } from './interval-ops.js';
 import { TEMPLATE_SEMANTICS } from './interval.js';
@@ -109,7 +108,7 @@ function tanh(x: number, random: Random): number {
 }
 
 /** Runs a graph on the simulated device: f32 storage, every op at a randomly chosen allowed extreme. */
-export function runConformingDevice(graph: Graph, kernels: KernelCatalog, inputs: readonly Float32Array[], random: Random): Float32Array[] {
+export function runConformingDevice(graph: Graph, inputs: readonly Float32Array[], random: Random): Float32Array[] {
   const values: Float32Array[] = [];
   let nextInput = 0;
   for (const node of graph.nodes) {
@@ -120,15 +119,15 @@ export function runConformingDevice(graph: Graph, kernels: KernelCatalog, inputs
     else if (node.kind === 'transpose') {
       const a = values[node.args[0] as number] as Float32Array;
       for (let i = 0; i < out.length; i++) out[i] = a[transposedIndex(i, node.shape)] as number;
-    } else if (node.kind === 'call' && TEMPLATE_INTERVALS[kernels.get(node.kernel)?.template.name ?? ''] !== undefined) {
+    } else if (node.kind === 'call' && TEMPLATE_INTERVALS[node.semantics] !== undefined) {
       // A template with interval semantics: on point arguments, any end of its interval is a conforming result.
-      const semantics = TEMPLATE_INTERVALS[kernels.get(node.kernel)?.template.name ?? ''] as TemplateInterval;
+      const semantics = TEMPLATE_INTERVALS[node.semantics] as TemplateInterval;
       const args = node.args.map((a) => Float64Array.from(values[a] as Float32Array));
       const [lo, hi] = [new Float64Array(out.length), new Float64Array(out.length)];
       semantics({ lo: args, hi: args, argShapes: node.args.map((a) => graph.nodes[a]?.shape ?? []), outShape: node.shape, config: node.config }, lo, hi);
       for (let i = 0; i < out.length; i++) out[i] = random() < 0.5 ? (lo[i] as number) : (hi[i] as number);
     } else {
-      const op = node.kind === 'op' ? node.op : (TEMPLATE_SEMANTICS[kernels.get(node.kernel)?.template.name ?? ''] ?? 'add');
+      const op = node.kind === 'op' ? node.op : (TEMPLATE_SEMANTICS[node.semantics] ?? 'add');
       const [ia, ib = ia] = node.args as [number, number?];
       const [a, b] = [values[ia] as Float32Array, values[ib] as Float32Array];
       const offA = broadcastOffsets(graph.nodes[ia]?.shape ?? [], node.shape);

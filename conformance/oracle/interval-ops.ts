@@ -1,4 +1,4 @@
-import type { OpName } from '../../reference/ir/index.js';
+import type { OpName } from '../../spec/ir/index.js';
 import * as f32 from './f32.js';
 
 // Bound locally: the hot loops call these per element, and a module-namespace lookup per call

@@ -1,7 +1,6 @@
-import { broadcastOffsets, checkInputs } from '../../reference/interpreter/interpret.js';
-import type { KernelCatalog } from '../../reference/interpreter/interpret.js';
-import { numel, transposedIndex, WgfuseError } from '../../reference/ir/index.js';
-import type { CallNode, Graph, OpName, OpNode, Shape } from '../../reference/ir/index.js';
+import { broadcastOffsets, checkInputs } from '../../spec/interpreter.js';
+import { numel, transposedIndex, WgfuseError } from '../../spec/ir/index.js';
+import type { CallNode, Graph, OpName, OpNode, Shape } from '../../spec/ir/index.js';
 import { MIN_NORMAL_F32 } from './f32.js';
 import { intervalsOf, pointInterval, refusal } from './interval-ops.js';
 import { chainAt, widenForReassociation } from './reassociation.js';
@@ -28,11 +27,11 @@ export interface Intervals {
  */
 export const TEMPLATE_SEMANTICS: Readonly<Record<string, OpName>> = { elementwise_add: 'add' };
 
-function opOf(node: OpNode | CallNode, kernels: KernelCatalog): OpName {
+function opOf(node: OpNode | CallNode): OpName {
   if (node.kind === 'op') return node.op;
-  const template = kernels.get(node.kernel)?.template.name ?? '(unregistered)';
+  const template = node.semantics;
   const op = TEMPLATE_SEMANTICS[template];
-  if (op === undefined || kernels.get(node.kernel)?.template.arity !== 2) {
+  if (op === undefined || node.args.length !== 2) {
     throw new WgfuseError(
       'numerics.interval.call',
       `%${node.id} = call ${node.kernel}: template '${template}' has no interval semantics, so its results cannot be judged. ` +
@@ -42,18 +41,18 @@ function opOf(node: OpNode | CallNode, kernels: KernelCatalog): OpName {
   return op;
 }
 
-function describe(graph: Graph, node: OpNode | CallNode, kernels: KernelCatalog): string {
+function describe(graph: Graph, node: OpNode | CallNode): string {
   const args = node.args.map((id) => `%${id}`).join(', ');
-  const what = node.kind === 'call' ? `call ${node.kernel} (${opOf(node, kernels)})` : node.op;
+  const what = node.kind === 'call' ? `call ${node.kernel} (${opOf(node)})` : node.op;
   return `%${node.id} = ${what}(${args})${graph.outputs.includes(node.id) ? ' (an output)' : ''}`;
 }
 
 /** The acceptance interval of every node, indexed by node id ([numerics.interval.1], [numerics.interval.reassoc]). */
-export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: readonly Float32Array[]): Intervals {
+export function nodeIntervals(graph: Graph, inputs: readonly Float32Array[]): Intervals {
   checkInputs(graph, inputs);
   const intervalOf = (n: Graph['nodes'][number]): TemplateInterval | undefined =>
-    n.kind === 'call' ? TEMPLATE_INTERVALS[kernels.get(n.kernel)?.template.name ?? ''] : undefined;
-  const ops = graph.nodes.map((n) => (n.kind === 'op' || (n.kind === 'call' && intervalOf(n) === undefined) ? opOf(n, kernels) : undefined));
+    n.kind === 'call' ? TEMPLATE_INTERVALS[n.semantics] : undefined;
+  const ops = graph.nodes.map((n) => (n.kind === 'op' || (n.kind === 'call' && intervalOf(n) === undefined) ? opOf(n) : undefined));
   const opAt = (id: number): OpName | undefined => ops[id];
   // Broadcast offsets per (operand shape, result shape), computed once per case: chains reuse them.
   const offsetCache = new Map<string, Int32Array>();
@@ -111,21 +110,21 @@ export function nodeIntervals(graph: Graph, kernels: KernelCatalog, inputs: read
       const operands = node.args.length === 1 ? `[${aLo?.[ja]}, ${aHi?.[ja]}]` : `[${aLo?.[ja]}, ${aHi?.[ja]}] and [${bLo?.[jb]}, ${bHi?.[jb]}]`;
       throw new WgfuseError(
         'numerics.interval.domain',
-        `${describe(graph, node, kernels)} element ${bad}: operand interval(s) ${operands}: ${refusal()}; any result would be accepted. ` +
+        `${describe(graph, node)} element ${bad}: operand interval(s) ${operands}: ${refusal()}; any result would be accepted. ` +
           'hint: generated cases keep every op inside its domain by construction ([gen.domain.1]), so the case or its generator is at fault',
       );
     }
     const chain = chainAt(graph, opAt, node.id);
     const past = chain === undefined ? -1 : widenForReassociation(graph, chain, node.id, lo, hi, offsetsOf);
     if (past >= 0) {
-      throw new WgfuseError('numerics.interval.domain', `${describe(graph, node, kernels)} element ${past}: reassociating its chain may overflow f32; any result would be accepted`);
+      throw new WgfuseError('numerics.interval.domain', `${describe(graph, node)} element ${past}: reassociating its chain may overflow f32; any result would be accepted`);
     }
   }
   return { lo, hi };
 }
 
 /** The acceptance interval of every element of every output, in graph.outputs order ([numerics.oracle.1]). */
-export function acceptanceIntervals(graph: Graph, kernels: KernelCatalog, inputs: readonly Float32Array[]): Intervals {
-  const all = nodeIntervals(graph, kernels, inputs);
+export function acceptanceIntervals(graph: Graph, inputs: readonly Float32Array[]): Intervals {
+  const all = nodeIntervals(graph, inputs);
   return { lo: graph.outputs.map((id) => all.lo[id] as Float64Array), hi: graph.outputs.map((id) => all.hi[id] as Float64Array) };
 }

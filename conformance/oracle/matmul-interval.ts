@@ -1,6 +1,6 @@
-import { matmulDims } from '../../reference/kernels/matmul.js';
+import { matmulDims } from '../../spec/index.js';
 import * as f32 from './f32.js';
-import type { TemplateInterval } from './template-intervals.js';
+import type { TemplateInterval } from './template-interval.js';
 
 // Bound locally: the loops below run once per product (see interval-ops.ts).
 const { ceilF32, floorF32, MIN_NORMAL_F32 } = f32;

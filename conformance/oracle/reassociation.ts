@@ -1,5 +1,5 @@
-import { argsOf } from '../../reference/ir/index.js';
-import type { Graph, NodeId, OpName, Shape } from '../../reference/ir/index.js';
+import { argsOf } from '../../spec/ir/index.js';
+import type { Graph, NodeId, OpName, Shape } from '../../spec/ir/index.js';
 import * as f32 from './f32.js';
 
 // Bound locally: the hot loops call these per element, and a module-namespace lookup per call

@@ -1,6 +1,6 @@
-import { RMSNORM_EPS } from '../../reference/kernels/rmsnorm.js';
-import { rowsOf } from '../../reference/kernels/row-reduction.js';
-import type { Shape } from '../../reference/ir/index.js';
+import { RMSNORM_EPS } from '../../spec/index.js';
+import { rowsOf } from '../../spec/index.js';
+import type { Shape } from '../../spec/ir/index.js';
 import { deviceOp } from './conforming-device.js';
 import type { Random } from './conforming-device.js';
 import { ceilF32, floorF32, ulpAt } from './f32.js';

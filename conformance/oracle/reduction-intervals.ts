@@ -1,8 +1,8 @@
-import { RMSNORM_EPS } from '../../reference/kernels/rmsnorm.js';
-import { rowsOf } from '../../reference/kernels/row-reduction.js';
+import { RMSNORM_EPS } from '../../spec/index.js';
+import { rowsOf } from '../../spec/index.js';
 import * as f32 from './f32.js';
 import { opInterval } from './interval-ops.js';
-import type { TemplateInterval } from './template-intervals.js';
+import type { TemplateInterval } from './template-interval.js';
 
 // Bound locally: the loops below run once per element (see interval-ops.ts).
 const { ceilF32, floorF32, MIN_NORMAL_F32, powerOfTwoBetween, spacingAbove, ulpAt } = f32;

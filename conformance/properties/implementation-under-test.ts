@@ -1,17 +1,51 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { fusedReference } from '../../reference/implementation.js';
+import { fusedReference } from '../reference-door.js';
 import type { Implementation } from '../../spec/implementation.js';
 
 function isImplementation(value: unknown): value is Implementation {
   return typeof value === 'object' && value !== null && typeof (value as { compile?: unknown }).compile === 'function' && typeof (value as { name?: unknown }).name === 'string';
 }
 
+// compile() calls of the implementation under test since the last take: a judging test that made none
+// judged nothing, and the main job does not count it as the implementation's pass.
+let calls = 0;
+
+/** The compile() calls made since the last call of this function. */
+export function takeImplementationCalls(): number {
+  const n = calls;
+  calls = 0;
+  return n;
+}
+
+/** `impl`, with its compile() calls counted. */
+function counted(impl: Implementation): Implementation {
+  return {
+    name: impl.name,
+    compile: (graph, kernels, device) => {
+      calls++;
+      return impl.compile(graph, kernels, device);
+    },
+  };
+}
+
+let loaded: Promise<Implementation> | undefined;
+
 /**
  * The implementation the suite judges: the module named by WGFUSE_IMPL (a path or package exporting
  * `implementation`), else the reference's fused pipeline ([interface.plugin.1]).
  */
-export async function implementationUnderTest(): Promise<Implementation> {
+export function implementationUnderTest(): Promise<Implementation> {
+  loaded ??= load().then(counted);
+  return loaded;
+}
+
+/** Forgets the loaded implementation, so the next call reads WGFUSE_IMPL again (for the plugin's own tests). */
+export function forgetImplementationUnderTest(): void {
+  loaded = undefined;
+}
+
+async function load(): Promise<Implementation> {
   const spec = process.env['WGFUSE_IMPL'];
   if (spec === undefined || spec === '') return fusedReference;
   const target = /^[./]/.test(spec) ? pathToFileURL(resolve(spec)).href : spec;

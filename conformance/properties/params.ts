@@ -31,6 +31,33 @@ export function propertySettings(defaultRuns = 200): PropertySettings {
   return { seed, numRuns, path };
 }
 
+/** What a failed property reports, whichever runner ran it. */
+export interface PropertyFailure {
+  readonly seed: number;
+  readonly path: string | undefined;
+  readonly error: unknown;
+  /** fast-check's own report (counterexample, shrinks), printed last. */
+  readonly report: string;
+}
+
+/**
+ * The command that replays a failure exactly: the seed, the path, the implementation (when not the
+ * reference), the test file and the test's title.
+ */
+export function replayCommand(title: string, file: string | undefined, seed: number, path: string | undefined): string {
+  const env = [`WGFUSE_SEED=${seed}`, `WGFUSE_PATH=${path ?? ''}`];
+  const impl = process.env['WGFUSE_IMPL'];
+  if (impl !== undefined && impl !== '') env.push(`WGFUSE_IMPL=${shellQuote(impl)}`);
+  return `${env.join(' ')} npx vitest run ${file === undefined ? '' : `${shellQuote(file)} `}-t ${shellQuote(escapeRegExp(title))}`;
+}
+
+/** A failure report with what a reader acts on first: the broken rule and case, then the replay line, then the rest. */
+export function formatPropertyFailure(title: string, file: string | undefined, failure: PropertyFailure): Error {
+  const cause = failure.error instanceof Error ? failure.error.message : String(failure.error);
+  const replay = replayCommand(title, file, failure.seed, failure.path);
+  return new Error(`${cause}\n\nreplay: ${replay}\n\n${failure.report}`);
+}
+
 /**
  * Runs an async property and throws a report naming the seed, the path and a replay command on failure.
  * Returns the number of cases run.
@@ -38,7 +65,7 @@ export function propertySettings(defaultRuns = 200): PropertySettings {
 export async function assertProperty<T>(
   title: string,
   property: fc.IAsyncPropertyWithHooks<T>,
-  options: { readonly examples?: T[]; readonly settings?: PropertySettings } = {},
+  options: { readonly examples?: T[]; readonly settings?: PropertySettings; readonly file?: string } = {},
 ): Promise<number> {
   const settings = options.settings ?? propertySettings();
   const details = await fc.check(property, {
@@ -49,9 +76,8 @@ export async function assertProperty<T>(
     endOnFailure: false,
   });
   if (details.failed) {
-    const replay = `WGFUSE_SEED=${details.seed} WGFUSE_PATH=${details.counterexamplePath ?? ''} npx vitest run -t ${shellQuote(escapeRegExp(title))}`;
-    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-    throw new Error(`${fc.defaultReportMessage(details) ?? 'property failed'}\n\nfailure of the shrunk case:\n${cause}\n\nreplay: ${replay}`);
+    const report = fc.defaultReportMessage(details) ?? 'property failed';
+    throw formatPropertyFailure(title, options.file, { seed: details.seed, path: details.counterexamplePath ?? undefined, error: details.errorInstance, report });
   }
   return details.numRuns;
 }

@@ -1,6 +1,6 @@
-import { formatShape, numel, WgfuseError } from '../ir/index.js';
-import type { CallNode, Graph, NodeId, Shape } from '../ir/index.js';
-import type { KernelCatalog } from '../interpreter/interpret.js';
+import { formatShape, numel, WgfuseError } from '../../spec/index.js';
+import type { CallNode, Graph, NodeId, Shape } from '../../spec/index.js';
+import type { TemplateTable } from '../kernels/index.js';
 import type { KernelPlan, Schedule, Section } from '../fusion/schedule.js';
 import { sectionKey } from '../fusion/schedule.js';
 import type { TemplateCode } from '../registry/template.js';
@@ -115,7 +115,7 @@ function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly nu
  * WGSL for one kernel of a schedule ([codegen.wgsl.1]): bindings, a load hook per template argument with
  * its prologue, a store hook with the epilogue, and the template's (or the pointwise) entry point.
  */
-export function generateKernel(schedule: Schedule, index: number, kernels: KernelCatalog, limits: CodegenLimits): KernelSource {
+export function generateKernel(schedule: Schedule, index: number, templates: TemplateTable, limits: CodegenLimits): KernelSource {
   const { graph } = schedule;
   const plan = schedule.kernels[index];
   if (plan === undefined) throw new WgfuseError('codegen.internal', `no kernel ${index} in the schedule`);
@@ -154,8 +154,8 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
   let title: string;
   if (plan.call !== undefined) {
     const call = graph.nodes[plan.call] as CallNode;
-    const template = kernels.get(call.kernel)?.template;
-    if (template === undefined) throw new WgfuseError('registry.name.3', `no kernel named '${call.kernel}' in the catalog`);
+    const template = templates.get(call.semantics);
+    if (template === undefined) throw new WgfuseError('ir.call.1', `%${call.id}: the reference has no template for kernel semantics '${call.semantics}'`);
     const loadHooks = template.argNames.map((n) => `load_${identifier(n)}`);
     call.args.forEach((arg, k) => {
       const w = writeSection({ part: 'prologue', arg: k }, arg, graph.nodes[arg]?.shape ?? [], undefined);
@@ -164,7 +164,7 @@ export function generateKernel(schedule: Schedule, index: number, kernels: Kerne
     const store = writeSection({ part: 'body' }, plan.root, outShape, plan.call);
     hooks.push(`fn store_out(i: u32, acc: f32) {\n${indent(store.lines)}\n}`);
     code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref });
-    title = `${call.kernel} (${template.name}, config '${call.configKey}') at %${plan.call}`;
+    title = `${call.kernel} (${template.id}, config '${call.configKey}') at %${plan.call}`;
   } else {
     const store = writeSection({ part: 'body' }, plan.root, outShape, undefined);
     hooks.push(`fn store_out(i: u32) {\n${indent(store.lines)}\n}`);
@@ -218,6 +218,6 @@ function hasDynamicShapes(graph: Graph, plan: KernelPlan): boolean {
 }
 
 /** Every kernel of a schedule, in launch order. */
-export function generateProgram(schedule: Schedule, kernels: KernelCatalog, limits: CodegenLimits): KernelSource[] {
-  return schedule.kernels.map((_, k) => generateKernel(schedule, k, kernels, limits));
+export function generateProgram(schedule: Schedule, templates: TemplateTable, limits: CodegenLimits): KernelSource[] {
+  return schedule.kernels.map((_, k) => generateKernel(schedule, k, templates, limits));
 }

@@ -1,5 +1,5 @@
-import { broadcastStrides, numel, sameShape } from '../ir/index.js';
-import type { OpName, Shape } from '../ir/index.js';
+import { broadcastStrides, numel, sameShape } from '../../spec/index.js';
+import type { OpName, Shape } from '../../spec/index.js';
 
 /** How each op prints in WGSL; every operand is already a parenthesized expression or a name. */
 export const WGSL_OPS: Readonly<Record<OpName, (a: string, b: string) => string>> = {

@@ -1,6 +1,7 @@
-import { argsOf, formatShape, sameShape, verifyGraph, WgfuseError } from '../ir/index.js';
-import type { CallNode, Graph, NodeId } from '../ir/index.js';
-import type { KernelCatalog } from '../interpreter/interpret.js';
+import { argsOf, formatShape, sameShape, verifyGraph, WgfuseError } from '../../spec/index.js';
+import type { CallNode, Graph, NodeId } from '../../spec/index.js';
+import { TEMPLATES } from '../kernels/index.js';
+import type { TemplateTable } from '../kernels/index.js';
 import type { KernelPlan, Schedule, Section } from './schedule.js';
 
 export interface LowerOptions {
@@ -15,33 +16,6 @@ interface Draft {
   alsoStored: NodeId[];
 }
 
-/** Checks each call node against its kernel's contract before anything is lowered ([registry.call.*]). */
-export function verifyCalls(graph: Graph, kernels: KernelCatalog): void {
-  for (const node of graph.nodes) {
-    if (node.kind !== 'call') continue;
-    const def = kernels.get(node.kernel);
-    if (def === undefined) throw new WgfuseError('registry.name.3', `%${node.id}: no kernel named '${node.kernel}' in the catalog`);
-    const t = def.template;
-    const subject = `%${node.id} = ${node.kernel}(${node.args.map((a) => `%${a}`).join(', ')})`;
-    if (node.args.length !== t.arity) throw new WgfuseError('registry.call.1', `${subject}: takes ${t.arity} tensor(s), got ${node.args.length}`);
-    const shapes = node.args.map((a) => graph.nodes[a]?.shape ?? []);
-    node.args.forEach((a, k) => {
-      if (graph.nodes[a]?.kind === 'const') throw new WgfuseError('registry.call.4', `${subject}: argument ${k} is a constant, not a tensor`);
-      const rank = shapes[k]?.length ?? 0;
-      if (rank < t.ranks[0] || rank > t.ranks[1]) {
-        throw new WgfuseError('registry.call.3', `${subject}: argument ${k} has rank ${rank}; ${node.kernel} takes rank ${t.ranks[0]}..${t.ranks[1]}`);
-      }
-    });
-    const out = t.outputShape(shapes, subject);
-    if (!sameShape(out, node.shape)) {
-      throw new WgfuseError('registry.call.shape', `${subject}: declared shape ${formatShape(node.shape)}, but ${node.kernel} produces ${formatShape(out)}`);
-    }
-    if (node.config.blockSizes.length !== t.blockRank) {
-      throw new WgfuseError('registry.config.1', `${subject}: config '${node.configKey}' gives ${node.config.blockSizes.length} block sizes; ${t.name} needs ${t.blockRank}`);
-    }
-  }
-}
-
 /**
  * Splits a graph into kernels (spec/fusion.md). Walking from the outputs back, an elementwise node joins
  * the kernel section that all of its uses lie in; a use by a kernel call lies in that call's prologue for
@@ -49,9 +23,9 @@ export function verifyCalls(graph: Graph, kernels: KernelCatalog): void {
  * root of a kernel of its own. A call whose only uses lie in one pointwise kernel's body, with the same
  * shape as that kernel's output, becomes that kernel's template and the body its epilogue.
  */
-export function lowerGraph(graph: Graph, kernels: KernelCatalog, options: LowerOptions = { fuse: true }): Schedule {
-  verifyGraph(graph);
-  verifyCalls(graph, kernels);
+export function lowerGraph(graph: Graph, templates: TemplateTable = TEMPLATES, options: LowerOptions = { fuse: true }): Schedule {
+  // Calls are checked against the semantics of the templates that will emit them.
+  verifyGraph(graph, templates);
   const uses = usesOf(graph);
   const live = liveNodes(graph);
   const outputs = new Set(graph.outputs);

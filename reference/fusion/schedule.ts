@@ -1,4 +1,4 @@
-import type { Graph, NodeId } from '../ir/index.js';
+import type { Graph, NodeId } from '../../spec/index.js';
 
 /** Where an inlined node is evaluated inside a kernel: the store hook, or the load hook of one argument. */
 export type Section = { readonly part: 'body' } | { readonly part: 'prologue'; readonly arg: number };

@@ -1,31 +1,12 @@
-import { formatShape, sameShape, WgfuseError } from '../ir/index.js';
-import type { Shape } from '../ir/index.js';
+import { ELEMENTWISE_ADD } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
 
 /**
- * The seed kernel: `out = x + y` over N-d tensors of one shape. The tensor is viewed as rows × cols
+ * The seed kernel, `out = x + y` (spec/kernels/elementwise-add.ts). The tensor is viewed as rows × cols
  * (cols = last extent) and tiled by blockSizes [BY, BX]; one invocation per element.
  */
 export const elementwiseAdd: KernelTemplate = {
-  name: 'elementwise_add',
-  arity: 2,
-  argNames: ['x', 'y'],
-  ranks: [1, 6],
-  blockRank: 2,
-  outputShape(argShapes: readonly Shape[], subject: string): Shape {
-    const [x, y] = argShapes;
-    if (x === undefined || y === undefined || !sameShape(x, y)) {
-      throw new WgfuseError(
-        'registry.call.shape',
-        `${subject}: elementwise_add needs x and y of one shape, got ${formatShape(x ?? [])} and ${formatShape(y ?? [])}. ` +
-          'hint: broadcast explicitly with an elementwise op before the call',
-      );
-    }
-    return x;
-  },
-  evaluate(args, _argShapes, _outShape, index) {
-    return (args[0]?.[index] ?? NaN) + (args[1]?.[index] ?? NaN);
-  },
+  ...ELEMENTWISE_ADD,
   emit(ctx: TemplateContext): TemplateCode {
     const [by = 1, bx = 1] = ctx.config.blockSizes;
     const cols = ctx.outShape[ctx.outShape.length - 1] ?? 1;

@@ -1,5 +1,4 @@
-import { formatShape, WgfuseError } from '../ir/index.js';
-import type { Shape } from '../ir/index.js';
+import { formatShape, WgfuseError } from '../../spec/index.js';
 import type { TemplateContext } from '../registry/template.js';
 
 /**
@@ -7,12 +6,6 @@ import type { TemplateContext } from '../registry/template.js';
  * a tensor is viewed as rows × C (C its last extent); one workgroup of B lanes per row, each lane striding
  * over the row, partials combined by a tree in workgroup memory.
  */
-
-/** The last extent and the product of the others: a rank-1 tensor is one row. */
-export function rowsOf(shape: Shape): { readonly rows: number; readonly cols: number } {
-  const cols = shape[shape.length - 1] ?? 1;
-  return { rows: shape.slice(0, -1).reduce((a, b) => a * b, 1), cols };
-}
 
 /** -f32 max, exactly: the identity of max for any finite row. */
 export const LOWEST_F32_WGSL = '-3.4028234663852886e38f';
@@ -55,10 +48,3 @@ export function partials(red: string, lanes: number): { readonly declarations: s
   return { declarations: `var<workgroup> ${red}: array<f32, ${lanes}>; // one partial per lane`, workgroupBytes: 4 * lanes };
 }
 
-/** A row-reduction argument must have rank 1..4 and at least one element per row. */
-export function rowShape(x: Shape | undefined, template: string, subject: string): Shape {
-  if (x === undefined || x.length < 1 || x.length > 4) {
-    throw new WgfuseError('registry.call.shape', `${subject}: ${template} reduces the last dimension of x of rank 1..4, got ${formatShape(x ?? [])}`);
-  }
-  return x;
-}

@@ -1,43 +1,14 @@
-import type { Shape } from '../ir/index.js';
+import { rowsOf, SOFTMAX } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { lanesOf, LOWEST_F32_WGSL, partials, rowLoop, rowShape, rowsOf, treeReduce } from './row-reduction.js';
-
-// The interpreter asks for a row's elements one after another: each row is computed once.
-let cache: { readonly x: Float32Array; readonly row: number; readonly y: Float64Array } | undefined;
-
-/** Softmax of one row of f32 values, in f64: the normative steps of [templates.softmax.1]. */
-export function softmaxRow(x: ArrayLike<number>, start: number, cols: number): Float64Array {
-  let m = -Infinity;
-  for (let j = 0; j < cols; j++) m = Math.max(m, x[start + j] as number);
-  const e = new Float64Array(cols);
-  let s = 0;
-  for (let j = 0; j < cols; j++) s += e[j] = Math.exp((x[start + j] as number) - m);
-  return e.map((v) => v / s);
-}
+import { lanesOf, LOWEST_F32_WGSL, partials, rowLoop, treeReduce } from './row-reduction.js';
 
 /**
- * Softmax over the last dimension of x (spec/templates.md [templates.softmax.1]): for each row,
- * m = max_j x_j, e_j = exp(x_j − m), s = Σ_j e_j, y_c = e_c / s. blockSizes [B]: one workgroup of B
- * lanes per row; three passes over the row (max, sum, normalize), each loading x through `load_x`, so a
- * prologue is recomputed on every pass; the result is stored through `store_out`, so an epilogue sees
- * the normalized value.
+ * Softmax (spec/kernels/softmax.ts) as a template: one workgroup of B lanes per row; three passes over
+ * the row (max, sum, normalize), each loading x through `load_x`, so a prologue is recomputed on every
+ * pass; the result is stored through `store_out`, so an epilogue sees the normalized value.
  */
 export const softmax: KernelTemplate = {
-  name: 'softmax',
-  arity: 1,
-  argNames: ['x'],
-  ranks: [1, 4],
-  blockRank: 1,
-  outputShape(argShapes: readonly Shape[], subject: string): Shape {
-    return rowShape(argShapes[0], 'softmax', subject);
-  },
-  evaluate(args, argShapes, _outShape, index) {
-    const x = args[0] as Float32Array;
-    const { cols } = rowsOf(argShapes[0] ?? []);
-    const row = Math.floor(index / cols);
-    if (cache?.x !== x || cache.row !== row) cache = { x, row, y: softmaxRow(x, row * cols, cols) };
-    return cache.y[index - row * cols] as number;
-  },
+  ...SOFTMAX,
   emit(ctx: TemplateContext): TemplateCode {
     const lanes = lanesOf(ctx, 'softmax');
     const { rows, cols } = rowsOf(ctx.outShape);

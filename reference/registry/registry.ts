@@ -1,5 +1,8 @@
-import { formatShape, WgfuseError } from '../ir/index.js';
-import type { DType, GraphBuilder, KernelConfig, KernelSettings, NodeId, Shape } from '../ir/index.js';
+import { formatShape, WgfuseError } from '../../spec/index.js';
+import type { DType, GraphBuilder, KernelConfig, KernelSettings, NodeId, Shape } from '../../spec/index.js';
+import type { KernelCatalog, RegisteredKernel } from '../../spec/index.js';
+import { TEMPLATES } from '../kernels/index.js';
+import type { TemplateTable } from '../kernels/index.js';
 import type { KernelTemplate } from './template.js';
 
 /** What a config picker sees of each argument. */
@@ -46,13 +49,13 @@ function checkConfig(name: string, key: string, config: KernelConfig, template: 
   if (!Array.isArray(sizes) || sizes.length !== template.blockRank || !sizes.every((s) => Number.isInteger(s) && s >= 1)) {
     throw new WgfuseError(
       'registry.config.1',
-      `${name}: config '${key}' has blockSizes ${JSON.stringify(sizes)}; ${template.name} needs ${template.blockRank} positive integers`,
+      `${name}: config '${key}' has blockSizes ${JSON.stringify(sizes)}; ${template.id} needs ${template.blockRank} positive integers`,
     );
   }
 }
 
 /**
- * Kernels registered by name (spec/registry.md). Calling a registered kernel on traced tensors records
+ * Kernels registered by name (spec/tracing.md). Calling a registered kernel on traced tensors records
  * one call node; the kernel body is never traced into ([trace.call.1]).
  */
 export class Registry {
@@ -91,8 +94,20 @@ export class Registry {
     return this.table.has(name);
   }
 
-  get kernels(): ReadonlyMap<string, KernelDefinition> {
-    return this.table;
+  /** What an implementation is handed: each registered kernel as plain data, its semantics by id. */
+  get kernels(): KernelCatalog {
+    const catalog = new Map<string, RegisteredKernel>();
+    for (const d of this.table.values()) {
+      catalog.set(d.name, { name: d.name, semantics: d.template.id, configs: d.configs, settings: d.settings });
+    }
+    return catalog;
+  }
+
+  /** The reference's templates by semantic id, with any user-defined ones registered here ([registry.template.1]). */
+  get templates(): TemplateTable {
+    const table = new Map(TEMPLATES);
+    for (const d of this.table.values()) table.set(d.template.id, d.template);
+    return table;
   }
 
   /** Picks the config key for a call ([registry.config.2], [registry.config.3]). */
@@ -133,13 +148,14 @@ export class Registry {
     const configKey = this.pick(def, infos);
     const id = builder.call({
       kernel: def.name,
+      semantics: t.id,
       configKey,
       config: def.configs[configKey] as KernelConfig,
       settings: def.settings,
       args: args.map((a) => a.id),
       dtype: 'f32',
       shape,
-    });
+    }, t);
     return (first as T).derive(id);
   }
 }

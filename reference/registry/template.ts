@@ -1,6 +1,6 @@
-import type { KernelConfig, Shape } from '../ir/index.js';
+import type { KernelConfig, KernelSemantics, Shape } from '../../spec/index.js';
 
-/** What a template is told when it emits its WGSL (spec/registry.md [registry.template.*]). */
+/** What a template is told when it emits its WGSL (spec/tracing.md [registry.template.*]). */
 export interface TemplateContext {
   readonly argShapes: readonly Shape[];
   readonly outShape: Shape;
@@ -36,20 +36,9 @@ export interface TemplateCode {
 
 /**
  * A hand-written kernel with named load/store hooks: the thing the fusion lowering splices prologue and
- * epilogue chains into. `evaluate` is its normative semantics, used by the CPU interpreter.
+ * epilogue chains into. What it computes is its spec semantics (spec/kernels/), whose fields it carries;
+ * `emit` is the reference's WGSL for it ([registry.template.1]).
  */
-export interface KernelTemplate {
-  readonly name: string;
-  readonly arity: number;
-  /** Names of the arguments, used for hook names (`load_x`) and messages. */
-  readonly argNames: readonly string[];
-  /** Inclusive bounds on the rank of every argument. */
-  readonly ranks: readonly [number, number];
-  /** Number of block sizes a config must give. */
-  readonly blockRank: number;
-  /** The output shape for these argument shapes; throws a WgfuseError naming the problem. */
-  outputShape(argShapes: readonly Shape[], subject: string): Shape;
-  /** Output element `index` in f64, from f32 argument values; the interpreter rounds it to f32. */
-  evaluate(args: readonly Float32Array[], argShapes: readonly Shape[], outShape: Shape, index: number): number;
+export interface KernelTemplate extends KernelSemantics {
   emit(ctx: TemplateContext): TemplateCode;
 }

@@ -1,5 +1,5 @@
-import { numel, WgfuseError } from '../ir/index.js';
-import type { NodeId } from '../ir/index.js';
+import { numel, WgfuseError } from '../../spec/index.js';
+import type { NodeId } from '../../spec/index.js';
 import type { KernelSource } from '../codegen/kernel.js';
 import type { Schedule } from '../fusion/schedule.js';
 import type { CompiledProgram, ProgramIO } from '../../spec/implementation.js';

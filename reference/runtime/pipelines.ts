@@ -1,4 +1,4 @@
-import { WgfuseError } from '../ir/index.js';
+import { WgfuseError } from '../../spec/index.js';
 
 // One cache per device, keyed by WGSL text: identical kernels compile once per process ([runtime.cache.1]).
 // Bounded, least recently used first out, so a long fuzz campaign does not hold every pipeline it made.

@@ -1,5 +1,5 @@
-import { WgfuseError } from '../ir/index.js';
-import type { BinaryOp, DType, GraphBuilder, NodeId, Shape, UnaryOp } from '../ir/index.js';
+import { WgfuseError } from '../../spec/index.js';
+import type { BinaryOp, DType, GraphBuilder, NodeId, Shape, UnaryOp } from '../../spec/index.js';
 import type { Traced } from '../registry/registry.js';
 
 /**

@@ -1,5 +1,5 @@
-import { GraphBuilder, WgfuseError } from '../ir/index.js';
-import type { Graph, Shape } from '../ir/index.js';
+import { GraphBuilder, WgfuseError } from '../../spec/index.js';
+import type { Graph, Shape } from '../../spec/index.js';
 import { Tensor } from './tensor.js';
 
 export type TraceOutput = Tensor | readonly Tensor[];

@@ -6,13 +6,13 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BuiltCase } from '../../conformance/arbitraries/fusion-case.js';
+import type { BuiltCase } from '../../conformance/generators/fusion-case.js';
 import { checkCase } from '../../conformance/properties/check.js';
 import type { CaseReport } from '../../conformance/properties/check.js';
-import type { Gpu } from '../../reference/runtime/gpu.js';
+import type { Gpu } from '../../conformance/harness/device.js';
 import type { Implementation } from '../../spec/implementation.js';
-import { FUZZ_PROPERTIES, isPropertyName, PROPERTY_NAMES, shellQuote, vitestReplayCommand } from './fuzz-properties.js';
-import type { PropertyName } from './fuzz-properties.js';
+import { RANDOM_PROPERTIES, isPropertyName, PROPERTY_NAMES, shellQuote, vitestReplayCommand } from '../../conformance/properties/random-properties.js';
+import type { PropertyName } from '../../conformance/properties/random-properties.js';
 
 /** key → number of cases. */
 export type Histogram = Record<string, number>;
@@ -151,7 +151,7 @@ function stamp(date: Date): string {
 export function writeReplayFile(dir: string, failure: Omit<ReplayFile, 'format' | 'replay' | 'vitestReplay' | 'createdAt'>, now = new Date()): { file: string; replay: ReplayFile } {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${failure.property}-s${failure.seed}-${stamp(now)}.json`);
-  const property = FUZZ_PROPERTIES[failure.property];
+  const property = RANDOM_PROPERTIES[failure.property];
   const replay: ReplayFile = {
     format: REPLAY_FORMAT,
     ...failure,
@@ -207,7 +207,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       return { stats, failure: undefined, stopped: o.stopRequested?.() === true ? 'interrupted' : 'done' };
     }
     const name = o.properties[index % o.properties.length] as PropertyName;
-    const property = FUZZ_PROPERTIES[name];
+    const property = RANDOM_PROPERTIES[name];
     // fast-check seeds are 32-bit integers.
     const seed = (o.firstSeed + index) | 0;
     const fusedKernels: Histogram = {};
@@ -267,7 +267,7 @@ export interface ReplayOutcome {
 
 /** Regenerates the file's case from its seed and path and judges exactly that case, once. */
 export async function replayFailure(r: ReplayFile, impl: Implementation, gpu: Gpu, timeoutMs?: number): Promise<ReplayOutcome> {
-  const { value, build } = FUZZ_PROPERTIES[r.property].caseAt(r.seed, r.path);
+  const { value, build } = RANDOM_PROPERTIES[r.property].caseAt(r.seed, r.path);
   const sameCase = JSON.stringify(value) === JSON.stringify(r.case);
   try {
     await caseChecker(impl, gpu, timeoutMs)(build());

@@ -1,0 +1,112 @@
+import type { Graph, Shape } from '../../spec/ir/index.js';
+import { numel } from '../../spec/ir/index.js';
+import type { KernelCatalog } from '../../spec/index.js';
+import { trace } from '../reference-door.js';
+import type { Tensor } from '../reference-door.js';
+import { splitSides } from './apply-chain.js';
+import type { Guard, SideInput, Value } from './apply-chain.js';
+import type { Interval } from './interval.js';
+
+/** A graph input as a generated case declares it: its data is uniform in `range` (rounded to f32). */
+export interface InputSpec {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly range: Interval;
+}
+
+/** A generated case, ready to run: the graph, its kernels, its data, and how to print it. */
+export interface BuiltCase {
+  readonly graph: Graph;
+  readonly kernels: KernelCatalog;
+  /** Data for graph.inputs, in order: x, y, then side tensors s0, s1, … */
+  readonly inputs: Float32Array[];
+  readonly inputSpecs: readonly InputSpec[];
+  /** Elementwise op nodes: an eager executor dispatches one kernel per op plus one per call. */
+  readonly opCount: number;
+  /** Kernel call nodes. */
+  readonly callCount: number;
+  /** One line, e.g. `relu(add(mul(x, 2), add(y, 1)))`; guards appear as the ops they are. */
+  readonly description: string;
+  /** Guards inserted to keep every op in its domain (see apply-chain.ts). */
+  readonly guards: readonly Guard[];
+}
+
+/** mulberry32: a 32-bit PRNG, tiny and the same on every platform, so a case's data replays from its seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const MIN_NORMAL = 2 ** -126;
+
+/**
+ * Data uniform in [lo, hi], rounded to f32 and kept inside the range. One element in 8 is an edge
+ * value (lo, hi, or 0 when in range) to hit kinks (relu at 0, ties in maximum). Subnormals are replaced:
+ * GPUs may flush them, which would make the inputs differ between reference and device ([gen.inputs.1]).
+ */
+export function fillRange(total: number, [lo, hi]: Interval, random: () => number): Float32Array {
+  const edges = lo <= 0 && hi >= 0 ? [lo, hi, 0] : [lo, hi];
+  const out = new Float32Array(total);
+  for (let i = 0; i < total; i++) {
+    const edge = random() < 0.125;
+    const pick = edge ? (edges[Math.floor(random() * edges.length)] ?? lo) : lo + (hi - lo) * random();
+    let v = Math.fround(pick);
+    if (v < lo || v > hi) v = Math.fround(Math.min(Math.max(v, lo), hi));
+    if (v !== 0 && Math.abs(v) < MIN_NORMAL) v = lo <= 0 && hi >= 0 ? 0 : lo;
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Fills every input from one seed, in graph input order, so the same case always gets the same data. */
+export function fillInputs(specs: readonly InputSpec[], seed: number): Float32Array[] {
+  const random = mulberry32(seed);
+  return specs.map((s) => fillRange(numel(s.shape), s.range, random));
+}
+
+export function countNodes(graph: Graph): { opCount: number; callCount: number } {
+  return {
+    opCount: graph.nodes.filter((n) => n.kind === 'op').length,
+    callCount: graph.nodes.filter((n) => n.kind === 'call').length,
+  };
+}
+
+/** What a case's body computes: its result, and the kernel's own output when that is returned too. */
+export interface CaseOutputs {
+  readonly result: Value;
+  readonly alsoReturned?: Value | undefined;
+}
+
+/**
+ * Traces a generated case and fills its data. The graph's inputs are `heads` (the tensors its chains
+ * start from), then the side tensors planned for its chains, in order. `body` gets the heads' values and
+ * each chain's side values, applies the chains (recording any guard it inserts) and says what is returned.
+ */
+export function traceCase(
+  heads: readonly InputSpec[],
+  sides: readonly (readonly SideInput[])[],
+  kernels: KernelCatalog,
+  dataSeed: number,
+  body: (heads: readonly Value[], sides: readonly Value[][], guards: Guard[]) => CaseOutputs,
+): BuiltCase {
+  const specs: InputSpec[] = [...heads, ...sides.flat()];
+  const guards: Guard[] = [];
+  let description = '';
+  const graph = trace(
+    (...tensors: Tensor[]) => {
+      const values = tensors.map((t, k): Value => ({ t, range: specs[k]?.range ?? [0, 0], text: specs[k]?.name ?? '?' }));
+      const { result, alsoReturned } = body(values.slice(0, heads.length), splitSides(values.slice(heads.length), sides), guards);
+      // A chain's value is always a tensor because it starts from one.
+      description = alsoReturned === undefined ? result.text : `[${result.text}, ${alsoReturned.text}]`;
+      return alsoReturned === undefined ? (result.t as Tensor) : [result.t as Tensor, alsoReturned.t as Tensor];
+    },
+    specs.map(({ name, shape }) => ({ name, shape })),
+  );
+  return { graph, kernels, inputs: fillInputs(specs, dataSeed), inputSpecs: specs, ...countNodes(graph), description, guards };
+}

@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import type { KernelSettings, Shape } from '../../spec/ir/index.js';
+import { elementwiseAdd } from '../reference-door.js';
+import { createRegistry } from '../reference-door.js';
+import type { Tensor } from '../reference-door.js';
+import { applyChain, guardSum, planSides } from './apply-chain.js';
+import type { Value } from './apply-chain.js';
+import { traceCase } from './built-case.js';
+import type { BuiltCase, InputSpec } from './built-case.js';
+import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
+import type { Chain, ChainConstraints } from './chain.js';
+import { blockSizesArbitrary } from './config.js';
+import type { BlockSizesConstraints } from './config.js';
+import { INPUT_RANGES, opInterval } from './interval.js';
+import type { Interval } from './interval.js';
+import { shapeArbitrary } from './shape.js';
+import type { ShapeConstraints } from './shape.js';
+
+export type { BuiltCase, InputSpec } from './built-case.js';
+export { buildPointwiseCase, pointwiseCaseArbitrary } from './pointwise-case.js';
+export type { PointwiseCase, PointwiseCaseConstraints } from './pointwise-case.js';
+
+/**
+ * One fusion case: `epilogue(add(prologues[0](x), prologues[1](y)))`, where `add` is the registered
+ * elementwise add kernel with blocks `blockSizes`. Plain data, so fast-check prints and shrinks it.
+ */
+export interface FusionCase {
+  readonly shape: Shape;
+  readonly blockSizes: readonly [number, number];
+  /** Data ranges of x and y. */
+  readonly inputRanges: readonly [Interval, Interval];
+  /** One chain per kernel input, x then y. */
+  readonly prologues: readonly [Chain, Chain];
+  readonly epilogue: Chain;
+  /** Seeds the data of every input (mulberry32). */
+  readonly dataSeed: number;
+  /** Also return the kernel's own output, so it has a user besides the epilogue ([fusion.epilogue.3]). */
+  readonly returnsKernelOutput?: boolean;
+}
+
+export interface FusionCaseConstraints {
+  readonly shape?: ShapeConstraints;
+  readonly blockSizes?: BlockSizesConstraints;
+  /** Applies to both prologues and the epilogue. */
+  readonly chain?: ChainConstraints;
+  /** Ranges to draw x and y from (default INPUT_RANGES). */
+  readonly inputRanges?: readonly Interval[];
+}
+
+/** The case of the origin test (vLLM PR #39944): `relu(add(x*2, y+1))`, 4×4, blocks [4, 4]. */
+export const SEED_CASE: FusionCase = {
+  shape: [4, 4],
+  blockSizes: [4, 4],
+  inputRanges: [
+    [-2, 2],
+    [-2, 2],
+  ],
+  prologues: [[{ op: 'mul', operand: { kind: 'const', value: 2 }, swap: false }], [{ op: 'add', operand: { kind: 'const', value: 1 }, swap: false }]],
+  epilogue: [{ op: 'relu' }],
+  dataSeed: 0,
+};
+
+/** Random fusion cases around the elementwise add kernel ([gen.case.1]). */
+export function fusionCaseArbitrary(c: FusionCaseConstraints = {}): fc.Arbitrary<FusionCase> {
+  const chain = chainArbitrary(c.chain);
+  const range = fc.constantFrom(...(c.inputRanges ?? INPUT_RANGES));
+  return fc
+    .record({
+      shape: shapeArbitrary(c.shape),
+      blockSizes: blockSizesArbitrary(c.blockSizes),
+      inputRanges: fc.tuple(range, range),
+      prologues: fc.tuple(chain, chain),
+      epilogue: chain,
+      dataSeed: fc.integer({ min: 0, max: 0x7fffffff }),
+      returnsKernelOutput: fc.boolean(),
+    })
+    .map((fcase): FusionCase => {
+      // A second store takes a storage buffer too, so one side tensor fewer fits.
+      const max = fcase.returnsKernelOutput ? MAX_SIDE_TENSORS - 1 : MAX_SIDE_TENSORS;
+      const [px, py, epilogue] = capSideTensors([fcase.prologues[0], fcase.prologues[1], fcase.epilogue] as const, max);
+      return { ...fcase, prologues: [px, py], epilogue };
+    });
+}
+
+/** The name the add kernel is registered under, and so the name of its call in descriptions. */
+export const ADD_KERNEL = 'add';
+
+/**
+ * Traces a fusion case with a fresh registry holding the add kernel (config 'default' = the case's
+ * blocks) and fills its inputs from dataSeed. Deterministic: the same case gives the same graph and data.
+ */
+export function buildFusionCase(fcase: FusionCase, settings: Partial<KernelSettings> = {}): BuiltCase {
+  const registry = createRegistry();
+  const add = registry.register(ADD_KERNEL, { template: elementwiseAdd, configs: { default: { blockSizes: [...fcase.blockSizes] } }, settings });
+  const sides = planSides([fcase.prologues[0], fcase.prologues[1], fcase.epilogue], fcase.shape);
+  const heads: InputSpec[] = [
+    { name: 'x', shape: fcase.shape, range: fcase.inputRanges[0] },
+    { name: 'y', shape: fcase.shape, range: fcase.inputRanges[1] },
+  ];
+  return traceCase(heads, sides, registry.kernels, fcase.dataSeed, ([xv, yv], [xs = [], ys = [], es = []], guards) => {
+    const [px, py] = guardSum(
+      applyChain(xv as Value, fcase.prologues[0], xs, guards, 'prologue x'),
+      applyChain(yv as Value, fcase.prologues[1], ys, guards, 'prologue y'),
+      guards,
+      `call ${ADD_KERNEL}`,
+    );
+    const out = add(px.t as Tensor, py.t as Tensor);
+    // The kernel computes x + y, so its output range is that of an add.
+    const called: Value = { t: out, range: opInterval('add', px.range, py.range), text: `${ADD_KERNEL}(${px.text}, ${py.text})` };
+    const result = applyChain(called, fcase.epilogue, es, guards, 'epilogue');
+    return { result, alsoReturned: fcase.returnsKernelOutput === true ? called : undefined };
+  });
+}

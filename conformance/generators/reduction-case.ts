@@ -1,0 +1,166 @@
+import fc from 'fast-check';
+import type { Shape } from '../../spec/ir/index.js';
+import { rmsnorm } from '../reference-door.js';
+import { softmax } from '../reference-door.js';
+import { createRegistry } from '../reference-door.js';
+import type { Tensor } from '../reference-door.js';
+import { applyChain, applyUnary, planSides } from './apply-chain.js';
+import type { Guard, Value } from './apply-chain.js';
+import { traceCase } from './built-case.js';
+import type { BuiltCase, InputSpec } from './built-case.js';
+import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
+import type { Chain, ChainConstraints } from './chain.js';
+import { INPUT_RANGES, VALUE_LIMIT } from './interval.js';
+import type { Interval } from './interval.js';
+import { fitShape } from './shape.js';
+
+/** The row-reduction templates a case can call. */
+export type ReductionTemplate = 'softmax' | 'rmsnorm';
+
+/**
+ * One row-reduction case: `epilogue(softmax(prologues[0](x)))` or
+ * `epilogue(rmsnorm(prologues[0](x), prologues[1](w)))`, x of shape [...leading, C], w of shape [C],
+ * with blocks [B]. Plain data, so fast-check prints and shrinks it.
+ */
+export interface ReductionCase {
+  readonly template: ReductionTemplate;
+  /** Shape of x: leading extents, then the row length C. */
+  readonly shape: Shape;
+  readonly blockSizes: readonly [number];
+  /** Data ranges of x and w (w unused by softmax). */
+  readonly inputRanges: readonly [Interval, Interval];
+  /** Chains on x and w; softmax's w chain is always empty. */
+  readonly prologues: readonly [Chain, Chain];
+  readonly epilogue: Chain;
+  readonly dataSeed: number;
+  /** Also return the kernel's own output ([fusion.epilogue.3]). */
+  readonly returnsKernelOutput: boolean;
+  /** false: sizes go into a uniform ([shapes.dynamic.1]). */
+  readonly staticShapes: boolean;
+}
+
+export interface ReductionCaseConstraints {
+  readonly templates?: readonly ReductionTemplate[];
+  readonly chain?: ChainConstraints;
+  /** Most elements of x (default 4096). */
+  readonly maxElements?: number;
+  /** Lanes per row to draw B from (default LANE_VALUES). */
+  readonly lanes?: readonly number[];
+}
+
+/**
+ * Row lengths that matter ([gen.reduction.1]): 1, primes, powers of two and their neighbours, rows longer
+ * than the largest block (128), so rows are ragged against B both ways.
+ */
+export const ROW_LENGTHS: readonly number[] = [1, 2, 3, 5, 7, 13, 17, 31, 32, 33, 61, 64, 127, 128, 129, 131, 257, 300, 509, 1024];
+
+/** B: 1, odd sizes, powers of two up to the compatibility-mode limit of 128 invocations. */
+export const LANE_VALUES: readonly number[] = [1, 2, 3, 5, 7, 8, 16, 32, 33, 64, 100, 128];
+
+const LEADING = [1, 2, 3, 4, 5, 7, 8, 13] as const;
+
+/** [...leading, C], leading extents shrunk first so C is kept and the whole fits maxElements. */
+function reductionShape(maxElements: number): fc.Arbitrary<Shape> {
+  const cols = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(1) },
+    { weight: 4, arbitrary: fc.constantFrom(...ROW_LENGTHS) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 600 }) },
+  );
+  const leading = fc.array(fc.oneof(fc.constantFrom(...LEADING), fc.integer({ min: 1, max: 40 })), { maxLength: 3 });
+  return fc.tuple(leading, cols).map(([lead, c]): Shape => {
+    const C = Math.min(c, maxElements);
+    return [...fitShape(lead, Math.max(1, Math.floor(maxElements / C))), C];
+  });
+}
+
+/** Random row-reduction cases with prologue and epilogue chains ([gen.reduction.1]). */
+export function reductionCaseArbitrary(c: ReductionCaseConstraints = {}): fc.Arbitrary<ReductionCase> {
+  const chain = chainArbitrary(c.chain);
+  const range = fc.constantFrom(...INPUT_RANGES);
+  return fc
+    .record({
+      template: fc.constantFrom(...(c.templates ?? (['softmax', 'rmsnorm'] as const))),
+      shape: reductionShape(c.maxElements ?? 4096),
+      blockSizes: fc.tuple(fc.constantFrom(...(c.lanes ?? LANE_VALUES))),
+      inputRanges: fc.tuple(range, range),
+      prologues: fc.tuple(chain, chain),
+      epilogue: chain,
+      dataSeed: fc.integer({ min: 0, max: 0x7fffffff }),
+      returnsKernelOutput: fc.boolean(),
+      staticShapes: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    })
+    .map((rcase): ReductionCase => {
+      const px = rcase.prologues[0];
+      const pw: Chain = rcase.template === 'softmax' ? [] : rcase.prologues[1];
+      // x, w (rmsnorm) and the output take storage buffers; a second store takes one more.
+      const max = MAX_SIDE_TENSORS + (rcase.template === 'softmax' ? 1 : 0) - (rcase.returnsKernelOutput ? 1 : 0);
+      const [x, w, epilogue] = capSideTensors([px, pw, rcase.epilogue] as const, max);
+      return { ...rcase, prologues: [x, w], epilogue };
+    });
+}
+
+/** The case of the brief: `relu(softmax(x * 2))` over a ragged [3, 37], blocks [8]. */
+export const SOFTMAX_SEED_CASE: ReductionCase = {
+  template: 'softmax',
+  shape: [3, 37],
+  blockSizes: [8],
+  inputRanges: [
+    [-2, 2],
+    [-2, 2],
+  ],
+  prologues: [[{ op: 'mul', operand: { kind: 'const', value: 2 }, swap: false }], []],
+  epilogue: [{ op: 'relu' }],
+  dataSeed: 0,
+  returnsKernelOutput: false,
+  staticShapes: true,
+};
+
+/**
+ * The range of a template's output: softmax's lies in [0, 1]; rmsnorm's |x_c·r| is at most √C (x_c² is
+ * one of the terms of Σ x_j²), so |y| ≤ √C·max|w|.
+ */
+function outputRange(template: ReductionTemplate, cols: number, w: Interval): Interval {
+  if (template === 'softmax') return [0, 1];
+  const bound = Math.sqrt(cols) * Math.max(Math.abs(w[0]), Math.abs(w[1])) * (1 + 2 ** -20) + 2 ** -126;
+  return [-bound, bound];
+}
+
+/** A weight whose output bound √C·max|w| would pass VALUE_LIMIT is squashed by tanh first ([gen.guard.1]). */
+function guardWeight(w: Value, cols: number, guards: Guard[]): Value {
+  const [, hi] = outputRange('rmsnorm', cols, w.range);
+  if (hi <= VALUE_LIMIT) return w;
+  guards.push({ where: 'call rmsnorm', op: 'mul', inserted: 'tanh(·)', reason: `weight range [${w.range.join(', ')}] times √${cols} passes the value limit` });
+  return applyUnary('tanh', w, guards, 'call rmsnorm');
+}
+
+/**
+ * Traces a reduction case with a fresh registry holding its template (config 'default' = its blocks,
+ * settings from the case) and fills its inputs from dataSeed. Deterministic ([gen.case.1]).
+ */
+export function buildReductionCase(rcase: ReductionCase): BuiltCase {
+  const registry = createRegistry();
+  const isSoftmax = rcase.template === 'softmax';
+  const kernel = registry.register(rcase.template, {
+    template: isSoftmax ? softmax : rmsnorm,
+    configs: { default: { blockSizes: [...rcase.blockSizes] } },
+    settings: { staticShapes: rcase.staticShapes },
+  });
+  const cols = rcase.shape[rcase.shape.length - 1] ?? 1;
+  const rowShape: Shape = [cols];
+  // Side tensors broadcast against what their chain computes on: x's shape, w's [C], the output's shape.
+  const xSides = planSides([rcase.prologues[0]], rcase.shape, 0);
+  const wSides = planSides([rcase.prologues[1]], rowShape, xSides.flat().length);
+  const eSides = planSides([rcase.epilogue], rcase.shape, xSides.flat().length + wSides.flat().length);
+  const sides = [...xSides, ...wSides, ...eSides];
+  const args: InputSpec[] = [{ name: 'x', shape: rcase.shape, range: rcase.inputRanges[0] }];
+  if (!isSoftmax) args.push({ name: 'w', shape: rowShape, range: rcase.inputRanges[1] });
+  return traceCase(args, sides, registry.kernels, rcase.dataSeed, (values, [xs = [], ws = [], es = []], guards) => {
+    const px = applyChain(values[0] as Value, rcase.prologues[0], xs, guards, 'prologue x');
+    const pw = isSoftmax ? undefined : guardWeight(applyChain(values[1] as Value, rcase.prologues[1], ws, guards, 'prologue w'), cols, guards);
+    const out = pw === undefined ? kernel(px.t as Tensor) : kernel(px.t as Tensor, pw.t as Tensor);
+    const text = `${rcase.template}(${px.text}${pw === undefined ? '' : `, ${pw.text}`})`;
+    const called: Value = { t: out, range: outputRange(rcase.template, cols, pw?.range ?? [0, 0]), text };
+    const result = applyChain(called, rcase.epilogue, es, guards, 'epilogue');
+    return { result, alsoReturned: rcase.returnsKernelOutput ? called : undefined };
+  });
+}

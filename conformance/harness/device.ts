@@ -1,0 +1,254 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { withTimeout } from './timeout.js';
+/**
+ * Device acquisition (spec/capabilities.md [harness.device.*]), owned by the harness: the suite never
+ * depends on an implementation, the reference included, for the device it judges on. Tries WebGPU implementations in a fixed
+ * order and records why each one that failed did, so a machine without an adapter explains itself
+ * instead of crashing. Facts this relies on are in shared/notes/webgpu-on-linux.md.
+ */
+
+export type BackendChoice = 'auto' | 'navigator' | 'vulkan' | 'opengl' | 'opengles' | 'null';
+export type Backend = Exclude<BackendChoice, 'auto'>;
+type DawnBackend = Exclude<Backend, 'navigator'>;
+
+/** hardware: a real GPU; software: a CPU rasterizer (llvmpipe, lavapipe, SwiftShader); validation: compiles, never executes. */
+export type Tier = 'hardware' | 'software' | 'validation';
+export type FeatureLevel = 'core' | 'compatibility';
+
+/** One backend that was tried and gave no device, with the reason ('auto' when the choice itself was bad). */
+export interface Attempt {
+  readonly backend: BackendChoice;
+  readonly message: string;
+}
+
+export interface GpuSummary {
+  readonly description: string;
+  /** Dawn's GL backend puts the renderer here (e.g. llvmpipe), not in description. */
+  readonly device: string;
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly featureLevel: FeatureLevel;
+  /** Features of the device (not the adapter): the harness requests none, so these are the defaults. */
+  readonly features: readonly string[];
+  readonly limits: Readonly<Record<string, number>>;
+}
+
+export interface Gpu {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+  readonly backend: Backend;
+  readonly tier: Tier;
+  readonly summary: GpuSummary;
+  /** The attempts that failed before this one succeeded. */
+  readonly attempts: readonly Attempt[];
+  readonly lost: Promise<GPUDeviceLostInfo>;
+  /** Set once `lost` resolves, so callers can check synchronously. */
+  lostInfo: GPUDeviceLostInfo | undefined;
+  /** Every error that reached device.onuncapturederror, in order. */
+  readonly uncapturedErrors: string[];
+}
+
+export type GpuAcquisition = { readonly ok: true; readonly gpu: Gpu } | { readonly ok: false; readonly attempts: readonly Attempt[] };
+
+/** The limits reports print and gates check most often. */
+export const KEY_LIMITS = [
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxUniformBufferBindingSize',
+] as const;
+
+/** Dawn on llvmpipe answers in ~30 ms; a driver that takes this long is treated as hung. */
+export const ATTEMPT_TIMEOUT_MS = 20_000;
+
+const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'navigator', 'vulkan', 'opengl', 'opengles', 'null'];
+// Dawn's GL backends exist only at the compatibility feature level (core gives no adapter).
+const DAWN_ORDER: readonly (readonly [DawnBackend, FeatureLevel])[] = [
+  ['vulkan', 'core'],
+  ['opengl', 'compatibility'],
+  ['opengles', 'compatibility'],
+  ['null', 'core'],
+];
+
+// Dawn's instance must outlive every device it created, or the process dies in a native thread.
+const dawnInstances: GPU[] = [];
+
+type DawnModule = typeof import('webgpu');
+let dawnModule: Promise<DawnModule> | undefined;
+
+/** Imported lazily so that a missing or broken native addon becomes a failed attempt, not a crash at import. */
+function loadDawn(): Promise<DawnModule> {
+  dawnModule ??= import('webgpu').then((m) => {
+    // GPUBufferUsage, GPUMapMode, ... are globals in browsers and Deno; implementations may rely on them.
+    const globals = m.globals as Record<string, unknown>;
+    for (const [name, value] of Object.entries(globals)) if (!(name in globalThis)) Object.assign(globalThis, { [name]: value });
+    return m;
+  });
+  return dawnModule;
+}
+
+function messageOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+}
+
+/** The adapter info fields tiering reads (a subset of GPUAdapterInfo, so tests can pass plain objects). */
+export type AdapterIdentity = Pick<GPUAdapterInfo, 'description' | 'device' | 'vendor' | 'architecture'> & { readonly isFallbackAdapter?: boolean };
+
+/**
+ * [harness.device.2] null backend → validation; a fallback adapter or a known CPU rasterizer →
+ * software; anything else → hardware. Dawn's GL backend names the renderer only in `device`
+ * ("llvmpipe-llvm-15-0-6-256-bits-"), its `description` is the GL version, so all fields are searched.
+ */
+export function tierOf(backend: Backend, info: AdapterIdentity): Tier {
+  if (backend === 'null') return 'validation';
+  const identity = [info.description, info.device, info.vendor, info.architecture].join(' ');
+  if (info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software rasterizer/i.test(identity)) return 'software';
+  return 'hardware';
+}
+
+async function openDevice(adapter: GPUAdapter, backend: Backend, requested: FeatureLevel, attempts: readonly Attempt[]): Promise<Gpu> {
+  // Default limits and no features: the compatibility defaults are the conformance target.
+  const device = await withTimeout(adapter.requestDevice(), ATTEMPT_TIMEOUT_MS, `${backend}: requestDevice`);
+  // A core device always carries this feature; a compatibility device carries it only if asked for.
+  const featureLevel: FeatureLevel = requested === 'compatibility' && !device.features.has('core-features-and-limits') ? 'compatibility' : 'core';
+  const limits: Record<string, number> = {};
+  const deviceLimits = device.limits as unknown as Record<string, number>;
+  for (const name of KEY_LIMITS) limits[name] = deviceLimits[name] ?? Number.NaN;
+  const info = adapter.info;
+  const gpu: Gpu = {
+    device,
+    adapter,
+    backend,
+    tier: tierOf(backend, info),
+    summary: {
+      description: info.description,
+      device: info.device,
+      vendor: info.vendor,
+      architecture: info.architecture,
+      featureLevel,
+      features: [...device.features].map(String).sort(),
+      limits,
+    },
+    attempts,
+    lost: device.lost,
+    lostInfo: undefined,
+    uncapturedErrors: [],
+  };
+  device.lost.then((lostInfo) => {
+    gpu.lostInfo = lostInfo;
+  });
+  device.onuncapturederror = (event) => {
+    // Recorded and reported by the harness; without preventDefault Dawn also prints each one to stderr.
+    event.preventDefault();
+    gpu.uncapturedErrors.push(`${event.error.constructor.name}: ${event.error.message.trim()}`);
+  };
+  return gpu;
+}
+
+async function tryNavigator(attempts: readonly Attempt[]): Promise<Gpu> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (gpu === undefined) throw new Error('globalThis.navigator.gpu is not defined (Deno and browsers have it; Node does not)');
+  const adapter = await withTimeout(gpu.requestAdapter(), ATTEMPT_TIMEOUT_MS, 'navigator.gpu.requestAdapter');
+  if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
+  return openDevice(adapter, 'navigator', 'core', attempts);
+}
+
+async function tryDawn(backend: DawnBackend, featureLevel: FeatureLevel, attempts: readonly Attempt[]): Promise<Gpu> {
+  let dawn: DawnModule;
+  try {
+    dawn = await loadDawn();
+  } catch (e) {
+    throw new Error(`cannot load the 'webgpu' addon: ${messageOf(e)}`);
+  }
+  // Without a Vulkan loader Dawn only prints a warning to stderr; say it here instead, once, as the reason.
+  if (backend === 'vulkan' && process.platform === 'linux' && !hasVulkanLoader()) {
+    throw new Error('no Vulkan loader (libvulkan.so.1) on this machine: apt-get install -y libvulkan1 and a Vulkan driver');
+  }
+  // The one place the EGL platform is set: Mesa's EGL needs one with no display server, and reads it
+  // when Dawn creates the instance.
+  process.env['EGL_PLATFORM'] ??= 'surfaceless';
+  const instance = dawn.create([`backend=${backend}`]);
+  dawnInstances.push(instance);
+  const adapter = await withTimeout(instance.requestAdapter({ featureLevel }), ATTEMPT_TIMEOUT_MS, `${backend}: requestAdapter`);
+  if (adapter === null) throw new Error(`Dawn found no ${backend} adapter at feature level '${featureLevel}'`);
+  return openDevice(adapter, backend, featureLevel, attempts);
+}
+
+/** Whether the dynamic loader can find libvulkan.so.1, looked up the way ld.so does for the usual paths. */
+function hasVulkanLoader(): boolean {
+  const dirs = [
+    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter((d) => d !== ''),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  if (dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return true;
+  try {
+    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('libvulkan.so.1');
+  } catch {
+    return false;
+  }
+}
+
+/** WGFUSE_BACKEND, if it names a backend; otherwise 'auto'. */
+export function backendFromEnv(): BackendChoice {
+  const value = process.env['WGFUSE_BACKEND'];
+  return BACKEND_CHOICES.find((b) => b === value) ?? 'auto';
+}
+
+/**
+ * Tries the chosen backend, or for 'auto' navigator.gpu (when present) then Dawn's vulkan, opengl,
+ * opengles and null backends, and returns the first device. Never throws: each failure, hang
+ * included, is an Attempt.
+ */
+export async function acquireGpu(options: { backend?: BackendChoice } = {}): Promise<GpuAcquisition> {
+  const env = process.env['WGFUSE_BACKEND'];
+  const choice = options.backend ?? backendFromEnv();
+  const attempts: Attempt[] = [];
+  if (options.backend === undefined && env !== undefined && env !== '' && env !== choice) {
+    return { ok: false, attempts: [{ backend: 'auto', message: `WGFUSE_BACKEND='${env}' is not one of ${BACKEND_CHOICES.join(', ')}` }] };
+  }
+  const plan: (readonly [Backend, FeatureLevel])[] = [];
+  if (choice === 'navigator' || (choice === 'auto' && (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined)) {
+    plan.push(['navigator', 'core']);
+  }
+  for (const entry of DAWN_ORDER) if (choice === 'auto' || choice === entry[0]) plan.push(entry);
+  for (const [backend, featureLevel] of plan) {
+    try {
+      const gpu = backend === 'navigator' ? await tryNavigator([...attempts]) : await tryDawn(backend, featureLevel, [...attempts]);
+      return { ok: true, gpu };
+    } catch (e) {
+      attempts.push({ backend, message: messageOf(e) });
+    }
+  }
+  return { ok: false, attempts };
+}
+
+let shared: Promise<GpuAcquisition> | undefined;
+
+/**
+ * One acquisition per process, shared by every test in a file. A device that was lost since is
+ * replaced, so one test that loses the device does not fail the rest of the file.
+ */
+export function getGpu(): Promise<GpuAcquisition> {
+  const current = shared;
+  if (current === undefined) return (shared = acquireGpu());
+  return current.then((previous) => {
+    if (!previous.ok || previous.gpu.lostInfo === undefined) return previous;
+    // Only the first caller to notice the loss starts a new acquisition; the others join it.
+    const next = shared === current ? acquireGpu() : (shared ?? acquireGpu());
+    shared = next;
+    return next;
+  });
+}

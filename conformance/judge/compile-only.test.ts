@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { describe, test } from 'vitest';
+import { acquireGpu } from '../harness/device.js';
+import type { Gpu } from '../harness/device.js';
+import { buildFusionCase, fusionCaseArbitrary } from '../generators/fusion-case.js';
+import { fillInputs } from '../generators/built-case.js';
+import { adapterRequired } from '../harness/gates.js';
+import { formatAttempts } from '../harness/capabilities.js';
+import { PATTERNS } from '../generators/patterns.js';
+import { checkCase } from '../properties/check.js';
+import { implementationUnderTest } from '../properties/implementation-under-test.js';
+import { assertProperty, propertySettings } from '../properties/params.js';
+import { countCase, newStats } from '../properties/stats.js';
+
+// The validation tier: Dawn's null backend compiles WGSL and creates pipelines but runs nothing. Kernel
+// counts are still counted by the harness at submit, so these checks need no executing adapter.
+
+const impl = await implementationUnderTest();
+let nullGpu: Promise<Gpu | string> | undefined;
+
+async function validationDevice(ctx: { skip(note?: string): never }): Promise<Gpu> {
+  nullGpu ??= acquireGpu({ backend: 'null' }).then((a) => (a.ok ? a.gpu : `Dawn's null backend is unavailable: ${formatAttempts(a.attempts)}`));
+  const gpu = await nullGpu;
+  if (typeof gpu !== 'string') return gpu;
+  if (adapterRequired()) throw new Error(`[harness.gate.2] WGFUSE_REQUIRE_ADAPTER=1: ${gpu}`);
+  return ctx.skip(gpu);
+}
+
+describe(`compile-only on Dawn's null backend: ${impl.name}`, () => {
+  for (const p of PATTERNS) {
+    test(`[${p.rule}] compile-only: ${p.name}: WGSL accepted, ${p.fusedKernels} kernel(s) submitted`, async (ctx) => {
+      const gpu = await validationDevice(ctx);
+      const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
+      await checkCase(impl, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: false });
+    });
+  }
+
+  test('[fusion.chain.1] compile-only: random chains around a kernel compile and submit one kernel', async (ctx) => {
+    const gpu = await validationDevice(ctx);
+    const stats = newStats();
+    const t0 = performance.now();
+    const property = fc.asyncProperty(fusionCaseArbitrary(), async (fcase) => {
+      const built = buildFusionCase(fcase);
+      const report = await checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: false });
+      countCase(stats, report.fused, report.eager);
+    });
+    await assertProperty(ctx.task.name, property, { settings: { ...propertySettings(), numRuns: Math.min(propertySettings().numRuns, 100) } });
+    stats.ms = performance.now() - t0;
+    ctx.task.meta.wgfuse = stats;
+  });
+});

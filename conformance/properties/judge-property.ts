@@ -1,0 +1,35 @@
+/**
+ * Judges the implementation under test with one of the random properties of random-properties.ts: the
+ * same entry `npm run fuzz` runs, so the two cannot drift. Every case gets the full check of
+ * check.ts; a failure throws the shrunk case's report with the command that replays it.
+ */
+import type { TestContext } from 'vitest';
+import type { Implementation } from '../../spec/implementation.js';
+import { gate } from '../harness/gates.js';
+import { checkCase } from './check.js';
+import { formatPropertyFailure, propertySettings } from './params.js';
+import type { RandomProperty } from './random-properties.js';
+import { countCase, newStats } from './stats.js';
+
+export async function judgeRandomProperty(property: RandomProperty, impl: Implementation, ctx: TestContext): Promise<void> {
+  const gpu = await gate(ctx, { execution: true });
+  const settings = propertySettings();
+  const numRuns = Math.max(1, Math.round(settings.numRuns * property.weight));
+  const stats = newStats();
+  const t0 = performance.now();
+  const run = await property.run(
+    async (build) => {
+      const built = build();
+      const report = await checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true });
+      countCase(stats, report.fused, report.eager);
+    },
+    { seed: settings.seed, numRuns: settings.path === undefined ? numRuns : 1, withExamples: true, ...(settings.path === undefined ? {} : { path: settings.path }) },
+  );
+  stats.ms = performance.now() - t0;
+  ctx.task.meta.wgfuse = stats;
+  if (run.failed) {
+    const report = `fast-check: ${run.numRuns} case(s) run, shrunk ${run.numShrinks} time(s), seed ${run.seed}, path ${run.counterexamplePath ?? ''}`;
+    throw formatPropertyFailure(property.testTitle, property.testFile, { seed: run.seed, path: run.counterexamplePath, error: run.error, report });
+  }
+  console.log(`[${property.rule}] ${property.name}: ${stats.cases} cases in ${(stats.ms / 1000).toFixed(1)} s, ${((1000 * stats.cases) / stats.ms).toFixed(1)} cases/s`);
+}

@@ -1,0 +1,183 @@
+/**
+ * The random properties that judge an implementation, declared once: the judging tests under
+ * conformance/judge/ declare their vitest tests from this table, and `npm run fuzz` runs the same
+ * entries, so a seed and path found by a campaign replay in the test (after the path shift below).
+ */
+import fc from 'fast-check';
+import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCaseArbitrary, SEED_CASE } from '../generators/fusion-case.js';
+import type { BuiltCase } from '../generators/fusion-case.js';
+import { buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
+import { buildReductionCase, reductionCaseArbitrary, SOFTMAX_SEED_CASE } from '../generators/reduction-case.js';
+import { escapeRegExp, shellQuote } from './params.js';
+
+export const PROPERTY_NAMES = ['fusion', 'pointwise', 'matmul', 'softmax', 'rmsnorm'] as const;
+export type PropertyName = (typeof PROPERTY_NAMES)[number];
+
+export function isPropertyName(value: unknown): value is PropertyName {
+  return PROPERTY_NAMES.some((p) => p === value);
+}
+
+/** What a campaign needs back from one fc.check, without the property's value type. */
+export interface PropertyRun {
+  readonly failed: boolean;
+  readonly numRuns: number;
+  readonly numShrinks: number;
+  readonly seed: number;
+  /** The shrunk failing value (the property's single argument), when failed. */
+  readonly counterexample: unknown;
+  readonly counterexamplePath: string | undefined;
+  /** What the shrunk case threw. */
+  readonly error: unknown;
+}
+
+export interface RunParams {
+  readonly seed: number;
+  readonly numRuns: number;
+  /** Replays from this path (fast-check's `path`), running numRuns values from there. */
+  readonly path?: string;
+  /** Stop at the first failure without shrinking: a replay must judge exactly the stored case. */
+  readonly endOnFailure?: boolean;
+  /** Run the property's examples first, as the vitest test does. */
+  readonly withExamples?: boolean;
+}
+
+export interface RandomProperty {
+  readonly name: PropertyName;
+  /** The spec rule the vitest test names. */
+  readonly rule: string;
+  readonly testFile: string;
+  /** The vitest test's full title, as conformance/judge/fusion.test.ts declares it from this table. */
+  readonly testTitle: string;
+  /** Examples the vitest test runs before its random cases; fast-check counts them in a path's first index. */
+  readonly testExamples: number;
+  /** Cases per run relative to WGFUSE_NUM_RUNS (default 200): a matmul case costs about 4 elementwise ones. */
+  readonly weight: number;
+  /**
+   * The value fast-check generates at `path` for `seed`, and its case. A replay judges this once rather
+   * than calling fc.check with the path: given a shrink path, fast-check 4 ignores numRuns and, when
+   * the value passes, goes on through the shrink candidates after it.
+   */
+  caseAt(seed: number, path: string): { readonly value: unknown; build(): BuiltCase };
+  /** The property's values, each with its case: the same draws as `run` makes, for the meta-tests. */
+  cases(): fc.Arbitrary<{ readonly value: unknown; build(): BuiltCase }>;
+  /**
+   * fc.check of the property, with `check` judging each generated value. `build` traces its case: inside
+   * `check`, so a case that fails to build is seen by `check` like one that fails to run.
+   */
+  run(check: (build: () => BuiltCase, value: unknown) => Promise<void>, params: RunParams): Promise<PropertyRun>;
+}
+
+interface PropertySpec<T> extends Omit<RandomProperty, 'run' | 'caseAt' | 'cases' | 'testExamples'> {
+  readonly arbitrary: () => fc.Arbitrary<T>;
+  readonly examples: readonly T[];
+  readonly build: (value: T) => BuiltCase;
+}
+
+// The value type stays inside this closure, so a table of properties needs no casts.
+function defineProperty<T>(spec: PropertySpec<T>): RandomProperty {
+  const { arbitrary, build, examples, ...described } = spec;
+  return {
+    ...described,
+    testExamples: examples.length,
+    caseAt(seed, path) {
+      // fc.check wraps the arbitrary in a 1-tuple, which draws and shrinks exactly as the arbitrary does.
+      const [value] = fc.sample(arbitrary(), { seed, path, numRuns: 1 });
+      if (value === undefined) throw new Error(`[fuzz.replay.2] property ${described.name}: seed ${seed} and path ${path} give no value`);
+      // Built on demand: a case that fails to build is a failure to report, like one that fails to run.
+      return { value, build: () => build(value) };
+    },
+    cases: () => arbitrary().map((value) => ({ value, build: () => build(value) })),
+    async run(check, params) {
+      const property = fc.asyncProperty(arbitrary(), (value) => check(() => build(value), value));
+      const details = await fc.check(property, {
+        seed: params.seed,
+        numRuns: params.numRuns,
+        ...(params.path === undefined ? {} : { path: params.path }),
+        endOnFailure: params.endOnFailure ?? false,
+        examples: params.withExamples === true ? examples.map((e): [T] => [e]) : [],
+      });
+      return {
+        failed: details.failed,
+        numRuns: details.numRuns,
+        numShrinks: details.numShrinks,
+        seed: details.seed,
+        counterexample: details.counterexample?.[0],
+        counterexamplePath: details.counterexamplePath ?? undefined,
+        error: details.errorInstance,
+      };
+    },
+  };
+}
+
+export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> = {
+  fusion: defineProperty({
+    name: 'fusion',
+    rule: 'fusion.chain.1',
+    testFile: 'conformance/judge/fusion.test.ts',
+    testTitle: '[fusion.chain.1] random prologue and epilogue chains around a kernel are one kernel, and fused ≈ eager ≈ interpreter',
+    // The origin test's case runs first, by name, whatever the seed.
+    examples: [SEED_CASE],
+    weight: 1,
+    arbitrary: () => fusionCaseArbitrary(),
+    build: buildFusionCase,
+  }),
+  pointwise: defineProperty({
+    name: 'pointwise',
+    rule: 'fusion.pointwise.1',
+    testFile: 'conformance/judge/fusion.test.ts',
+    testTitle: '[fusion.pointwise.1] random pure elementwise graphs are one kernel, and fused ≈ eager ≈ interpreter',
+    examples: [],
+    weight: 1,
+    arbitrary: () => pointwiseCaseArbitrary(),
+    build: buildPointwiseCase,
+  }),
+  matmul: defineProperty({
+    name: 'matmul',
+    rule: 'fusion.chain.2',
+    testFile: 'conformance/judge/fusion.test.ts',
+    testTitle: '[fusion.chain.2] random prologue and epilogue chains around the tiled matmul are one kernel, and fused ≈ eager ≈ interpreter',
+    examples: [],
+    weight: 0.25,
+    arbitrary: () => matmulCaseArbitrary(),
+    build: (mc) => buildMatmulCase(mc),
+  }),
+  softmax: defineProperty({
+    name: 'softmax',
+    rule: 'fusion.chain.reduction',
+    testFile: 'conformance/judge/fusion.test.ts',
+    testTitle: '[fusion.chain.reduction] random prologue and epilogue chains around softmax are one kernel, and fused ≈ eager ≈ interpreter',
+    examples: [SOFTMAX_SEED_CASE],
+    weight: 0.3,
+    arbitrary: () => reductionCaseArbitrary({ templates: ['softmax'] }),
+    build: buildReductionCase,
+  }),
+  rmsnorm: defineProperty({
+    name: 'rmsnorm',
+    rule: 'fusion.chain.reduction',
+    testFile: 'conformance/judge/fusion.test.ts',
+    testTitle: '[fusion.chain.reduction] random prologue and epilogue chains around rmsnorm are one kernel, and fused ≈ eager ≈ interpreter',
+    examples: [],
+    weight: 0.3,
+    arbitrary: () => reductionCaseArbitrary({ templates: ['rmsnorm'] }),
+    build: buildReductionCase,
+  }),
+};
+
+/**
+ * The same case's path in the vitest test: fast-check yields a property's examples before the
+ * generated values and counts them in the first index, while the generated values themselves do not
+ * depend on the examples. So only the first index shifts.
+ */
+export function vitestPath(property: RandomProperty, path: string): string {
+  const [first = '0', ...rest] = path.split(':');
+  return [String(Number(first) + property.testExamples), ...rest].join(':');
+}
+
+export { escapeRegExp, shellQuote };
+
+/** The command that replays a case in the vitest test the property mirrors. */
+export function vitestReplayCommand(property: RandomProperty, seed: number, path: string, implModule: string | undefined): string {
+  const env = [`WGFUSE_SEED=${seed}`, `WGFUSE_PATH=${vitestPath(property, path)}`];
+  if (implModule !== undefined) env.push(`WGFUSE_IMPL=${shellQuote(implModule)}`);
+  return `${env.join(' ')} npx vitest run ${property.testFile} -t ${shellQuote(escapeRegExp(property.testTitle))}`;
+}

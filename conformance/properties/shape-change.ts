@@ -1,0 +1,91 @@
+/**
+ * The shape-change properties of spec/shapes.md, as checks any implementation can be run through: one
+ * program must serve a second shape of the same structure without a new pipeline ([shapes.dynamic.2]),
+ * and a graph compiled at one rank and then at another must conform at both ([shapes.guard.1]).
+ * conformance/judge/shapes.test.ts judges the implementation under test with them; the planted faults of
+ * dynamic shapes are caught by them.
+ */
+import fc from 'fast-check';
+import { printGraph } from '../../spec/index.js';
+import type { Graph, Shape } from '../../spec/index.js';
+import type { Implementation } from '../../spec/implementation.js';
+import { buildFusionCase, fusionCaseArbitrary } from '../generators/fusion-case.js';
+import type { FusionCase } from '../generators/fusion-case.js';
+import type { BuiltCase } from '../generators/built-case.js';
+import { buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
+import type { MatmulCase } from '../generators/matmul-case.js';
+import type { Gpu } from '../harness/device.js';
+import { runProgram } from '../harness/run-program.js';
+import { checkCase, ConformanceFailure } from './check.js';
+import type { CaseUnderTest } from './check.js';
+
+export const DYNAMIC = { staticShapes: false } as const;
+
+/** A built case as the spec counts it: one fused kernel, one eager dispatch per op and call. */
+export function oneKernel(built: BuiltCase): CaseUnderTest {
+  return { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount };
+}
+
+/** A graph's structure without its shapes (ranks included). */
+export const structureOf = (graph: Graph): string => printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32');
+
+/** The same case at other extents: every extent above 1 replaced, every 1 kept, so the structure holds. */
+export const reshapedPair = fc
+  .tuple(fusionCaseArbitrary(), fc.array(fc.integer({ min: 0, max: 1 << 20 }), { minLength: 4, maxLength: 4 }))
+  .map(([a, draws]): [FusionCase, FusionCase] => {
+    const perDim = Math.max(2, Math.floor(4096 ** (1 / a.shape.length)));
+    const shape: Shape = a.shape.map((e, d) => (e === 1 ? 1 : 2 + ((draws[d] ?? 0) % (perDim - 1))));
+    return [a, { ...a, shape }];
+  });
+
+/** The same case at another rank: extents re-drawn, so the structure changes while the chains do not. */
+export const rerankedPair = fc
+  .tuple(fusionCaseArbitrary(), fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 4, maxLength: 4 }))
+  .filter(([a, rank]) => rank !== a.shape.length)
+  .map(([a, rank, extents]): [FusionCase, FusionCase] => [a, { ...a, shape: extents.slice(0, rank) }]);
+
+/** A matmul case at other extents: each extent above 1 redrawn (M, N, K in 2..24, the batch in 2..4), each 1 kept. */
+export const reshapedMatmulPair = fc
+  .tuple(matmulCaseArbitrary({ dynamic: false, maxWork: 8192 }), fc.array(fc.integer({ min: 2, max: 24 }), { minLength: 4, maxLength: 4 }))
+  .map(([a, [bt = 2, m = 2, k = 2, n = 2]]): [MatmulCase, MatmulCase] => {
+    const redraw = (old: number, fresh: number): number => (old === 1 ? 1 : fresh);
+    const b = { ...a, batch: a.batch === null ? null : redraw(a.batch, 2 + (bt % 3)), m: redraw(a.m, m), k: redraw(a.k, k), n: redraw(a.n, n) };
+    return [a, b];
+  });
+
+/** Pipelines the harness saw created while `implementation` compiled `built`. */
+export async function pipelinesFor(implementation: Implementation, built: BuiltCase, gpu: Gpu): Promise<number> {
+  const run = await runProgram(implementation, built.graph, built.kernels, built.inputs, gpu);
+  if (!run.ok) throw new ConformanceFailure('interface.run.1', `${implementation.name} failed at ${run.stage}: ${run.message}`);
+  return run.compileCounts.pipelinesCreated;
+}
+
+/** [shapes.dynamic.2] on two built cases of one structure: no pipeline for the second, both conform. */
+export async function checkSecondShape(implementation: Implementation, a: BuiltCase, b: BuiltCase, gpu: Gpu, what: string): Promise<void> {
+  // Counted first, before the checks below compile either shape again.
+  await pipelinesFor(implementation, a, gpu);
+  const created = await pipelinesFor(implementation, b, gpu);
+  if (created !== 0) {
+    throw new ConformanceFailure('shapes.dynamic.2', `${implementation.name}: ${what} under staticShapes: false created ${created} new pipeline(s); expected none`);
+  }
+  for (const built of [a, b]) await checkCase(implementation, oneKernel(built), gpu, { execute: true });
+}
+
+/** The dynamic-shape property on an elementwise case and its reshaped twin. */
+export function checkShapeChange(implementation: Implementation, a: FusionCase, b: FusionCase, gpu: Gpu): Promise<void> {
+  const what = `compiling [${a.shape.join(',')}] then [${b.shape.join(',')}]`;
+  return checkSecondShape(implementation, buildFusionCase(a, DYNAMIC), buildFusionCase(b, DYNAMIC), gpu, what);
+}
+
+/** The dynamic-shape property on a matmul case and its reshaped twin; pairs whose structure changed are skipped. */
+export function checkMatmulShapeChange(implementation: Implementation, a: MatmulCase, b: MatmulCase, gpu: Gpu): Promise<void> {
+  const [builtA, builtB] = [buildMatmulCase(a, DYNAMIC), buildMatmulCase(b, DYNAMIC)];
+  fc.pre(structureOf(builtA.graph) === structureOf(builtB.graph));
+  const what = `${builtA.description} at (Bt, M, K, N) = (${a.batch},${a.m},${a.k},${a.n}) then (${b.batch},${b.m},${b.k},${b.n})`;
+  return checkSecondShape(implementation, builtA, builtB, gpu, what);
+}
+
+/** The guard property: a graph compiled at one rank and then another conforms at both, each dynamic. */
+export async function checkRankChange(implementation: Implementation, a: FusionCase, b: FusionCase, gpu: Gpu): Promise<void> {
+  for (const fcase of [a, b]) await checkCase(implementation, oneKernel(buildFusionCase(fcase, DYNAMIC)), gpu, { execute: true });
+}

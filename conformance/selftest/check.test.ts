@@ -1,0 +1,101 @@
+import { describe, expect, test } from 'vitest';
+import { createReferenceImplementation, eagerReference, fusedReference } from '../reference-door.js';
+import { createRegistry, elementwiseAdd, trace } from '../reference-door.js';
+import type { Tensor } from '../reference-door.js';
+import type { Implementation } from '../../spec/implementation.js';
+import { fillInputs } from '../generators/built-case.js';
+import { implementation as eagerPosing } from './fixtures/eager-as-implementation.js';
+import { gate } from '../harness/gates.js';
+import { runProgram } from '../harness/run-program.js';
+import { PATTERNS } from '../generators/patterns.js';
+import type { FusionPattern } from '../generators/patterns.js';
+import { checkCase, ConformanceFailure } from '../properties/check.js';
+import type { CaseUnderTest } from '../properties/check.js';
+
+// Each check of conformance/properties/check.ts, shown to fail on a hand-made implementation that
+// breaks exactly the rule it names, and to pass the reference.
+
+const seed = PATTERNS[0] as FusionPattern;
+
+function caseOf(p: FusionPattern): CaseUnderTest {
+  const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
+  return { ...p, inputs: fillInputs(specs, 3), description: p.name };
+}
+
+async function failure(impl: Implementation, c: CaseUnderTest, gpu: Awaited<ReturnType<typeof gate>>): Promise<ConformanceFailure> {
+  try {
+    await checkCase(impl, c, gpu, { execute: true });
+  } catch (e) {
+    if (e instanceof ConformanceFailure) return e;
+    throw e;
+  }
+  throw new Error(`${impl.name} passed ${c.description}`);
+}
+
+describe('the checks a case goes through', () => {
+  test('[fusion.count.1] an implementation dispatching more kernels than the spec requires fails the count', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    await expect(checkCase(fusedReference, caseOf(seed), gpu, { execute: true })).resolves.toBeDefined();
+    const f = await failure(eagerPosing, caseOf(seed), gpu);
+    expect(f.rule).toBe('fusion.count.1');
+    expect(f.message).toContain('expected 1 kernel(s), the harness counted 4 dispatch(es) of 4 pipeline(s)');
+  });
+
+  test('[fusion.count.2] an implementation whose reported WGSL disagrees with what it dispatched fails', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const quiet: Implementation = {
+      name: 'reports no WGSL',
+      compile: async (g, k, d) => {
+        const program = await fusedReference.compile(g, k, d);
+        return { run: (io) => program.run(io), dispose: () => program.dispose(), wgsl: [] };
+      },
+    };
+    const f = await failure(quiet, caseOf(seed), gpu);
+    expect(f.rule).toBe('fusion.count.2');
+    expect(f.message).toContain('its reported WGSL has 0 @compute entry point(s), the modules it dispatched have 1');
+  });
+
+  test('[fusion.count.3] the eager executor dispatches one kernel per op and per call', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    for (const p of PATTERNS) {
+      const run = await runProgram(eagerReference, p.graph, p.kernels, caseOf(p).inputs as Float32Array[], gpu);
+      if (!run.ok) throw new Error(run.message);
+      expect(run.counts.dispatches, p.name).toBe(p.eagerKernels);
+    }
+  });
+
+  test('[numerics.oracle.1] an implementation whose results drift past the bound fails, naming the worst element', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    // Every stored value scaled by 1 + 2^-12: a few hundred ULP, far outside any correctly rounded bound.
+    const drifting = createReferenceImplementation({
+      name: 'drifts',
+      fuse: true,
+      editSources: (sources) => sources.map((s) => ({ ...s, wgsl: s.wgsl.replace(/dst\[i\] = (.*);/, 'dst[i] = ($1) * 1.000244140625f;') })),
+    });
+    const c = { ...caseOf(seed), inputs: [new Float32Array(16).fill(1.5), new Float32Array(16).fill(0.25)] };
+    const f = await failure(drifting, c, gpu);
+    expect(f.rule).toBe('numerics.oracle.1');
+    expect(f.message).toMatch(/drifts disagrees with the CPU interpreter: .*output 0 element \d+/);
+  });
+
+  test('[codegen.wgsl.2] WGSL the device rejects is a compile error carrying the device messages and the WGSL', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    const broken = createReferenceImplementation({
+      name: 'emits a type error',
+      fuse: true,
+      editSources: (sources) => sources.map((s) => ({ ...s, wgsl: s.wgsl.replace('dst[i] = ', 'dst[i] = true && ') })),
+    });
+    await expect(broken.compile(seed.graph, seed.kernels, gpu.device)).rejects.toThrow(/\[codegen\.wgsl\.2\] k0: the device rejected the generated WGSL:\n {2}line \d+:\d+ .*\n[\s\S]*--- WGSL ---\n\/\/ wgfuse kernel k0/);
+  });
+
+  test('[codegen.limits.2] on a device, a kernel that would bind too many storage buffers is refused at compile, never built invalid', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    const registry = createRegistry();
+    const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 8] } } });
+    const names = ['x', 'y', 's0', 's1', 's2', 's3', 's4', 's5', 's6'];
+    const g = trace((x: Tensor, y: Tensor, ...s: Tensor[]) => s.reduce((acc, t) => acc.add(t), add(x, y)), Object.fromEntries(names.map((n) => [n, [8]])));
+    const run = await runProgram(fusedReference, g, registry.kernels, names.map(() => new Float32Array(8)), gpu);
+    expect(run).toMatchObject({ ok: false, stage: 'compile' });
+    expect(run.ok ? '' : run.message).toMatch(/\[codegen\.limits\.2\] kernel k0 .*needs 10 storage buffers; the device allows 8 per shader stage/);
+  });
+});

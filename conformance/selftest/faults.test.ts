@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import type { Implementation } from '../../spec/implementation.js';
+import { fusedReference } from '../reference-door.js';
+import { PLANTED_FAULTS } from '../faults/index.js';
+import type { Catcher } from '../faults/index.js';
+import { fillInputs } from '../generators/built-case.js';
+import type { BuiltCase } from '../generators/built-case.js';
+import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
+import { PATTERNS } from '../generators/patterns.js';
+import type { Gpu } from '../harness/device.js';
+import { gate } from '../harness/gates.js';
+import { checkCase, ConformanceFailure } from '../properties/check.js';
+import { passesOnSameCases, ruleThatCatches } from '../properties/meta.js';
+import { RANDOM_PROPERTIES } from '../properties/random-properties.js';
+import { checkRankChange, checkShapeChange, oneKernel, rerankedPair, reshapedPair } from '../properties/shape-change.js';
+
+// Meta-tests (spec/suite.md [meta.mutant.*]): every planted fault of conformance/faults/ is run through
+// the judging check it names, through the same interface as any implementation, with a fixed seed, and
+// must be caught within a budget of cases by one of the rules it names. Each check also passes the
+// unmodified reference on the same cases, so a harness that fails everything cannot pass these.
+
+/** A judging check as the meta-tests drive it: random values and what judging one means, with a case budget. */
+interface CatchingCheck {
+  readonly runs: number;
+  readonly arbitrary: fc.Arbitrary<unknown>;
+  judge(impl: Implementation, value: unknown, gpu: Gpu): Promise<unknown>;
+}
+
+function randomCheck(name: keyof typeof RANDOM_PROPERTIES, runs: number): CatchingCheck {
+  // The property's own draws, each built exactly as the judging test builds it.
+  const arbitrary = RANDOM_PROPERTIES[name].cases();
+  return { runs, arbitrary, judge: (impl, value, gpu) => checkCase(impl, oneKernel((value as { build(): BuiltCase }).build()), gpu, { execute: true }) };
+}
+
+const pairs = <T,>(arb: fc.Arbitrary<[T, T]>): fc.Arbitrary<unknown> => arb;
+
+const CHECKS: Readonly<Record<Exclude<Catcher, 'patterns' | 'interface'> | 'pointwise', CatchingCheck>> = {
+  fusion: randomCheck('fusion', 100),
+  pointwise: randomCheck('pointwise', 100),
+  matmul: randomCheck('matmul', 40),
+  softmax: randomCheck('softmax', 100),
+  rmsnorm: randomCheck('rmsnorm', 100),
+  'shape-change': { runs: 50, arbitrary: pairs(reshapedPair), judge: (impl, v, gpu) => checkShapeChange(impl, ...(v as [typeof SEED_CASE, typeof SEED_CASE]), gpu) },
+  'rank-change': { runs: 50, arbitrary: pairs(rerankedPair), judge: (impl, v, gpu) => checkRankChange(impl, ...(v as [typeof SEED_CASE, typeof SEED_CASE]), gpu) },
+};
+
+/** Runs every named pattern; returns the rules that broke, one per pattern that failed. */
+async function patternRules(impl: Implementation, gpu: Gpu): Promise<string[]> {
+  const rules: string[] = [];
+  for (const p of PATTERNS) {
+    const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
+    try {
+      await checkCase(impl, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: true });
+    } catch (e) {
+      if (!(e instanceof ConformanceFailure)) throw e;
+      rules.push(e.rule);
+    }
+  }
+  return rules;
+}
+
+describe('meta: planted faults are caught', () => {
+  for (const f of PLANTED_FAULTS) {
+    // A fault at the interface is the harness's own rule at work; every other fault is a meta-test.
+    const rule = f.catcher === 'interface' ? (f.caughtBy[0] ?? 'interface.run.1') : `meta.mutant.${f.name}`;
+    test(`[${rule}] the ${f.catcher} check catches ${f.name}: ${f.fault}`, async (ctx) => {
+      const gpu = await gate(ctx, { execution: true });
+      if (f.catcher === 'patterns') {
+        const rules = await patternRules(f.implementation, gpu);
+        expect(rules.length, 'no pattern caught the fault').toBeGreaterThan(0);
+        for (const rule of rules) expect(f.caughtBy).toContain(rule);
+      } else if (f.catcher === 'interface') {
+        const started = performance.now();
+        const attempt = checkCase(f.implementation, oneKernel(buildFusionCase(SEED_CASE)), gpu, { execute: true, timeoutMs: 500 });
+        await expect(attempt).rejects.toThrow(new RegExp(`\\[${f.caughtBy[0]?.replace(/\./g, '\\.')}\\] mutant: ${f.name} failed at (compile|run)`));
+        expect(performance.now() - started).toBeLessThan(5000);
+      } else {
+        const check = CHECKS[f.catcher];
+        expect(f.caughtBy).toContain(await ruleThatCatches(f.name, check.arbitrary, (v) => check.judge(f.implementation, v, gpu), check.runs));
+      }
+    });
+  }
+
+  for (const [name, check] of Object.entries(CHECKS)) {
+    test(`[meta.mutant.unmodified] the ${name} check passes the unmodified reference on the same cases`, async (ctx) => {
+      const gpu = await gate(ctx, { execution: true });
+      await passesOnSameCases(check.arbitrary, (v) => check.judge(fusedReference, v, gpu), Math.ceil(check.runs / 4));
+    });
+  }
+
+  test('[meta.mutant.unmodified] the named patterns pass the unmodified reference', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    expect(await patternRules(fusedReference, gpu)).toEqual([]);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, test } from 'vitest';
+import { numel } from '../../spec/index.js';
+import type { Graph, KernelCatalog, Shape } from '../../spec/index.js';
+import { createRegistry, fusedReference, generateProgram, lowerGraph, matmul, softmax, TEMPLATES, trace } from '../reference-door.js';
+import type { CodegenLimits, Tensor } from '../reference-door.js';
+import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
+import { PATTERNS } from '../generators/patterns.js';
+import { gate } from '../harness/gates.js';
+import { runProgram } from '../harness/run-program.js';
+
+// The reference's own choices on a device, which the spec leaves to each implementation: its pipeline
+// cache, its compile errors for configs past the device's limits, its pipelines under static shapes,
+// and the workgroup sizes its configs give. The judging tests (conformance/judge/) never assert these.
+
+/** Registers `mm` with `blockSizes` and traces `relu(mm(a*2, b+1))` at the given shapes. */
+function tracedWithConfig(blockSizes: number[], a: Shape, b: Shape): { graph: Graph; kernels: KernelCatalog } {
+  const registry = createRegistry();
+  const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
+  return { graph: trace((x: Tensor, y: Tensor) => mm(x.mul(2), y.add(1)).relu(), { a, b }), kernels: registry.kernels };
+}
+
+/** Configs past the device's limits: too many invocations, too much workgroup memory. */
+function impossibleConfigs(limits: CodegenLimits): { invocations: number[]; memory: number[] } {
+  const side = Math.ceil(Math.sqrt(limits.maxComputeInvocationsPerWorkgroup + 1));
+  const depth = Math.floor(limits.maxComputeWorkgroupStorageSize / 4 / 24) + 1;
+  return { invocations: [side, side, 4], memory: [8, 16, depth] };
+}
+
+describe('the reference on a device', () => {
+  test('[runtime.cache.1] compiling the same kernel twice creates its pipeline once', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    // A shape no other test uses, so the first compile in this process is a cache miss.
+    const p = PATTERNS.find((q) => q.rule === 'fusion.epilogue.2');
+    if (p === undefined) throw new Error('pattern missing');
+    const inputs = p.graph.inputs.map((id) => new Float32Array(numel(p.graph.nodes[id]?.shape ?? [])).fill(1));
+    const first = await runProgram(fusedReference, p.graph, p.kernels, inputs, gpu);
+    const second = await runProgram(fusedReference, p.graph, p.kernels, inputs, gpu);
+    if (!first.ok || !second.ok) throw new Error(first.ok ? (second as { message: string }).message : first.message);
+    expect(first.compileCounts.pipelinesCreated).toBe(1);
+    expect(second.compileCounts.pipelinesCreated).toBe(0);
+    expect(second.counts.dispatches).toBe(1);
+  });
+
+  test('[shapes.static.1] under staticShapes: true the reference builds a new pipeline for a new shape', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const run = async (shape: Shape): Promise<number> => {
+      const built = buildFusionCase({ ...SEED_CASE, shape: [...shape] }, { staticShapes: true });
+      const r = await runProgram(fusedReference, built.graph, built.kernels, built.inputs, gpu);
+      if (!r.ok) throw new Error(r.message);
+      return r.compileCounts.pipelinesCreated;
+    };
+    await run([11, 13]);
+    expect(await run([11, 13])).toBe(0);
+    expect(await run([13, 11])).toBe(1);
+  });
+
+  test('[codegen.limits.5] a matmul config the device cannot run is refused at compile with the sizes and limits', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    const bad = impossibleConfigs(gpu.device.limits);
+    const cases: [number[], RegExp][] = [
+      [bad.invocations, /\[codegen\.limits\.1\] kernel k0 .*invocations\) exceeds the device's limits/],
+      [bad.memory, new RegExp(`\\[codegen\\.limits\\.5\\] kernel k0 .*bytes of workgroup memory; the device allows ${gpu.device.limits.maxComputeWorkgroupStorageSize}`)],
+    ];
+    for (const [blockSizes, message] of cases) {
+      const { graph, kernels } = tracedWithConfig(blockSizes, [20, 9], [9, 20]);
+      const run = await runProgram(fusedReference, graph, kernels, [new Float32Array(180), new Float32Array(180)], gpu);
+      expect(run).toMatchObject({ ok: false, stage: 'compile' });
+      expect(run.ok ? '' : run.message).toMatch(message);
+    }
+  });
+
+  test('[codegen.limits.1] a reduction config with more lanes than the device allows invocations is a compile error naming the sizes and limits', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const lanes = gpu.device.limits.maxComputeInvocationsPerWorkgroup * 2;
+    const registry = createRegistry();
+    const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [lanes] } } });
+    const graph = trace((x: Tensor) => sm(x).relu(), { x: [4, 33] });
+    const run = await runProgram(fusedReference, graph, registry.kernels, [new Float32Array(4 * 33)], gpu);
+    expect(run).toMatchObject({ ok: false, stage: 'compile' });
+    expect(run.ok ? '' : run.message).toMatch(new RegExp(`\\[codegen\\.limits\\.1\\] .*workgroup ${lanes}x1x1 \\(${lanes} invocations\\) exceeds the device's limits`));
+  });
+
+  test('[registry.config.2] the picked config sets the workgroup of the reference\'s matmul kernel', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    for (const blockSizes of [[4, 4, 4], [32, 2, 8], [8, 16, 8]]) {
+      const { graph } = tracedWithConfig(blockSizes, [20, 30], [30, 19]);
+      const [source] = generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, gpu.device.limits);
+      expect(source?.wgsl).toContain(`@workgroup_size(${blockSizes[1]}, ${blockSizes[0]}, 1)`);
+    }
+  });
+});

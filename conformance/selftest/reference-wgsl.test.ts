@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES } from '../reference-door.js';
+import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
+import type { FusionCase } from '../generators/fusion-case.js';
+import { DYNAMIC, reshapedPair } from '../properties/shape-change.js';
+
+// The reference's WGSL under static and dynamic shapes (spec/shapes.md), compiled without a device:
+// how it keeps one pipeline for every shape of a structure is its own choice, so this is a selftest.
+
+const wgslOf = (fcase: FusionCase, settings: { staticShapes: boolean }): string => {
+  const b = buildFusionCase(fcase, settings);
+  return generateProgram(lowerGraph(b.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS).map((k) => k.wgsl).join('\n');
+};
+
+describe('shapes, compile-only', () => {
+  test('[shapes.dynamic.1] under staticShapes: false the WGSL does not depend on extents, only on ranks and broadcast patterns', () => {
+    fc.assert(
+      fc.property(reshapedPair, ([a, b]) => {
+        expect(wgslOf(b, DYNAMIC)).toBe(wgslOf(a, DYNAMIC));
+      }),
+      { numRuns: 200 },
+    );
+    expect(wgslOf(SEED_CASE, DYNAMIC)).toContain('var<uniform> sizes');
+  });
+
+  test('[shapes.static.1] under staticShapes: true extents are baked in, so a new shape is new WGSL', () => {
+    const other = { ...SEED_CASE, shape: [5, 9] };
+    expect(wgslOf(other, { staticShapes: true })).not.toBe(wgslOf(SEED_CASE, { staticShapes: true }));
+    expect(wgslOf(SEED_CASE, { staticShapes: true })).not.toContain('sizes');
+  });
+
+  test('[shapes.guard.1] a change of rank, broadcast pattern or settings gives other WGSL, never a reused kernel', () => {
+    const base = wgslOf({ ...SEED_CASE, shape: [6, 7] }, DYNAMIC);
+    expect(wgslOf({ ...SEED_CASE, shape: [6, 7, 2] }, DYNAMIC)).not.toBe(base);
+    expect(wgslOf({ ...SEED_CASE, shape: [1, 7] }, DYNAMIC)).not.toBe(base);
+    const withRow = { ...SEED_CASE, shape: [6, 7], epilogue: [{ op: 'add', operand: { kind: 'tensor', broadcast: 'row', range: [-1, 1] }, swap: false }] } as FusionCase;
+    const withColumn = { ...withRow, epilogue: [{ op: 'add', operand: { kind: 'tensor', broadcast: 'column', range: [-1, 1] }, swap: false }] } as FusionCase;
+    expect(wgslOf(withColumn, DYNAMIC)).not.toBe(wgslOf(withRow, DYNAMIC));
+    const built = buildFusionCase(SEED_CASE, { ...DYNAMIC, fusion: false });
+    expect(generateProgram(lowerGraph(built.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)).toHaveLength(4);
+  });
+});

@@ -1,0 +1,104 @@
+import { describe, expect, test } from 'vitest';
+import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, interpret, lowerGraph, rmsnorm, RMSNORM_EPS, softmax, trace, TEMPLATES } from '../index.js';
+import type { KernelFn, Tensor } from '../index.js';
+
+// The row-reduction templates' contracts (spec/templates.md [templates.softmax.*], [templates.rmsnorm.*],
+// [templates.reduction.*]) on the CPU: normative semantics, shape errors, configs, hooks and masks in the
+// generated WGSL. Their numerics: reduction-oracle.test.ts; on a device: reductions.test.ts.
+
+function register(blocks: number[] = [8]): { sm: KernelFn; rms: KernelFn; registry: ReturnType<typeof createRegistry> } {
+  const registry = createRegistry();
+  const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: blocks } } });
+  const rms = registry.register('rmsnorm', { template: rmsnorm, configs: { default: { blockSizes: blocks } } });
+  return { sm, rms, registry };
+}
+
+describe('row-reduction templates, on the CPU', () => {
+  test('[templates.softmax.contract] evaluate is m = max x, e = exp(x − m), y = e / Σe, row by row; the output has x\'s shape', () => {
+    const { sm, registry } = register();
+    const graph = trace((x: Tensor) => sm(x), { x: [2, 3] });
+    const x = Float32Array.of(1, 2, 3, -1000, 0, -1000);
+    const [y] = interpret(graph, [x]);
+    const e = [Math.exp(-2), Math.exp(-1), 1];
+    const s = e[0]! + e[1]! + e[2]!;
+    expect(Array.from(y ?? [])).toEqual([...e.map((v) => Math.fround(v / s)), 0, 1, 0]);
+    expect(graph.nodes[1]?.shape).toEqual([2, 3]);
+    expect(() => trace((x: Tensor) => sm(x), { x: [1, 1, 1, 1, 2] })).toThrow(/^\[registry\.call\.3\] softmax\(%0\): argument 0 has rank 5/);
+  });
+
+  test('[templates.rmsnorm.contract] evaluate is x·inverseSqrt(Σx²/C + eps)·w; w must be [C]', () => {
+    const { rms, registry } = register();
+    const graph = trace((x: Tensor, w: Tensor) => rms(x, w), { x: [2, 2], w: [2] });
+    const [y] = interpret(graph, [Float32Array.of(3, 4, 0, 0), Float32Array.of(1, 2)]);
+    const r = 1 / Math.sqrt(12.5 + RMSNORM_EPS);
+    expect(Array.from(y ?? [])).toEqual([Math.fround(3 * r), Math.fround(8 * r), 0, 0]);
+    expect(RMSNORM_EPS).toBe(Math.fround(1e-5));
+    expect(() => trace((x: Tensor, w: Tensor) => rms(x, w), { x: [2, 3], w: [2] })).toThrow(
+      /^\[registry\.call\.shape\] rmsnorm\(%0, %1\): rmsnorm needs w of shape \[3\] \(the last extent of x \[2,3\]\), got \[2\]/,
+    );
+  });
+
+  test('[templates.reduction.hooks] the kernel body reads arguments only through load_x/load_w and writes only through store_out', () => {
+    const { sm, rms, registry } = register([16]);
+    for (const f of [(x: Tensor, w: Tensor) => sm(x.mul(w)).relu(), (x: Tensor, w: Tensor) => rms(x.exp(), w.neg()).add(1)]) {
+      const graph = trace(f, { x: [3, 40], w: [40] });
+      const [k] = generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS);
+      const main = (k?.wgsl ?? '').slice((k?.wgsl ?? '').indexOf('@compute'));
+      expect(main, k?.wgsl).not.toMatch(/src_|dst/);
+      expect(main).toMatch(/store_out\(base \+ j, /);
+      expect(main).toMatch(/load_x\(base \+ j\)/);
+    }
+  });
+
+  test('[templates.reduction.config] blocks [B]: one workgroup of B lanes per row, 4·B bytes of workgroup memory, a tree of ⌈log2 B⌉ barriered steps', () => {
+    for (const lanes of [1, 5, 64, 100]) {
+      const { sm, registry } = register([lanes]);
+      const graph = trace((x: Tensor) => sm(x), { x: [7, 11] });
+      const [k] = generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS);
+      expect(k?.wgsl).toContain(`@workgroup_size(${lanes}, 1, 1)`);
+      expect(k?.wgsl).toContain(`var<workgroup> sm_red: array<f32, ${lanes}>;`);
+      expect(k?.grid).toEqual([7, 1, 1]);
+      // Two reductions of ⌈log2 B⌉ steps, each step and the publication barriered, plus the one between them.
+      const barriers = (k?.wgsl.match(/workgroupBarrier\(\)/g) ?? []).length;
+      expect(barriers).toBe(2 * (Math.ceil(Math.log2(lanes)) + 1) + 1);
+    }
+  });
+
+  test('[codegen.limits.5] a reduction config that needs more workgroup memory than the device allows is a compile error naming both numbers', () => {
+    const { rms, registry } = register([128]);
+    const graph = trace((x: Tensor, w: Tensor) => rms(x, w), { x: [2, 300], w: [300] });
+    const small = { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 256 };
+    expect(() => generateProgram(lowerGraph(graph, registry.templates), registry.templates, small)).toThrow(
+      /^\[codegen\.limits\.5\] kernel k0 \(rmsnorm .*\): needs 512 bytes of workgroup memory; the device allows 256\. hint: pick smaller block sizes/,
+    );
+  });
+
+  test('[templates.reduction.ragged] the body masks by the loop bound and never returns after the grid guard: masked lanes reach every barrier', () => {
+    for (const lanes of [1, 3, 8, 100]) {
+      for (const shape of [[1], [4, 1], [2, 3, 131], [1000]]) {
+        const { sm, rms, registry } = register([lanes]);
+        const cols = shape[shape.length - 1] ?? 1;
+        const graph = trace((x: Tensor, w: Tensor) => [sm(x.neg()), rms(x, w)], { x: shape, w: [cols] });
+        for (const k of generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS).filter((s) => s.plan.call !== undefined)) {
+          const body = k.wgsl.split('// grid guard')[1] ?? '';
+          expect(body, k.wgsl).not.toMatch(/\breturn\b/);
+          expect(body).toMatch(new RegExp(`for \\(var j = lane; j < n; j \\+= ${lanes}u\\) \\{ // mask`));
+        }
+      }
+    }
+  });
+
+  test('[shapes.dynamic.1] under staticShapes: false the reduction kernels\' WGSL does not depend on the row length or the row count', () => {
+    const wgslAt = (shape: number[]): string => {
+      const registry = createRegistry();
+      const settings = { staticShapes: false };
+      const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [16] } }, settings });
+      const rms = registry.register('rmsnorm', { template: rmsnorm, configs: { default: { blockSizes: [16] } }, settings });
+      const graph = trace((x: Tensor, w: Tensor) => [sm(x).relu(), rms(x.mul(2), w)], { x: shape, w: [shape[shape.length - 1] ?? 1] });
+      return generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS).map((k) => k.wgsl).join('\n');
+    };
+    expect(wgslAt([3, 37])).toBe(wgslAt([40, 5]));
+    expect(wgslAt([2, 1, 7])).toBe(wgslAt([9, 1, 300]));
+    expect(wgslAt([3, 37])).not.toBe(wgslAt([1, 37]));
+  });
+});

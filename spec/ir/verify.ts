@@ -1,0 +1,92 @@
+import { broadcastShapes, formatShape, sameShape, transposedShape } from './broadcast.js';
+import { WgfuseError } from './errors.js';
+import { isOpName, OPS } from './ops.js';
+import type { CallNode, Graph, Node } from './types.js';
+import { SPEC_KERNELS } from '../kernels/index.js';
+import type { SemanticsTable } from '../kernels/semantics.js';
+
+/**
+ * The legal forms of a graph (spec/ir.md). Throws a WgfuseError naming the first broken rule; the
+ * lowering calls it on every graph it is given, so hand-built or generated graphs are held to the same
+ * rules as traced ones.
+ */
+export function verifyGraph(graph: Graph, kernels: SemanticsTable = SPEC_KERNELS): void {
+  const fail = (rule: string, node: Node | undefined, what: string): never => {
+    throw new WgfuseError(rule, `${node === undefined ? 'graph' : `%${node.id}`}: ${what}`);
+  };
+  graph.nodes.forEach((node, index) => {
+    if (node.id !== index) fail('ir.graph.1', node, `id ${node.id} stored at position ${index}`);
+    if (node.dtype !== 'f32') fail('ir.dtype.1', node, `dtype ${String(node.dtype)} is not supported (f32 only)`);
+    for (const d of node.shape) {
+      if (!Number.isInteger(d) || d < 1) fail('ir.shape.1', node, `extent ${d} in ${formatShape(node.shape)} is not a positive integer`);
+    }
+    switch (node.kind) {
+      case 'input':
+        break;
+      case 'const':
+        if (node.shape.length !== 0) fail('ir.const.1', node, `a constant must be 0-d, got ${formatShape(node.shape)}`);
+        if (!Number.isFinite(node.value)) fail('ir.const.1', node, `constant ${node.value} is not finite`);
+        break;
+      case 'op': {
+        if (!isOpName(node.op)) fail('ir.op.unknown', node, `unknown op '${String(node.op)}'. hint: known ops are ${Object.keys(OPS).join(', ')}`);
+        if (node.args.length !== OPS[node.op].arity) fail('ir.op.arity', node, `${node.op} takes ${OPS[node.op].arity} operand(s), got ${node.args.length}`);
+        for (const a of node.args) if (!(a >= 0 && a < index)) fail('ir.graph.1', node, `operand %${a} is not an earlier node`);
+        const shapes = node.args.map((a) => graph.nodes[a]?.shape ?? []);
+        const expected = shapes.reduce((s, t) => broadcastShapes(s, t, `${node.op}(%${node.args.join(', %')})`));
+        if (!sameShape(expected, node.shape)) fail('ir.broadcast.1', node, `shape ${formatShape(node.shape)} is not the broadcast ${formatShape(expected)} of its operands`);
+        break;
+      }
+      case 'call':
+        for (const a of node.args) if (!(a >= 0 && a < index)) fail('ir.graph.1', node, `operand %${a} is not an earlier node`);
+        verifyCall(graph, node, kernels);
+        break;
+      case 'transpose': {
+        const [a] = node.args;
+        if (node.args.length !== 1 || a === undefined || !(a >= 0 && a < index)) fail('ir.graph.1', node, 'a transpose reads exactly one earlier node');
+        const operand = graph.nodes[a ?? 0]?.shape ?? [];
+        if (operand.length < 2 || !sameShape(transposedShape(operand), node.shape)) {
+          fail('ir.transpose.1', node, `shape ${formatShape(node.shape)} is not the transpose of ${formatShape(operand)}`);
+        }
+        break;
+      }
+      default:
+        fail('ir.node.kind', node, `unknown node kind '${(node as { kind: string }).kind}'`);
+    }
+  });
+  for (const id of graph.inputs) {
+    if (graph.nodes[id]?.kind !== 'input') fail('ir.graph.2', undefined, `inputs lists %${id}, which is not an input node`);
+  }
+  const listed = new Set(graph.inputs);
+  for (const node of graph.nodes) {
+    if (node.kind === 'input' && !listed.has(node.id)) fail('ir.graph.2', node, 'input node missing from graph.inputs');
+  }
+  if (graph.outputs.length === 0) fail('ir.graph.3', undefined, 'a graph needs at least one output');
+  for (const id of graph.outputs) {
+    const node = graph.nodes[id];
+    if (node === undefined) fail('ir.graph.3', undefined, `output %${id} does not exist`);
+    if (node?.kind === 'const') fail('ir.graph.3', node, 'an output must be a tensor computed from the inputs, not a constant');
+  }
+}
+
+/** A call against its kernel's semantics: known id, arity, ranks, tensor operands, shape, block count ([ir.call.1], [registry.call.*]). */
+function verifyCall(graph: Graph, node: CallNode, kernels: SemanticsTable): void {
+  const subject = `%${node.id} = call ${node.kernel}(${node.args.map((a) => `%${a}`).join(', ')})`;
+  const k = kernels.get(node.semantics);
+  if (k === undefined) throw new WgfuseError('ir.call.1', `${subject}: no kernel semantics '${node.semantics}'. hint: known: ${[...kernels.keys()].join(', ')}`);
+  if (node.args.length !== k.arity) throw new WgfuseError('registry.call.1', `${subject}: ${k.id} takes ${k.arity} tensor(s), got ${node.args.length}`);
+  const shapes = node.args.map((a) => graph.nodes[a]?.shape ?? []);
+  node.args.forEach((a, i) => {
+    if (graph.nodes[a]?.kind === 'const') throw new WgfuseError('registry.call.4', `${subject}: argument ${i} is a constant, not a tensor`);
+    const rank = shapes[i]?.length ?? 0;
+    if (rank < k.ranks[0] || rank > k.ranks[1]) {
+      throw new WgfuseError('registry.call.3', `${subject}: argument ${i} has rank ${rank}; ${k.id} takes rank ${k.ranks[0]}..${k.ranks[1]}`);
+    }
+  });
+  const out = k.outputShape(shapes, subject);
+  if (!sameShape(out, node.shape)) {
+    throw new WgfuseError('registry.call.shape', `${subject}: declared shape ${formatShape(node.shape)}, but ${k.id} produces ${formatShape(out)}`);
+  }
+  if (node.config.blockSizes.length !== k.blockRank) {
+    throw new WgfuseError('registry.config.1', `${subject}: config '${node.configKey}' gives ${node.config.blockSizes.length} block sizes; ${k.id} needs ${k.blockRank}`);
+  }
+}
