@@ -1,4 +1,4 @@
-import { formatShape, WgfuseError } from '../../spec/index.js';
+import { checkCall, WgfuseError } from '../../spec/index.js';
 import type { DType, GraphBuilder, KernelConfig, KernelSettings, NodeId, Shape } from '../../spec/index.js';
 import type { KernelCatalog, RegisteredKernel } from '../../spec/index.js';
 import { TEMPLATES } from '../kernels/index.js';
@@ -126,10 +126,9 @@ export class Registry {
   private record<T extends Traced>(def: KernelDefinition, args: readonly T[]): T {
     const t = def.template;
     const subject = `${def.name}(${args.map((a) => (isTraced(a) ? `%${a.id}` : String(a))).join(', ')})`;
-    if (args.length !== t.arity) {
-      throw new WgfuseError('registry.call.1', `${subject}: ${def.name} takes ${t.arity} tensor(s), got ${args.length}`);
-    }
     const first = args[0];
+    // Only here can an argument be something other than a node: a number, or a tensor of another trace.
+    if (args.length === 0 && t.arity > 0) throw new WgfuseError('registry.call.1', `${subject}: ${def.name} takes ${t.arity} tensor(s), got 0`);
     args.forEach((a, k) => {
       if (!isTraced(a) || a.builder !== first?.builder) {
         throw new WgfuseError('registry.call.4', `${subject}: argument ${k} is not a tensor of this trace. hint: call kernels inside trace() on its tensors`);
@@ -137,14 +136,7 @@ export class Registry {
     });
     const builder = (first as T).builder;
     const infos: ArgInfo[] = args.map((a) => builder.node(a.id));
-    infos.forEach((info, k) => {
-      if (info.dtype !== 'f32') throw new WgfuseError('registry.call.2', `${subject}: argument ${k} has dtype ${info.dtype}; ${def.name} takes f32`);
-      const [lo, hi] = t.ranks;
-      if (info.shape.length < lo || info.shape.length > hi) {
-        throw new WgfuseError('registry.call.3', `${subject}: argument ${k} has rank ${info.shape.length} ${formatShape(info.shape)}; ${def.name} takes rank ${lo}..${hi}`);
-      }
-    });
-    const shape = t.outputShape(infos.map((i) => i.shape), subject);
+    const shape = checkCall(t, args.map((a) => builder.node(a.id)), subject, def.name);
     const configKey = this.pick(def, infos);
     const id = builder.call({
       kernel: def.name,

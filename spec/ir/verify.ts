@@ -1,9 +1,9 @@
 import { broadcastShapes, formatShape, sameShape, transposedShape } from './broadcast.js';
 import { WgfuseError } from './errors.js';
 import { isOpName, OPS } from './ops.js';
-import type { CallNode, Graph, Node } from './types.js';
+import type { CallNode, Graph, Node, Shape } from './types.js';
 import { SPEC_KERNELS } from '../kernels/index.js';
-import type { SemanticsTable } from '../kernels/semantics.js';
+import type { KernelSemantics, SemanticsTable } from '../kernels/semantics.js';
 
 /**
  * The legal forms of a graph (spec/ir.md). Throws a WgfuseError naming the first broken rule; the
@@ -68,21 +68,39 @@ export function verifyGraph(graph: Graph, kernels: SemanticsTable = SPEC_KERNELS
   }
 }
 
-/** A call against its kernel's semantics: known id, arity, ranks, tensor operands, shape, block count ([ir.call.1], [registry.call.*]). */
+/** What the call contract needs of each argument. */
+export interface CallArg {
+  readonly kind: Node['kind'];
+  readonly dtype: string;
+  readonly shape: Shape;
+}
+
+/**
+ * The kernel-call contract, checked in this one place for a traced call and a call node alike
+ * ([registry.call.1]–[registry.call.shape]): the number of tensors, each a tensor (not a constant) of
+ * dtype f32 and of a rank the kernel takes, and shapes its contract accepts. Returns the output shape;
+ * throws naming `subject` (the call) and `who` (the kernel).
+ */
+export function checkCall(k: KernelSemantics, args: readonly CallArg[], subject: string, who: string): Shape {
+  if (args.length !== k.arity) throw new WgfuseError('registry.call.1', `${subject}: ${who} takes ${k.arity} tensor(s), got ${args.length}`);
+  args.forEach((a, i) => {
+    if (a.kind === 'const') throw new WgfuseError('registry.call.4', `${subject}: argument ${i} is a constant, not a tensor`);
+    if (a.dtype !== 'f32') throw new WgfuseError('registry.call.2', `${subject}: argument ${i} has dtype ${a.dtype}; ${who} takes f32`);
+    const [lo, hi] = k.ranks;
+    if (a.shape.length < lo || a.shape.length > hi) {
+      throw new WgfuseError('registry.call.3', `${subject}: argument ${i} has rank ${a.shape.length} ${formatShape(a.shape)}; ${who} takes rank ${lo}..${hi}`);
+    }
+  });
+  return k.outputShape(args.map((a) => a.shape), subject);
+}
+
+/** A call node against its kernel's semantics: known id, the call contract, its declared shape, its block count ([ir.call.1]). */
 function verifyCall(graph: Graph, node: CallNode, kernels: SemanticsTable): void {
   const subject = `%${node.id} = call ${node.kernel}(${node.args.map((a) => `%${a}`).join(', ')})`;
   const k = kernels.get(node.semantics);
   if (k === undefined) throw new WgfuseError('ir.call.1', `${subject}: no kernel semantics '${node.semantics}'. hint: known: ${[...kernels.keys()].join(', ')}`);
-  if (node.args.length !== k.arity) throw new WgfuseError('registry.call.1', `${subject}: ${k.id} takes ${k.arity} tensor(s), got ${node.args.length}`);
-  const shapes = node.args.map((a) => graph.nodes[a]?.shape ?? []);
-  node.args.forEach((a, i) => {
-    if (graph.nodes[a]?.kind === 'const') throw new WgfuseError('registry.call.4', `${subject}: argument ${i} is a constant, not a tensor`);
-    const rank = shapes[i]?.length ?? 0;
-    if (rank < k.ranks[0] || rank > k.ranks[1]) {
-      throw new WgfuseError('registry.call.3', `${subject}: argument ${i} has rank ${rank}; ${k.id} takes rank ${k.ranks[0]}..${k.ranks[1]}`);
-    }
-  });
-  const out = k.outputShape(shapes, subject);
+  const args = node.args.map((a): CallArg => graph.nodes[a] ?? { kind: 'input', dtype: 'f32', shape: [] });
+  const out = checkCall(k, args, subject, k.id);
   if (!sameShape(out, node.shape)) {
     throw new WgfuseError('registry.call.shape', `${subject}: declared shape ${formatShape(node.shape)}, but ${k.id} produces ${formatShape(out)}`);
   }
