@@ -201,7 +201,7 @@ export const INTERFACE_FAULTS: readonly PlantedFault[] = [
   {
     name: 'throws',
     catcher: 'interface',
-    caughtBy: ['interface.run.1'],
+    caughtBy: ['interface.compile.1'],
     fault: 'compile throws',
     implementation: {
       name: 'mutant: throws',
@@ -211,7 +211,7 @@ export const INTERFACE_FAULTS: readonly PlantedFault[] = [
   {
     name: 'hangs',
     catcher: 'interface',
-    caughtBy: ['interface.run.1'],
+    caughtBy: ['interface.run.2'],
     fault: 'run never resolves',
     implementation: {
       name: 'mutant: hangs',

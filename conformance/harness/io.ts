@@ -26,10 +26,21 @@ export interface CanaryViolation {
   readonly bits: number;
 }
 
+/** An input buffer element, data or padding, that the program changed ([interface.buffers.4]). */
+export interface InputViolation {
+  readonly input: number;
+  readonly index: number;
+  /** The u32 bits the harness wrote there, and the bits found. */
+  readonly expected: number;
+  readonly bits: number;
+}
+
 export interface ReadBack {
   /** Each output's tensor elements, exactly its length, canary included where nothing was stored. */
   readonly outputs: Float32Array[];
   readonly canaryViolations: CanaryViolation[];
+  /** Input elements (or their padding) that are no longer what the harness wrote. */
+  readonly inputViolations: InputViolation[];
 }
 
 export interface IO {
@@ -54,11 +65,16 @@ export function canaryIndices(values: Float32Array): number[] {
   return found;
 }
 
-function filledBuffer(device: GPUDevice, label: string, data: Float32Array | undefined, elements: number): GPUBuffer {
-  const buffer = device.createBuffer({ label, size: elements * 4, usage: STORAGE | COPY_SRC | COPY_DST, mappedAtCreation: true });
-  const range = buffer.getMappedRange();
-  new Uint32Array(range).fill(CANARY_BITS);
-  if (data !== undefined) new Float32Array(range).set(data);
+/** The bits a buffer starts with: `data`, then canary to `elements`. */
+function initialBits(data: Float32Array | undefined, elements: number): Uint32Array {
+  const bits = new Uint32Array(elements).fill(CANARY_BITS);
+  if (data !== undefined) new Float32Array(bits.buffer).set(data);
+  return bits;
+}
+
+function filledBuffer(device: GPUDevice, label: string, bits: Uint32Array): GPUBuffer {
+  const buffer = device.createBuffer({ label, size: bits.byteLength, usage: STORAGE | COPY_SRC | COPY_DST, mappedAtCreation: true });
+  new Uint32Array(buffer.getMappedRange()).set(bits);
   buffer.unmap();
   return buffer;
 }
@@ -73,20 +89,30 @@ export function createIO(
   const pad = options.canaryElements ?? DEFAULT_CANARY_ELEMENTS;
   const owned: GPUBuffer[] = [];
   const keep = (b: GPUBuffer): GPUBuffer => (owned.push(b), b);
-  const inputBuffers = inputs.map((data, k) => keep(filledBuffer(device, `wgfuse input ${k}`, data, data.length + pad)));
-  const outputBuffers = outputSizes.map((n, k) => keep(filledBuffer(device, `wgfuse output ${k}`, undefined, n + pad)));
+  const inputBits = inputs.map((data) => initialBits(data, data.length + pad));
+  const inputBuffers = inputBits.map((bits, k) => keep(filledBuffer(device, `wgfuse input ${k}`, bits)));
+  const outputBuffers = outputSizes.map((n, k) => keep(filledBuffer(device, `wgfuse output ${k}`, initialBits(undefined, n + pad))));
 
   const readBack = async (timeoutMs: number): Promise<ReadBack> => {
-    const staging = outputBuffers.map((b, k) =>
-      keep(device.createBuffer({ label: `wgfuse staging ${k}`, size: b.size, usage: MAP_READ | COPY_DST })),
-    );
+    // Inputs are read back too: a program must not write them, data or padding ([interface.buffers.4]).
+    const all = [...outputBuffers, ...inputBuffers];
+    const staging = all.map((b, k) => keep(device.createBuffer({ label: `wgfuse staging ${k}`, size: b.size, usage: MAP_READ | COPY_DST })));
     const encoder = device.createCommandEncoder({ label: 'wgfuse readback' });
-    outputBuffers.forEach((b, k) => encoder.copyBufferToBuffer(b, 0, staging[k] as GPUBuffer, 0, b.size));
+    all.forEach((b, k) => encoder.copyBufferToBuffer(b, 0, staging[k] as GPUBuffer, 0, b.size));
     device.queue.submit([encoder.finish()]);
-    await withTimeout(Promise.all(staging.map((s) => s.mapAsync(MAP_READ))), timeoutMs, 'mapping the output buffers for readback');
+    await withTimeout(Promise.all(staging.map((s) => s.mapAsync(MAP_READ))), timeoutMs, 'mapping the output and input buffers for readback');
     const outputs: Float32Array[] = [];
     const canaryViolations: CanaryViolation[] = [];
-    staging.forEach((s, k) => {
+    const inputViolations: InputViolation[] = [];
+    staging.slice(outputBuffers.length).forEach((s, k) => {
+      const found = new Uint32Array(s.getMappedRange());
+      const expected = inputBits[k] as Uint32Array;
+      for (let i = 0; i < expected.length; i++) {
+        if (found[i] !== expected[i]) inputViolations.push({ input: k, index: i, expected: expected[i] as number, bits: found[i] as number });
+      }
+      s.unmap();
+    });
+    staging.slice(0, outputBuffers.length).forEach((s, k) => {
       const n = outputSizes[k] ?? 0;
       const range = s.getMappedRange();
       // Copy out before unmap(): the mapped ArrayBuffer is detached by it.
@@ -98,7 +124,7 @@ export function createIO(
       }
       s.unmap();
     });
-    return { outputs, canaryViolations };
+    return { outputs, canaryViolations, inputViolations };
   };
 
   return {

@@ -1,44 +1,55 @@
 /**
  * Drives one implementation through compile → run → readback on a harness-owned device and buffers
- * (spec/implementation.ts). Every way an implementation can fail (throwing, hanging, a WebGPU
- * validation error, losing the device) becomes an `ok: false` result naming the implementation and
- * the stage: runProgram itself never throws and never waits longer than its timeouts.
+ * (spec/implementation.ts), and runs the compiled program once per data set, each in fresh buffers, so
+ * every run is judged ([interface.repeat.1]). Every way an implementation can fail (throwing, hanging,
+ * calling process.exit, a WebGPU validation error, losing the device, submitting after its run) becomes
+ * an `ok: false` result naming the implementation, the stage and the rule: runProgram itself never throws
+ * and never waits longer than its stage timeouts.
  */
-import type { Graph, Implementation, KernelCatalog } from '../../spec/implementation.js';
-import type { CompiledProgram } from '../../spec/implementation.js';
-import { checkInputs } from '../../spec/interpreter.js';
-import { numel, WgfuseError } from '../../spec/ir/index.js';
-import type { Gpu } from './device.js';
-import { instrumentDevice } from './counter.js';
+import { checkInputs, numel, WgfuseError } from '../../spec/index.js';
+import type { Graph, KernelCatalog } from '../../spec/index.js';
+import type { CompiledProgram, Implementation } from '../../spec/implementation.js';
 import type { KernelCounts } from './counter.js';
+import type { Gpu } from './device.js';
 import { createIO } from './io.js';
-import type { CanaryViolation, IO } from './io.js';
-import { describeError, TimeoutError, withTimeout } from './timeout.js';
-
-export const DEFAULT_TIMEOUT_MS = 20_000;
+import type { CanaryViolation, InputViolation, IO } from './io.js';
+import { deviceFacade } from './program-device.js';
+import { frozenCatalog, frozenGraph } from './frozen.js';
+import { describeError, stageTimeoutMs, TimeoutError, withTimeout } from './timeout.js';
 
 /** setup is the harness's own side (inputs that do not fit the graph, buffers it cannot create). */
 export type RunStage = 'setup' | 'compile' | 'run' | 'readback' | 'device-lost' | 'validation';
 
-export interface ProgramSuccess {
-  readonly ok: true;
-  /** False on the validation tier (Dawn's null backend runs nothing): outputs and canaryViolations are then empty. */
-  readonly executed: boolean;
+/** One run of the compiled program on one data set. */
+export interface ProgramRunResult {
   readonly outputs: Float32Array[];
   /** What run() submitted, counted by the harness ([harness.count.1]). */
   readonly counts: KernelCounts;
-  /** What compile() created (pipelines and modules; dispatches only if compile submitted work). */
-  readonly compileCounts: KernelCounts;
   readonly canaryViolations: CanaryViolation[];
-  readonly wgsl: readonly string[];
-  readonly compileMs: number;
+  readonly inputViolations: InputViolation[];
   /** run() plus waiting for the queue to drain. */
   readonly runMs: number;
+}
+
+export interface ProgramSuccess extends ProgramRunResult {
+  readonly ok: true;
+  /** False on the validation tier (Dawn's null backend runs nothing): outputs and violations are then empty. */
+  readonly executed: boolean;
+  /** Every run, in data-set order; the fields inherited from ProgramRunResult are the first run's. */
+  readonly runs: readonly ProgramRunResult[];
+  /** What compile() created (pipelines and modules; dispatches only if compile submitted work). */
+  readonly compileCounts: KernelCounts;
+  readonly wgsl: readonly string[];
+  readonly compileMs: number;
 }
 
 export interface ProgramFailure {
   readonly ok: false;
   readonly stage: RunStage;
+  /** The rule the failure breaks; harness failures carry their own ([harness.*]). */
+  readonly rule: string;
+  /** True when a stage did not settle within its timeout: not a verdict on the numbers. */
+  readonly timedOut: boolean;
   readonly message: string;
   /** The program's WGSL when compile got that far, for the failure report. */
   readonly wgsl: readonly string[];
@@ -46,19 +57,16 @@ export interface ProgramFailure {
 
 export type ProgramRun = ProgramSuccess | ProgramFailure;
 
+export interface RunOptions {
+  /** How long compile, each run and each readback may take; default stageTimeoutMs(). */
+  readonly timeoutMs?: number;
+  /** Further data sets, each run after the first in buffers of its own ([interface.repeat.1]). */
+  readonly repeats?: readonly (readonly Float32Array[])[];
+}
+
 /** The element count of each graph output, in order: the sizes of the output buffers. */
 export function outputSizesOf(graph: Graph): number[] {
   return graph.outputs.map((id) => numel(graph.nodes[id]?.shape ?? []));
-}
-
-/**
- * Lets errors the implementation caused late (from a timer, after its run() resolved) reach the device's
- * uncaptured-error handler now, so they are blamed on this program rather than the next one: one turn of
- * the event loop for pending timers, then a queue round trip, during which Dawn delivers pending events.
- */
-async function settle(device: GPUDevice): Promise<void> {
-  await new Promise<void>((resolve) => setTimeout(resolve, 0));
-  await withTimeout(device.queue.onSubmittedWorkDone(), 1000, 'the queue, settling').catch(() => undefined);
 }
 
 /** Thrown inside runProgram only, to carry a stage and rule to the single catch. */
@@ -67,6 +75,7 @@ class StageError extends Error {
     readonly stage: RunStage,
     readonly rule: string,
     detail: string,
+    readonly timedOut = false,
   ) {
     super(detail);
   }
@@ -83,7 +92,7 @@ async function staged<T>(stage: RunStage, rules: StageRules, what: string, f: ()
     return await f();
   } catch (e) {
     if (e instanceof StageError) throw e;
-    if (e instanceof TimeoutError) throw new StageError(stage, rules.hung, `${what} did not settle: ${e.message}`);
+    if (e instanceof TimeoutError) throw new StageError(stage, rules.hung, `${what} did not settle: ${e.message}`, true);
     throw new StageError(stage, rules.threw, `${what} threw: ${describeError(e)}`);
   }
 }
@@ -119,9 +128,35 @@ function checkedInputs(graph: Graph, inputs: readonly Float32Array[]): void {
   }
 }
 
+// While an implementation is being driven, process.exit throws instead of ending the run: an exit is
+// the implementation's failure at the stage where it happened ([interface.run.1]), not the end of the suite.
+let guarded = 0;
+const realExit = process.exit.bind(process);
+function guardExit(): () => void {
+  if (guarded++ === 0) {
+    process.exit = ((code?: number | string | null) => {
+      throw new Error(`the implementation called process.exit(${code ?? ''})`);
+    }) as typeof process.exit;
+  }
+  return () => {
+    if (--guarded === 0) process.exit = realExit;
+  };
+}
+
 /**
- * Compiles `graph` with `impl`, runs it once on `inputs` in harness-owned buffers, and reads the
- * outputs back, with each stage bounded by `timeoutMs`.
+ * Lets errors and work the implementation caused late (from a timer, after its run() resolved) reach the
+ * harness now, so they are blamed on this program rather than the next one: one turn of the event loop
+ * for pending timers, then a queue round trip, during which Dawn delivers pending events.
+ */
+async function settle(device: GPUDevice): Promise<void> {
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  await withTimeout(device.queue.onSubmittedWorkDone(), 1000, 'the queue, settling').catch(() => undefined);
+}
+
+/**
+ * Compiles `graph` with `impl` and runs it on `inputs`, then on each of `options.repeats`, each in
+ * harness-owned buffers, reading the outputs and the inputs back. The implementation gets frozen copies
+ * of the graph and catalog, and a device facade that counts its work alone.
  */
 export async function runProgram(
   impl: Implementation,
@@ -129,25 +164,29 @@ export async function runProgram(
   kernels: KernelCatalog,
   inputs: readonly Float32Array[],
   gpu: Gpu,
-  options: { timeoutMs?: number } = {},
+  options: RunOptions = {},
 ): Promise<ProgramRun> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? stageTimeoutMs();
   const device = gpu.device;
   const uncapturedBefore = gpu.uncapturedErrors.length;
+  const scope = deviceFacade(device).program();
+  const unguard = guardExit();
   let compiling: Promise<CompiledProgram> | undefined;
   let program: CompiledProgram | undefined;
-  let io: IO | undefined;
+  const ios: IO[] = [];
   try {
-    const counter = instrumentDevice(device);
-    checkedInputs(graph, inputs);
+    const dataSets = [inputs, ...(options.repeats ?? [])];
+    for (const data of dataSets) checkedInputs(graph, data);
     checkDevice(gpu, uncapturedBefore, 'setup');
 
     const compileStart = performance.now();
+    const [graphCopy, catalogCopy] = [frozenGraph(graph), frozenCatalog(kernels)];
+    const facade = deviceFacade(device).device;
     const compiled = await scoped(gpu, 'interface.compile.2', 'compile()', () =>
       staged('compile', { threw: 'interface.compile.1', hung: 'interface.compile.3' }, 'compile()', () =>
-        counter.measure(() => {
+        scope.within('compile', () => {
           // Promise.resolve().then: a compile that throws synchronously is reported like one that rejects.
-          compiling = Promise.resolve().then(() => impl.compile(graph, kernels, device));
+          compiling = Promise.resolve().then(() => impl.compile(graphCopy, catalogCopy, facade));
           return withTimeout(compiling, timeoutMs, `${impl.name} compile()`);
         }),
       ),
@@ -156,60 +195,55 @@ export async function runProgram(
     const compileMs = performance.now() - compileStart;
     checkDevice(gpu, uncapturedBefore, 'compile');
 
-    const buffers = await scoped(gpu, 'harness.io.1', 'creating the harness buffers', () =>
-      staged('setup', { threw: 'harness.io.1', hung: 'harness.io.1' }, 'creating the harness buffers', async () =>
-        createIO(device, inputs, outputSizesOf(graph)),
-      ),
-    );
-    io = buffers;
-    const running = program;
-    const runStart = performance.now();
-    const ran = await scoped(gpu, 'interface.run.3', 'run()', () =>
-      staged('run', { threw: 'interface.run.1', hung: 'interface.run.2' }, 'run()', () =>
-        counter.measure(async () => {
-          await withTimeout(Promise.resolve().then(() => running.run(buffers.io)), timeoutMs, `${impl.name} run()`);
-          await withTimeout(device.queue.onSubmittedWorkDone(), timeoutMs, `the queue after ${impl.name} run()`);
+    const runs: ProgramRunResult[] = [];
+    for (const [k, data] of dataSets.entries()) {
+      const which = dataSets.length > 1 ? ` (run ${k + 1} of ${dataSets.length})` : '';
+      const io = await scoped(gpu, 'harness.io.1', 'creating the harness buffers', () =>
+        staged('setup', { threw: 'harness.io.1', hung: 'harness.io.1' }, 'creating the harness buffers', async () => createIO(device, data, outputSizesOf(graph))),
+      );
+      ios.push(io);
+      const running = program;
+      const runStart = performance.now();
+      const ran = await scoped(gpu, 'interface.run.3', `run()${which}`, () =>
+        staged('run', { threw: 'interface.run.1', hung: 'interface.run.2' }, `run()${which}`, async () => {
+          const r = await scope.within('run', () => withTimeout(Promise.resolve().then(() => running.run(io.io)), timeoutMs, `${impl.name} run()${which}`));
+          await withTimeout(device.queue.onSubmittedWorkDone(), timeoutMs, `the queue after ${impl.name} run()${which}`);
+          return r;
         }),
-      ),
-    );
-    const runMs = performance.now() - runStart;
-    checkDevice(gpu, uncapturedBefore, 'run');
-
-    // The null backend maps buffers but its contents are garbage: reading them back would invite false verdicts.
-    const executed = gpu.tier !== 'validation';
-    const back = executed
-      ? await staged('readback', { threw: 'harness.io.2', hung: 'harness.io.2' }, 'readback', () => buffers.readBack(timeoutMs))
-      : { outputs: [], canaryViolations: [] };
+      );
+      const runMs = performance.now() - runStart;
+      checkDevice(gpu, uncapturedBefore, `run${which}`);
+      // The null backend maps buffers but its contents are garbage: reading them back would invite false verdicts.
+      const back =
+        gpu.tier !== 'validation'
+          ? await staged('readback', { threw: 'harness.io.2', hung: 'harness.io.2' }, `readback${which}`, () => io.readBack(timeoutMs))
+          : { outputs: [], canaryViolations: [], inputViolations: [] };
+      runs.push({ ...back, counts: ran.counts, runMs });
+    }
     await settle(device);
     checkDevice(gpu, uncapturedBefore, 'readback');
-    return {
-      ok: true,
-      executed,
-      outputs: back.outputs,
-      counts: ran.counts,
-      compileCounts: compiled.counts,
-      canaryViolations: back.canaryViolations,
-      wgsl: [...program.wgsl],
-      compileMs,
-      runMs,
-    };
+    if (scope.late.length > 0) {
+      throw new StageError('run', 'interface.run.4', `submitted work after its run() resolved, which the harness refused: ${scope.late.join('; ')}`);
+    }
+    const first = runs[0] as ProgramRunResult;
+    return { ok: true, executed: gpu.tier !== 'validation', ...first, runs, compileCounts: compiled.counts, wgsl: wgslOf(program), compileMs };
   } catch (e) {
     // A lost device explains every later symptom, so it wins over whatever stage noticed first.
     const lostInfo = gpu.lostInfo;
     const failure =
       lostInfo !== undefined && !(e instanceof StageError && e.stage === 'device-lost')
         ? new StageError('device-lost', 'interface.device.1', `the device was lost (${lostInfo.reason}): ${lostInfo.message.trim()}`)
-        : e;
-    if (!(failure instanceof StageError)) {
-      return { ok: false, stage: 'run', message: `[interface.run.1] implementation '${impl.name}': ${describeError(failure)}`, wgsl: wgslOf(program) };
-    }
+        : e instanceof StageError
+          ? e
+          : new StageError('setup', 'harness.internal', `the harness failed: ${describeError(e)}`);
     const message = `[${failure.rule}] implementation '${impl.name}', stage ${failure.stage}: ${failure.message}`;
-    return { ok: false, stage: failure.stage, message, wgsl: wgslOf(program) };
+    return { ok: false, stage: failure.stage, rule: failure.rule, timedOut: failure.timedOut, message, wgsl: wgslOf(program) };
   } finally {
+    unguard();
     if (program !== undefined) disposeQuietly(program);
     // A compile that settles after its timeout still gets its program freed.
     else void compiling?.then(disposeQuietly, () => undefined);
-    io?.destroy();
+    for (const io of ios) io.destroy();
   }
 }
 

@@ -1,12 +1,12 @@
 import { printGraph } from '../../spec/index.js';
 import type { Graph, KernelCatalog } from '../../spec/index.js';
-import { eagerReference } from '../reference-door.js';
-import type { Gpu } from '../harness/device.js';
 import type { Implementation } from '../../spec/implementation.js';
+import { eagerReference } from '../reference-door.js';
 import { countComputeEntryPoints } from '../harness/counter.js';
 import type { KernelCounts } from '../harness/counter.js';
+import type { Gpu } from '../harness/device.js';
 import { runProgram } from '../harness/run-program.js';
-import type { ProgramSuccess } from '../harness/run-program.js';
+import type { ProgramRunResult, ProgramSuccess } from '../harness/run-program.js';
 import { checkAgreement, checkWithinIntervals } from '../oracle/acceptance.js';
 import { acceptanceIntervals } from '../oracle/interval.js';
 
@@ -23,88 +23,135 @@ export interface CaseUnderTest {
 export interface CaseReport {
   readonly fused: KernelCounts;
   readonly eager: KernelCounts;
+  readonly findings: readonly Finding[];
 }
 
-/** A broken rule: the message carries everything needed to see and replay the failure. */
+/** One check of one case, judged on its own ([suite.verdict.1]): its rule, whether it held, and what was seen. */
+export interface Finding {
+  readonly rule: string;
+  /** What was checked, in a few words ("kernel count", "inputs unchanged", ...). */
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/**
+ * A broken rule. `rule` is the first failed check's; `findings` lists every check of the case, so a report
+ * shows "2 kernels" and "NaN in 91 elements" as two findings. The message puts the rule, the case and
+ * the findings first and the graph and WGSL last.
+ */
 export class ConformanceFailure extends Error {
-  constructor(
-    readonly rule: string,
-    detail: string,
-  ) {
-    super(`[${rule}] ${detail}`);
+  readonly rule: string;
+  /** Everything but the context. */
+  readonly summary: string;
+  readonly findings: readonly Finding[];
+  /** The graph and the WGSL: long, so reports print them after the replay line. */
+  readonly context: string;
+
+  constructor(rule: string, detail: string, options: { findings?: readonly Finding[]; context?: string } = {}) {
+    super(`[${rule}] ${detail}${options.context === undefined ? '' : `\n${options.context}`}`);
     this.name = 'ConformanceFailure';
+    this.rule = rule;
+    this.summary = `[${rule}] ${detail}`;
+    this.findings = options.findings ?? [];
+    this.context = options.context ?? '';
   }
 }
 
-const MAX_WGSL_CHARS = 6000;
-
 function context(c: CaseUnderTest, wgsl: readonly string[]): string {
-  const code = wgsl.join('\n');
-  const shown = code.length > MAX_WGSL_CHARS ? `${code.slice(0, MAX_WGSL_CHARS)}\n… (${code.length - MAX_WGSL_CHARS} more characters)` : code;
-  return `\ncase: ${c.description}\n--- graph ---\n${printGraph(c.graph)}\n--- WGSL (${wgsl.length} module(s)) ---\n${shown || '(none reported)'}`;
+  return `--- graph ---\n${printGraph(c.graph)}\n--- WGSL (${wgsl.length} module(s)) ---\n${wgsl.join('\n') || '(none reported)'}`;
 }
 
 export interface CheckOptions {
   /** false on the validation-only tier: counts are checked, values are not. */
   readonly execute: boolean;
-  /** How long compile, run and readback may each take. */
+  /** How long compile, run and readback may each take (default: the harness's stage timeout). */
   readonly timeoutMs?: number;
+  /** The second opinion; the reference's eager executor unless a selftest plants a broken one. */
+  readonly eager?: Implementation;
 }
 
-async function execute(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions): Promise<ProgramSuccess> {
-  const run = await runProgram(impl, c.graph, c.kernels, [...c.inputs], gpu, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
-  if (!run.ok) throw new ConformanceFailure('interface.run.1', `${impl.name} failed at ${run.stage}: ${run.message}${context(c, run.wgsl)}`);
+/** The second data set of a case: each input reversed, so values stay in the generators' ranges but move. */
+export function secondDataSet(inputs: readonly Float32Array[]): Float32Array[] {
+  return inputs.map((x) => x.slice().reverse());
+}
+
+async function execute(who: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions, repeats: readonly (readonly Float32Array[])[]): Promise<ProgramSuccess> {
+  const run = await runProgram(who, c.graph, c.kernels, [...c.inputs], gpu, { repeats, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+  if (!run.ok) {
+    const status = run.timedOut ? 'timed out' : 'failed';
+    // Harness failures and stage failures keep their own rule: nothing is relabelled.
+    throw new ConformanceFailure(run.rule, `${who.name} ${status} at stage ${run.stage}: ${run.message}\ncase: ${c.description}`, { context: context(c, run.wgsl) });
+  }
   return run;
 }
 
+/** The findings of one run of the implementation (counts, buffers, numbers), against the oracle and eager's run. */
+function judgeRun(impl: Implementation, c: CaseUnderTest, run: ProgramRunResult, eager: ProgramRunResult, data: readonly Float32Array[] | undefined, wgsl: readonly string[], label: string): Finding[] {
+  const n = run.counts;
+  const findings: Finding[] = [];
+  const add = (rule: string, check: string, ok: boolean, detail: string): void => {
+    findings.push({ rule, check: `${check}${label}`, ok, detail });
+  };
+  add('fusion.count.1', 'kernel count', n.dispatches === c.fusedKernels && n.distinctPipelines === c.fusedKernels, `expected ${c.fusedKernels} kernel(s), the harness counted ${n.dispatches} dispatch(es) of ${n.distinctPipelines} pipeline(s)`);
+  const reported = wgsl.reduce((s, w) => s + countComputeEntryPoints(w), 0);
+  add('fusion.count.2', 'entry points', reported === n.computeEntryPoints, `its reported WGSL has ${reported} @compute entry point(s), the modules it dispatched have ${n.computeEntryPoints}`);
+  add('fusion.count.3', 'eager kernel count', eager.counts.dispatches === c.eagerKernels, `eager reference: expected ${c.eagerKernels} dispatches (one per op and call), counted ${eager.counts.dispatches}`);
+  // Nothing executed (validation tier): values are not judged.
+  if (data === undefined) return findings;
+  const past = run.canaryViolations[0];
+  add('interface.buffers.2', 'outputs written within bounds', past === undefined, past === undefined ? 'no padding element changed' : `${impl.name} wrote past the end of output ${past.output}: padding element ${past.index} now holds bits 0x${past.bits.toString(16)} (${run.canaryViolations.length} padding element(s) changed)`);
+  const wrote = run.inputViolations[0];
+  add('interface.buffers.4', 'inputs unchanged', wrote === undefined, wrote === undefined ? 'every input element and its padding as written' : `${impl.name} wrote input ${wrote.input} at element ${wrote.index} (bits 0x${wrote.expected.toString(16)} became 0x${wrote.bits.toString(16)}; ${run.inputViolations.length} element(s) changed, padding included)`);
+  const oracle = acceptanceIntervals(c.graph, data);
+  const fusedVerdict = checkWithinIntervals(run.outputs, oracle, { name: 'eager reference', outputs: eager.outputs });
+  add('numerics.oracle.1', 'numerics', fusedVerdict.ok, fusedVerdict.ok ? 'every element in its acceptance interval' : `${impl.name} disagrees with the CPU interpreter: ${fusedVerdict.message ?? ''}`);
+  const eagerVerdict = checkWithinIntervals(eager.outputs, oracle, { name: impl.name, outputs: run.outputs });
+  add('numerics.oracle.2', 'eager numerics', eagerVerdict.ok, eagerVerdict.ok ? 'the eager reference is in its intervals' : `eager reference disagrees with the CPU interpreter: ${eagerVerdict.message ?? ''}`);
+  // Both lie in the same intervals, so they may differ by up to an interval's width, no more.
+  const agree = checkAgreement(run.outputs, eager.outputs, oracle, [impl.name, 'eager reference']);
+  add('numerics.fused-eager.1', 'agreement with eager', agree.ok, agree.ok ? 'within an interval width' : `${impl.name} vs eager reference: ${agree.message ?? ''}`);
+  return findings;
+}
+
+/** Renders findings: each failure on a line of its own, then the checks that held, on one line. */
+export function formatFindings(findings: readonly Finding[]): string {
+  const failed = findings.filter((f) => !f.ok).map((f) => `  FAIL [${f.rule}] ${f.check}: ${f.detail}`);
+  const held = [...new Set(findings.filter((f) => f.ok).map((f) => `[${f.rule}] ${f.check.replace(/ \(run .*\)$/, '')}`))];
+  return [...failed, ...(held.length === 0 ? [] : [`  held: ${held.join('; ')}`])].join('\n');
+}
+
 /**
- * The conformance properties for one case (spec/fusion.md, spec/numerics.md):
- * the implementation dispatches exactly the spec's kernel count, counted by the harness; it writes
- * nothing past its outputs; its outputs and the eager reference's lie in the oracle's acceptance
- * intervals; and fused and eager differ by at most an interval's width. `execute: false`
- * (validation-only tier) keeps the counts and skips everything that needs kernels to have run.
+ * The conformance properties for one case (spec/fusion.md, spec/numerics.md, spec/implementation.md),
+ * each judged on its own: the kernel count (by the harness), the reported entry points, nothing written
+ * past the outputs or into the inputs, outputs and the eager reference's in the oracle's acceptance
+ * intervals, fused ≈ eager, and all of it again on a second run with other data of the same shape
+ * ([interface.repeat.1]). Throws a ConformanceFailure listing every check when any fails.
+ * `execute: false` (validation-only tier) keeps the counts and skips everything that needs kernels to run.
  */
 export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions): Promise<CaseReport> {
-  const fused = await execute(impl, c, gpu, options);
-  const eager = await execute(eagerReference, c, gpu, options);
-  const n = fused.counts;
-  if (n.dispatches !== c.fusedKernels || n.distinctPipelines !== c.fusedKernels) {
-    throw new ConformanceFailure(
-      'fusion.count.1',
-      `${impl.name}: expected ${c.fusedKernels} kernel(s), the harness counted ${n.dispatches} dispatch(es) of ${n.distinctPipelines} pipeline(s)${context(c, fused.wgsl)}`,
-    );
+  const second = secondDataSet(c.inputs);
+  const repeats = options.execute ? [second] : [];
+  const fused = await execute(impl, c, gpu, options, repeats);
+  const eager = await execute(options.eager ?? eagerReference, c, gpu, options, repeats);
+  const dataSets = [c.inputs, ...repeats];
+  const findings: Finding[] = [];
+  fused.runs.forEach((run, k) => {
+    const label = dataSets.length > 1 ? ` (run ${k + 1}, ${k === 0 ? 'the case\'s data' : 'other data of the same shape'})` : '';
+    const executed = options.execute && fused.executed && eager.executed;
+    findings.push(...judgeRun(impl, c, run, eager.runs[k] ?? eager, executed ? (dataSets[k] ?? c.inputs) : undefined, fused.wgsl, label));
+  });
+  if (fused.runs.length > 1) {
+    // A program right on its first run and wrong on a later one (stale buffers, state kept between runs).
+    const firstOk = findings.filter((f) => f.check.includes('(run 1') && f.rule.startsWith('numerics.oracle.1')).every((f) => f.ok);
+    const laterOk = findings.filter((f) => !f.check.includes('(run 1') && f.rule.startsWith('numerics.oracle.1')).every((f) => f.ok);
+    findings.push({ rule: 'interface.repeat.1', check: 'repeatable', ok: !firstOk || laterOk, detail: firstOk && !laterOk ? `${impl.name} is right on its first run and wrong on a later one with other data` : 'every run judged on its own data' });
   }
-  const reported = fused.wgsl.reduce((s, w) => s + countComputeEntryPoints(w), 0);
-  if (reported !== n.computeEntryPoints) {
-    throw new ConformanceFailure(
-      'fusion.count.2',
-      `${impl.name}: its reported WGSL has ${reported} @compute entry point(s), the modules it dispatched have ${n.computeEntryPoints}${context(c, fused.wgsl)}`,
-    );
+  const failed = findings.filter((f) => !f.ok);
+  const first = failed[0];
+  if (first !== undefined) {
+    const what = failed.length === 1 ? '1 failed check' : `${failed.length} failed checks`;
+    throw new ConformanceFailure(first.rule, `${impl.name}: ${what} on case: ${c.description}\n${formatFindings(findings)}`, { findings, context: context(c, fused.wgsl) });
   }
-  if (eager.counts.dispatches !== c.eagerKernels) {
-    throw new ConformanceFailure('fusion.count.3', `eager reference: expected ${c.eagerKernels} dispatches (one per op and call), counted ${eager.counts.dispatches}${context(c, eager.wgsl)}`);
-  }
-  if (!options.execute) return { fused: n, eager: eager.counts };
-
-  const past = fused.canaryViolations[0];
-  if (past !== undefined) {
-    throw new ConformanceFailure(
-      'interface.buffers.2',
-      `${impl.name} wrote past the end of output ${past.output}: padding element ${past.index} now holds bits 0x${past.bits.toString(16)} ` +
-        `(${fused.canaryViolations.length} padding element(s) changed)${context(c, fused.wgsl)}`,
-    );
-  }
-  const oracle = acceptanceIntervals(c.graph, c.inputs);
-  const runs = [
-    [impl.name, fused, { name: 'eager reference', outputs: eager.outputs }],
-    ['eager reference', eager, { name: impl.name, outputs: fused.outputs }],
-  ] as const;
-  for (const [who, run, counterpart] of runs) {
-    const verdict = checkWithinIntervals(run.outputs, oracle, counterpart);
-    if (!verdict.ok) throw new ConformanceFailure('numerics.oracle.1', `${who} disagrees with the CPU interpreter: ${verdict.message ?? ''}${context(c, run.wgsl)}`);
-  }
-  // Both lie in the same intervals, so they may differ by up to an interval's width, no more.
-  const agree = checkAgreement(fused.outputs, eager.outputs, oracle, [impl.name, 'eager reference']);
-  if (!agree.ok) throw new ConformanceFailure('numerics.fused-eager.1', `${impl.name} vs eager reference: ${agree.message ?? ''}${context(c, fused.wgsl)}`);
-  return { fused: n, eager: eager.counts };
+  return { fused: fused.counts, eager: eager.counts, findings };
 }

@@ -7,7 +7,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Capabilities } from '../harness/capabilities.js';
 import { formatCapabilityReport, probeCapabilities } from '../harness/capabilities.js';
-import { countComputeEntryPoints, instrumentDevice } from '../harness/counter.js';
+import { countComputeEntryPoints } from '../harness/counter.js';
+import { deviceFacade } from '../harness/program-device.js';
 import { gate, unmetNeed } from '../harness/gates.js';
 import { CANARY_BITS, canaryIndices } from '../harness/io.js';
 import { runProgram } from '../harness/run-program.js';
@@ -155,11 +156,11 @@ describe('harness on a device', () => {
     expect(r.counts).toMatchObject({ dispatches: 3, distinctPipelines: 2, computeEntryPoints: 3, submits: 1 });
   });
 
-  it('[harness.count.5] only work submitted inside the window counts, wherever it was encoded', async (ctx) => {
+  it('[harness.count.5] a program counts only what it submitted inside its window, wherever it was encoded', async (ctx) => {
     const gpu = await gate(ctx, { device: true });
-    const device = gpu.device;
-    const counter = instrumentDevice(device);
-    expect(instrumentDevice(device)).toBe(counter);
+    const facade = deviceFacade(gpu.device);
+    expect(deviceFacade(gpu.device)).toBe(facade);
+    const device = facade.device;
     const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: elementwiseWgsl(4, DOUBLE) }) } });
     const buffer = (label: string): GPUBuffer => device.createBuffer({ label, size: 64, usage: 0x80 });
     const bind = bindIO(device, pipeline, { inputs: [buffer('x')], outputs: [buffer('out')] });
@@ -173,13 +174,48 @@ describe('harness on a device', () => {
       return encoder.finish();
     };
     const early = encode(2);
-    device.queue.submit([encode(5)]); // before the window: not counted
-    const { counts } = await counter.measure(async () => {
+    device.queue.submit([encode(5)]); // outside any program: the harness's own work, not counted
+    const { counts } = await facade.program().within('run', async () => {
       encode(7); // encoded inside, never submitted: not counted
       device.queue.submit([early]);
     });
     expect(counts).toMatchObject({ dispatches: 2, distinctPipelines: 1, computeEntryPoints: 1, submits: 1 });
-    await device.queue.onSubmittedWorkDone();
+    await gpu.device.queue.onSubmittedWorkDone();
+  });
+
+  it('[harness.count.6] work another program submits while a run is in flight does not change that run\'s counts', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const solo = succeeded(await run(tinyImpl('double', N, [elementwiseWgsl(N, DOUBLE)], [{ module: 0, entry: 'main' }]), gpu));
+    // A slow program (its run waits before submitting) beside a busy, unrelated one that submits many times meanwhile.
+    const inner = tinyImpl('slow double', N, [elementwiseWgsl(N, DOUBLE)], [{ module: 0, entry: 'main' }]);
+    const slow: Implementation = {
+      name: 'slow double',
+      compile: async (g, k, device) => {
+        const p = await inner.compile(g, k, device);
+        return { ...p, run: async (io) => { await new Promise((r) => setTimeout(r, 50)); await p.run(io); } };
+      },
+    };
+    const busy = tinyImpl('busy', N, [elementwiseWgsl(N, DOUBLE)], Array.from({ length: 5 }, () => ({ module: 0, entry: 'main' })));
+    const [concurrent] = await Promise.all([run(slow, gpu), run(busy, gpu), run(busy, gpu)]);
+    expect(succeeded(concurrent as ProgramRun).counts).toEqual(solo.counts);
+  });
+
+  it('[interface.run.4] work a program submits after its run() resolved is its own failure, refused, and never counted for the next program', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const inner = tinyImpl('late', N, [elementwiseWgsl(N, DOUBLE)], [{ module: 0, entry: 'main' }]);
+    const late: Implementation = {
+      name: 'late',
+      compile: async (g, k, device) => {
+        const p = await inner.compile(g, k, device);
+        // Resolves at once and submits a moment later, as a fire-and-forget promise would.
+        return { ...p, run: async (io) => void setTimeout(() => void p.run(io), 0) };
+      },
+    };
+    const r = await run(late, gpu);
+    expect(r).toMatchObject({ ok: false, rule: 'interface.run.4', stage: 'run' });
+    expect(r.ok ? '' : r.message).toMatch(/\[interface\.run\.4\] implementation 'late', stage run: submitted work after its run\(\) resolved, which the harness refused: queue\.submit of 1 command buffer\(s\) with 1 dispatch\(es\)/);
+    const next = succeeded(await run(tinyImpl('double', N, [elementwiseWgsl(N, DOUBLE)], [{ module: 0, entry: 'main' }]), gpu));
+    expect(next.counts).toMatchObject({ dispatches: 1, submits: 1 });
   });
 
   it('[interface.run.1] a correct program computes the graph in the harness buffers, canaries intact', async (ctx) => {
