@@ -1,6 +1,6 @@
 import type { CompiledProgram } from '../spec/implementation.js';
 import { createReferenceImplementation } from './implementation.js';
-import { numel, WgfuseError } from '../spec/index.js';
+import { checkInputs, numel, WgfuseError } from '../spec/index.js';
 import type { Graph, Shape } from '../spec/index.js';
 import type { Registry } from './registry/registry.js';
 import { trace } from './tracer/index.js';
@@ -49,13 +49,9 @@ export function compile(fn: (...inputs: Tensor[]) => TraceOutput, options: Compi
         program = { device, program: await impl.compile(graph, options.registry.kernels, device) };
       }
       const { device } = program;
-      if (inputs.length !== graph.inputs.length) {
-        throw new WgfuseError('interface.inputs.1', `expected ${graph.inputs.length} input array(s), got ${inputs.length}`);
-      }
+      checkInputs(graph, inputs);
       const sizes = graph.outputs.map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
-      const ins = inputs.map((data, k) => {
-        const want = numel(graph.nodes[graph.inputs[k] ?? -1]?.shape ?? []);
-        if (data.length !== want) throw new WgfuseError('interface.inputs.1', `input ${k} needs ${want} elements, got ${data.length}`);
+      const ins = inputs.map((data) => {
         const buffer = device.createBuffer({ size: Math.max(4, data.byteLength), usage: STORAGE | COPY_DST });
         device.queue.writeBuffer(buffer, 0, data);
         return buffer;

@@ -32,6 +32,11 @@ export function checkInputs(graph: Graph, inputs: readonly Float32Array[]): void
   }
   graph.inputs.forEach((id, k) => {
     const node = graph.nodes[id];
+    const given: unknown = inputs[k];
+    if (!(given instanceof Float32Array)) {
+      const what = typeof given === 'object' && given !== null ? given.constructor.name : typeof given;
+      throw new WgfuseError('interface.inputs.1', `input ${k} (%${id}) is a ${what}; every input is a Float32Array of f32 elements`);
+    }
     const want = numel(node?.shape ?? []);
     if (inputs[k]?.length !== want) {
       throw new WgfuseError('interface.inputs.1', `input ${k} (%${id} ${formatShape(node?.shape ?? [])}) needs ${want} elements, got ${inputs[k]?.length}`);

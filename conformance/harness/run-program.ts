@@ -16,6 +16,7 @@ import type { CanaryViolation, InputViolation, IO } from './io.js';
 import { deviceFacade } from './program-device.js';
 import { frozenCatalog, frozenGraph } from './frozen.js';
 import { describeError, stageTimeoutMs, TimeoutError, withTimeout } from './timeout.js';
+import { watchStage } from './watchdog.js';
 
 /** setup is the harness's own side (inputs that do not fit the graph, buffers it cannot create). */
 export type RunStage = 'setup' | 'compile' | 'run' | 'readback' | 'device-lost' | 'validation';
@@ -185,6 +186,7 @@ export async function runProgram(
     const compiled = await scoped(gpu, 'interface.compile.2', 'compile()', () =>
       staged('compile', { threw: 'interface.compile.1', hung: 'interface.compile.3' }, 'compile()', () =>
         scope.within('compile', () => {
+          watchStage(`implementation '${impl.name}', stage compile`);
           // Promise.resolve().then: a compile that throws synchronously is reported like one that rejects.
           compiling = Promise.resolve().then(() => impl.compile(graphCopy, catalogCopy, facade));
           return withTimeout(compiling, timeoutMs, `${impl.name} compile()`);
@@ -206,6 +208,7 @@ export async function runProgram(
       const runStart = performance.now();
       const ran = await scoped(gpu, 'interface.run.3', `run()${which}`, () =>
         staged('run', { threw: 'interface.run.1', hung: 'interface.run.2' }, `run()${which}`, async () => {
+          watchStage(`implementation '${impl.name}', stage run${which}`);
           const r = await scope.within('run', () => withTimeout(Promise.resolve().then(() => running.run(io.io)), timeoutMs, `${impl.name} run()${which}`));
           await withTimeout(device.queue.onSubmittedWorkDone(), timeoutMs, `the queue after ${impl.name} run()${which}`);
           return r;
@@ -239,6 +242,7 @@ export async function runProgram(
     const message = `[${failure.rule}] implementation '${impl.name}', stage ${failure.stage}: ${failure.message}`;
     return { ok: false, stage: failure.stage, rule: failure.rule, timedOut: failure.timedOut, message, wgsl: wgslOf(program) };
   } finally {
+    watchStage('');
     unguard();
     if (program !== undefined) disposeQuietly(program);
     // A compile that settles after its timeout still gets its program freed.

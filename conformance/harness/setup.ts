@@ -1,13 +1,24 @@
-// Runs in every test process before each test file: after each test, record how many compile() calls
-// the implementation under test received, so the main job can tell a judging test that judged nothing.
-import { afterEach } from 'vitest';
+// Runs in every test process before each test file. It starts the watchdog that stops a process whose
+// event loop an implementation blocks, tells it which test is running, and after each test records how
+// many compile() calls the implementation under test received, so the main job can tell a judging test
+// that judged nothing.
+import { afterEach, beforeEach } from 'vitest';
 import { takeImplementationCalls } from '../properties/implementation-under-test.js';
+import { stageTimeoutMs } from './timeout.js';
+import { startWatchdog, watchTest } from './watchdog.js';
 
 declare module 'vitest' {
   interface TaskMeta {
     implementationCalls?: number;
   }
 }
+
+// A block longer than any stage may take, with a floor so a short test timeout cannot trip it on a slow compile.
+startWatchdog(Math.max(stageTimeoutMs(), 2_000));
+
+beforeEach((ctx) => {
+  watchTest(`${ctx.task.file.name} > ${ctx.task.name}`);
+});
 
 afterEach((ctx) => {
   ctx.task.meta.implementationCalls = takeImplementationCalls();

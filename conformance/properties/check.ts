@@ -47,14 +47,17 @@ export class ConformanceFailure extends Error {
   readonly findings: readonly Finding[];
   /** The graph and the WGSL: long, so reports print them after the replay line. */
   readonly context: string;
+  /** A stage did not settle in time: no verdict on the numbers, reported with a status of its own. */
+  readonly timedOut: boolean;
 
-  constructor(rule: string, detail: string, options: { findings?: readonly Finding[]; context?: string } = {}) {
+  constructor(rule: string, detail: string, options: { findings?: readonly Finding[]; context?: string; timedOut?: boolean } = {}) {
     super(`[${rule}] ${detail}${options.context === undefined ? '' : `\n${options.context}`}`);
     this.name = 'ConformanceFailure';
     this.rule = rule;
     this.summary = `[${rule}] ${detail}`;
     this.findings = options.findings ?? [];
     this.context = options.context ?? '';
+    this.timedOut = options.timedOut ?? false;
   }
 }
 
@@ -79,9 +82,10 @@ export function secondDataSet(inputs: readonly Float32Array[]): Float32Array[] {
 async function execute(who: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions, repeats: readonly (readonly Float32Array[])[]): Promise<ProgramSuccess> {
   const run = await runProgram(who, c.graph, c.kernels, [...c.inputs], gpu, { repeats, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
   if (!run.ok) {
-    const status = run.timedOut ? 'timed out' : 'failed';
     // Harness failures and stage failures keep their own rule: nothing is relabelled.
-    throw new ConformanceFailure(run.rule, `${who.name} ${status} at stage ${run.stage}: ${run.message}\ncase: ${c.description}`, { context: context(c, run.wgsl) });
+    const detail = run.message.replace(/^\[[^\]]*\] /, '');
+    const status = run.timedOut ? 'TIMEOUT (no verdict on its results)' : 'failed';
+    throw new ConformanceFailure(run.rule, `${status}: ${detail}\ncase: ${c.description}`, { context: context(c, run.wgsl), timedOut: run.timedOut });
   }
   return run;
 }

@@ -6,7 +6,7 @@
 import type { TestContext } from 'vitest';
 import type { Implementation } from '../../spec/implementation.js';
 import { gate } from '../harness/gates.js';
-import { checkCase } from './check.js';
+import { checkCase, ConformanceFailure } from './check.js';
 import { formatPropertyFailure, propertySettings } from './params.js';
 import type { RandomProperty } from './random-properties.js';
 import { countCase, newStats } from './stats.js';
@@ -17,10 +17,17 @@ export async function judgeRandomProperty(property: RandomProperty, impl: Implem
   const numRuns = Math.max(1, Math.round(settings.numRuns * property.weight));
   const stats = newStats();
   const t0 = performance.now();
+  // After a stage timed out, shrinking would wait out the timeout once per candidate: the remaining
+  // candidates pass at once, so the case that timed out is the one reported.
+  let timedOut = false;
   const run = await property.run(
     async (build) => {
+      if (timedOut) return;
       const built = build();
-      const report = await checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true });
+      const report = await checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true }).catch((e: unknown) => {
+        if (e instanceof ConformanceFailure && e.timedOut) timedOut = true;
+        throw e;
+      });
       countCase(stats, report.fused, report.eager);
     },
     { seed: settings.seed, numRuns: settings.path === undefined ? numRuns : 1, withExamples: true, ...(settings.path === undefined ? {} : { path: settings.path }) },

@@ -53,9 +53,14 @@ export function replayCommand(title: string, file: string | undefined, seed: num
 
 /** A failure report with what a reader acts on first: the broken rule and case, then the replay line, then the rest. */
 export function formatPropertyFailure(title: string, file: string | undefined, failure: PropertyFailure): Error {
-  const cause = failure.error instanceof Error ? failure.error.message : String(failure.error);
+  const e = failure.error;
+  // A conformance failure splits into what to read first (rule, case, findings) and its long context (graph, WGSL).
+  const [head, tail] =
+    typeof e === 'object' && e !== null && 'summary' in e && 'context' in e && typeof e.summary === 'string' && typeof e.context === 'string'
+      ? [e.summary, e.context]
+      : [e instanceof Error ? e.message : String(e), ''];
   const replay = replayCommand(title, file, failure.seed, failure.path);
-  return new Error(`${cause}\n\nreplay: ${replay}\n\n${failure.report}`);
+  return new Error(`${head}\n\nreplay: ${replay}\n\n${tail === '' ? '' : `${tail}\n\n`}${failure.report}`);
 }
 
 /**

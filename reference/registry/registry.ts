@@ -44,6 +44,26 @@ function isTraced(value: unknown): value is Traced {
   return typeof value === 'object' && value !== null && 'builder' in value && 'id' in value && 'derive' in value;
 }
 
+const SPEC_KEYS = ['template', 'configs', 'configPicker', 'settings'];
+const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS);
+
+/** A registration names only what register() takes, with settings of the right type ([registry.settings.2]). */
+function checkSpec(name: string, spec: KernelSpec): void {
+  const unknown = (keys: string[], known: string[], where: string): void => {
+    const bad = keys.find((k) => !known.includes(k));
+    if (bad !== undefined) throw new WgfuseError('registry.settings.2', `${name}: ${where} has no key '${bad}'. hint: the keys are ${known.join(', ')}`);
+  };
+  unknown(Object.keys(spec), SPEC_KEYS, 'a registration');
+  if (spec.template === undefined || typeof spec.template.emit !== 'function') throw new WgfuseError('registry.settings.2', `${name}: 'template' must be a kernel template`);
+  if (typeof spec.configs !== 'object' || spec.configs === null) throw new WgfuseError('registry.settings.2', `${name}: 'configs' must be an object of named configs`);
+  if (spec.configPicker !== undefined && typeof spec.configPicker !== 'function') throw new WgfuseError('registry.settings.2', `${name}: 'configPicker' must be a function`);
+  const settings: Readonly<Record<string, unknown>> = spec.settings ?? {};
+  unknown(Object.keys(settings), SETTING_KEYS, "'settings'");
+  for (const [key, value] of Object.entries(settings)) {
+    if (typeof value !== 'boolean') throw new WgfuseError('registry.settings.2', `${name}: settings.${key} must be true or false, got ${JSON.stringify(value)}`);
+  }
+}
+
 function checkConfig(name: string, key: string, config: KernelConfig, template: KernelTemplate): void {
   const sizes = config.blockSizes;
   if (!Array.isArray(sizes) || sizes.length !== template.blockRank || !sizes.every((s) => Number.isInteger(s) && s >= 1)) {
@@ -68,6 +88,7 @@ export class Registry {
     if (this.table.has(name)) {
       throw new WgfuseError('registry.name.1', `kernel '${name}' is already registered. hint: pick another name or use a new registry`);
     }
+    checkSpec(name, spec);
     const keys = Object.keys(spec.configs);
     if (keys.length === 0) throw new WgfuseError('registry.config.1', `${name}: no configs given; at least one is needed`);
     for (const key of keys) checkConfig(name, key, spec.configs[key] as KernelConfig, spec.template);

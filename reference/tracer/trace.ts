@@ -20,6 +20,10 @@ export function trace(
   const specs: readonly InputSpec[] = Array.isArray(inputs)
     ? (inputs as readonly InputSpec[])
     : Object.entries(inputs as Readonly<Record<string, Shape>>).map(([name, shape]) => ({ name, shape }));
+  // fn.length counts the parameters before any default or rest: each needs an input.
+  if (fn.length > specs.length) {
+    throw new WgfuseError('trace.inputs.1', `the traced function takes ${fn.length} tensor(s), but ${specs.length} input(s) are declared (${specs.map((s) => s.name).join(', ') || 'none'}). hint: declare one input per parameter`);
+  }
   const builder = new GraphBuilder();
   const proxies = specs.map((s) => new Tensor(builder, builder.input(s.name, s.shape)));
   const result: unknown = fn(...proxies);

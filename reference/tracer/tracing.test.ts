@@ -93,6 +93,19 @@ describe('registry', () => {
     expect(() => lowerGraph(unknown, TEMPLATES)).toThrow(/\[ir\.call\.1\] %2 = call add\(%0, %1\): no kernel semantics 'elementwise_sub'. hint: known: elementwise_add, matmul, softmax, rmsnorm/);
   });
 
+  test('[registry.settings.2] a registration with a misspelt key, an unknown setting or a setting that is not a boolean is refused, naming it', () => {
+    const configs = { default: { blockSizes: [1, 1] } };
+    const register = (spec: object): unknown => createRegistry().register('k', spec as Parameters<ReturnType<typeof createRegistry>['register']>[1]);
+    expect(() => register({ template: elementwiseAdd, configs, setting: { fusion: false } })).toThrow("[registry.settings.2] k: a registration has no key 'setting'. hint: the keys are template, configs, configPicker, settings");
+    expect(() => register({ template: elementwiseAdd, configs, settings: { fusoin: false } })).toThrow("[registry.settings.2] k: 'settings' has no key 'fusoin'. hint: the keys are fusion, staticShapes");
+    expect(() => register({ template: elementwiseAdd, configs, settings: { fusion: 'no' } })).toThrow('[registry.settings.2] k: settings.fusion must be true or false, got "no"');
+  });
+
+  test('[trace.inputs.1] a traced function taking more tensors than inputs are declared is refused, naming the inputs', () => {
+    expect(() => trace((x: Tensor, y: Tensor) => x.add(y), { x: [2] })).toThrow('[trace.inputs.1] the traced function takes 2 tensor(s), but 1 input(s) are declared (x). hint: declare one input per parameter');
+    expect(() => trace((...xs: Tensor[]) => xs[0] as Tensor, { x: [2] })).not.toThrow();
+  });
+
   test('[registry.settings.1] settings default to fusion on and static shapes, and are recorded on each call', () => {
     const registry = createRegistry();
     const plain = registry.register('plain', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } } });

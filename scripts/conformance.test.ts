@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { gate } from '../conformance/harness/gates.js';
+
+// The main job (scripts/conformance.ts) as a user runs it, in a child process: bad input stops it with a
+// clear reason and exit 2; an implementation that hangs, blocks its event loop, aborts or exits is that
+// implementation's failure and the run ends in bounded time; a run that judged nothing fails; and a
+// printed replay line, run as printed, reproduces the failure.
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const FIXTURES = 'conformance/selftest/fixtures';
+const scratch = mkdtempSync(join(tmpdir(), 'wgfuse-main-job-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Ran {
+  readonly code: number;
+  readonly out: string;
+  readonly ms: number;
+}
+
+function sh(command: string, env: Record<string, string> = {}): Promise<Ran> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile('bash', ['-c', command], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, out: `${stdout}${stderr}`, ms: performance.now() - started });
+    });
+  });
+}
+
+const mainJob = (args: string, env: Record<string, string> = {}): Promise<Ran> => sh(`npx tsx scripts/conformance.ts ${args}`, { WGFUSE_SEED: '7', ...env });
+
+describe('the main job, driven as a user drives it', () => {
+  test('[interface.plugin.1] an --impl that is missing, exports nothing, does not parse or has no compile() stops the run with exit 2 and the reason', async () => {
+    const broken = join(scratch, 'syntax-error.ts');
+    writeFileSync(broken, 'export const implementation = {;\n');
+    const [missing, nothing, syntax, noCompile] = await Promise.all([
+      mainJob('--impl ./no/such/module.ts'),
+      mainJob(`--impl ./${FIXTURES}/exports-nothing.ts`),
+      mainJob(`--impl ${broken}`),
+      mainJob(`--impl ./${FIXTURES}/no-compile.ts`),
+    ]);
+    for (const r of [missing, nothing, syntax, noCompile]) expect(r.code, r.out).toBe(2);
+    expect(missing.out).toMatch(/conformance: \[interface\.plugin\.1\] WGFUSE_IMPL=.*no\/such\/module\.ts: cannot import it/);
+    expect(nothing.out).toMatch(/exports-nothing\.ts: the module has no export 'implementation' with a name and a compile/);
+    expect(syntax.out).toMatch(/syntax-error\.ts: cannot import it: [\s\S]*(Unexpected|Expected|expected)/);
+    expect(noCompile.out).toMatch(/no-compile\.ts: the module has no export 'implementation' with a name and a compile/);
+  });
+
+  test('[suite.cli.1] bad options and settings are refused with exit 2 before anything runs', async () => {
+    const [backend, runs, timeout, envRuns, filter] = await Promise.all([
+      mainJob('--backend foo'),
+      mainJob('--runs 0'),
+      mainJob('--timeout soon'),
+      mainJob('', { WGFUSE_NUM_RUNS: '0' }),
+      mainJob("--filter '['"),
+    ]);
+    for (const r of [backend, runs, timeout, envRuns, filter]) expect(r.code, r.out).toBe(2);
+    expect(backend.out).toContain('--backend foo: expected auto, vulkan, opengl, opengles, null or navigator');
+    expect(runs.out).toContain('--runs 0: expected an integer ≥ 1');
+    expect(timeout.out).toContain('--timeout soon: expected an integer ≥ 1');
+    expect(envRuns.out).toContain('WGFUSE_NUM_RUNS=0: a run that checks no case judges nothing');
+    expect(filter.out).toContain("--filter [: Invalid regular expression");
+  });
+
+  test('[suite.cli.2] a run in which no test judged the implementation fails, saying so', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const r = await mainJob("--filter 'no test is named like this'");
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toContain('conformance: no test judged the implementation');
+  });
+
+  test('[interface.run.2] an implementation that hangs, blocks its event loop, aborts or calls process.exit fails, and the run ends', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const judge = (how: string): Promise<Ran> =>
+      mainJob(`--impl ./${FIXTURES}/misbehaving.ts --timeout 2000 --filter 'fusion\\.chain\\.1\\] random'`, { WGFUSE_MISBEHAVE: how });
+    const hang = await judge('hang');
+    const busy = await judge('busy-loop');
+    const abort = await judge('abort');
+    const exit = await judge('exit');
+    for (const r of [hang, busy, abort, exit]) {
+      expect(r.code, r.out).toBe(1);
+      expect(r.ms).toBeLessThan(60_000);
+    }
+    expect(hang.out).toMatch(/TIMEOUT +fusion\.chain\.1/);
+    expect(hang.out).toContain("[interface.run.2] TIMEOUT (no verdict on its results): implementation 'misbehaving (hang)', stage run: run() (run 1 of 2) did not settle: timed out after 2000 ms");
+    expect(busy.out).toMatch(/the test process stopped during this test .*: \[interface\.run\.2\] the event loop was blocked for \d+ ms in implementation 'misbehaving \(busy-loop\)', stage run/);
+    expect(abort.out).toContain('the test process stopped during this test (the implementation crashed, aborted, or blocked its event loop');
+    expect(exit.out).toContain("[interface.run.1] failed: implementation 'misbehaving (exit)', stage run: run() (run 1 of 2) threw: the implementation called process.exit(0)");
+  });
+
+  test('[suite.replay.1] the replay line a failure prints names the implementation and, run as printed, reproduces the failure', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const first = await mainJob(`--impl ./${FIXTURES}/drops-epilogue-op.ts --filter 'fusion\\.chain\\.1\\] random'`, { WGFUSE_SEED: '20261206' });
+    expect(first.code, first.out).toBe(1);
+    const replay = /^replay: (.*)$/m.exec(first.out)?.[1];
+    expect(replay, first.out).toMatch(/^WGFUSE_SEED=20261206 WGFUSE_PATH=[\d:]+ WGFUSE_IMPL=\S*drops-epilogue-op\.ts npx vitest run conformance\/judge\/fusion\.test\.ts -t /);
+    const caseLine = (out: string): string | undefined => /\[numerics\.oracle\.1\] mutant: drop-epilogue-op: .* on case: (.*)$/m.exec(out)?.[1];
+    // Run as printed, from the repo root, in a clean environment but for PATH.
+    const again = await sh(replay ?? 'false', { WGFUSE_SEED: '', WGFUSE_IMPL: '', WGFUSE_PATH: '' });
+    expect(again.code, again.out).toBe(1);
+    expect(caseLine(again.out), again.out).toBe(caseLine(first.out));
+  });
+});
