@@ -92,6 +92,15 @@ describe('the main job, driven as a user drives it', () => {
     expect(exit.out).toContain("[interface.run.1] failed: implementation 'misbehaving (exit)', stage run: run() (run 1 of 2) threw: the implementation called process.exit(0)");
   });
 
+  test('[suite.verdict.2] a property slower than any per-test timeout completes, and passes a correct implementation', async (ctx) => {
+    await gate(ctx, { execution: true });
+    // 20 cases, two runs each, 150 ms a run: past vitest's default 5 s test timeout, which the suite does not use.
+    const r = await mainJob(`--impl ./${FIXTURES}/misbehaving.ts --runs 20 --filter 'fusion\\.chain\\.1\\] random'`, { WGFUSE_MISBEHAVE: 'slow' });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/pass +fusion\.chain\.1 +20 +([6-9]|\d\d+)\.\d\ds/);
+    expect(r.out).toContain('conformance: 1 passed, 0 failed, 0 skipped');
+  });
+
   test('[suite.replay.1] the replay line a failure prints names the implementation and, run as printed, reproduces the failure', async (ctx) => {
     await gate(ctx, { execution: true });
     const first = await mainJob(`--impl ./${FIXTURES}/drops-epilogue-op.ts --filter 'fusion\\.chain\\.1\\] random'`, { WGFUSE_SEED: '20261206' });

@@ -28,6 +28,7 @@ options:
   --batch <n>          cases per seed (default 100)
   --impl <module>      implementation module exporting \`implementation\` (default the reference; env WGFUSE_IMPL)
   --backend <name>     auto | vulkan | opengl | opengles | null | navigator (env WGFUSE_BACKEND)
+  --timeout <ms>       how long compile, each run and each readback may take (default 300000; env WGFUSE_TIMEOUT_MS)
   --out <dir>          where replay files go (default .wgfuse/fuzz)
   --replay <file>      re-run exactly the case a replay file holds and say whether it still fails
   -h, --help           this text
@@ -43,6 +44,7 @@ const cli = parseCli('fuzz', HELP, {
         batch: { type: 'string' },
         impl: { type: 'string' },
         backend: { type: 'string' },
+        timeout: { type: 'string' },
         out: { type: 'string' },
         replay: { type: 'string' }
       });
@@ -67,6 +69,8 @@ const properties: readonly PropertyName[] =
   propertyChoice === 'all' ? PROPERTY_NAMES : PROPERTY_NAMES.filter((p) => p === propertyChoice);
 if (properties.length === 0) usageError(`--property ${propertyChoice}: expected ${PROPERTY_NAMES.join(', ')} or all`);
 const outDir = values.out ?? '.wgfuse/fuzz';
+const timeout = numberOption('timeout', values.timeout, (n) => Number.isInteger(n) && n >= 1, 'a positive integer of milliseconds');
+if (timeout !== undefined) process.env['WGFUSE_TIMEOUT_MS'] = String(timeout);
 
 if (values.backend !== undefined) {
   process.env['WGFUSE_BACKEND'] = values.backend;

@@ -56,7 +56,7 @@ export const reshapedMatmulPair = fc
 /** Pipelines the harness saw created while `implementation` compiled `built`. */
 export async function pipelinesFor(implementation: Implementation, built: BuiltCase, gpu: Gpu): Promise<number> {
   const run = await runProgram(implementation, built.graph, built.kernels, built.inputs, gpu);
-  if (!run.ok) throw new ConformanceFailure('interface.run.1', `${implementation.name} failed at ${run.stage}: ${run.message}`);
+  if (!run.ok) throw new ConformanceFailure(run.rule, `${run.timedOut ? 'TIMEOUT (no verdict on its results)' : 'failed'}: ${run.message.replace(/^\[[^\]]*\] /, '')}`, { timedOut: run.timedOut });
   return run.compileCounts.pipelinesCreated;
 }
 
