@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -99,6 +100,29 @@ describe('the main job, driven as a user drives it', () => {
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/pass +fusion\.chain\.1 +20 +([6-9]|\d\d+)\.\d\ds/);
     expect(r.out).toContain('conformance: 1 passed, 0 failed, 0 skipped');
+  });
+
+  test('[suite.report.1] with an expectations file the run passes exactly when every outcome is expected, and writes report.json and junit.xml', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const only = "--filter 'fusion\\.chain\\.1\\] random|fusion\\.epilogue\\.1\\]' --runs 3";
+    const expectations = join(scratch, 'eager.expect.json');
+    writeFileSync(expectations, JSON.stringify({ expectations: [{ test: '^\\[fusion\\.', status: 'fail', reason: 'the eager executor fuses nothing' }, { test: 'unused', status: 'fail', reason: 'stale' }] }));
+    const reportDir = join(scratch, 'report');
+    const impl = `--impl ./${FIXTURES}/eager-as-implementation.ts`;
+    const [expected, unexpected] = await Promise.all([mainJob(`${impl} ${only} --expect ${expectations} --report ${reportDir}`), mainJob(`${impl} ${only}`)]);
+    expect(expected.code, expected.out).toBe(0);
+    expect(expected.out).toContain('expectations: every outcome as expected');
+    expect(expected.out).toContain('warning: expectation "unused" (fail) matched no test that ran');
+    expect(unexpected.code, unexpected.out).toBe(1);
+    const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { summary: { failed: number; pass: boolean }; tests: { verdict: string; replay?: string }[] };
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'spec/report.schema.json'), 'utf8')) as object);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.summary).toMatchObject({ pass: true });
+    expect(report.summary.failed).toBeGreaterThan(1);
+    expect(report.tests.every((t) => t.verdict === 'expected failure')).toBe(true);
+    expect(report.tests.some((t) => t.replay?.includes('eager-as-implementation.ts'))).toBe(true);
+    expect(existsSync(join(reportDir, 'junit.xml'))).toBe(true);
+    expect(readFileSync(join(reportDir, 'junit.xml'), 'utf8')).toMatch(/<testcase [^>]*name="[^"]*fusion\.chain\.1/);
   });
 
   test('[suite.replay.1] the replay line a failure prints names the implementation and, run as printed, reproduces the failure', async (ctx) => {

@@ -1,19 +1,18 @@
 // npm run conformance: the suite against an implementation on the best adapter found, with a readable
 // report grouped by rule. Exit status 0 only when nothing failed.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startVitest } from 'vitest/node';
-import type { Reporter, TestCase, TestModule } from 'vitest/node';
-import type { SerializedError } from 'vitest';
 import { formatCapabilityReport, probeCapabilities } from '../conformance/harness/capabilities.js';
 import { backendFromEnv } from '../conformance/harness/device.js';
 import { stageTimeoutMs } from '../conformance/harness/timeout.js';
-import { readStallReports } from '../conformance/harness/watchdog.js';
 import { implementationUnderTest } from '../conformance/properties/implementation-under-test.js';
-import type { CaseStats } from '../conformance/properties/stats.js';
 import { parseCli } from './lib/cli.js';
+import { ConformanceReporter } from './lib/conformance-reporter.js';
+import { judgeOutcomes, readExpectations, skipPattern, summarize } from './lib/results.js';
+import type { Outcome, Report } from './lib/results.js';
 
 // The judging tests are the files under conformance/judge/, found by location, from wherever the
 // command is run; everything else (selftests, meta-tests, the reference's own tests) is left out.
@@ -35,11 +34,15 @@ options:
   --timeout <ms>     how long compile, each run and each readback may take (default 300000; env WGFUSE_TIMEOUT_MS);
                      an event loop blocked longer than this is stopped by the watchdog
   --filter <regex>   run only the judging tests whose names match
+  --expect <file>    expectations file (spec/expectations.schema.json): tests expected to fail, time out or
+                     be skipped, each with a reason; the run passes when every outcome is the expected one
+  --report <dir>     write report.json (spec/report.schema.json) and junit.xml there
   --require-adapter  fail instead of skipping when no executing adapter is found (env WGFUSE_REQUIRE_ADAPTER=1)
   -h, --help         this text
 
-exit status: 0 every judged test passed; 1 a test failed, crashed or judged nothing at all;
-2 bad arguments, or an implementation module that cannot be loaded
+exit status: 0 every outcome as expected (without --expect: every judged test passed); 1 an unexpected
+failure or pass, a crash, or nothing judged at all; 2 bad arguments, an implementation module that cannot
+be loaded, or a malformed expectations file
 `;
 
 const { values, usageError } = parseCli('conformance', HELP, {
@@ -49,6 +52,8 @@ const { values, usageError } = parseCli('conformance', HELP, {
   backend: { type: 'string' },
   timeout: { type: 'string' },
   filter: { type: 'string' },
+  expect: { type: 'string' },
+  report: { type: 'string' },
   'require-adapter': { type: 'boolean' },
 });
 const integer = (name: string, raw: string | undefined, min: number): void => {
@@ -97,83 +102,47 @@ process.env['WGFUSE_SEED'] ??= String((Date.now() ^ (Math.random() * 0x7fffffff)
 const watchdogDir = mkdtempSync(join(tmpdir(), 'wgfuse-watchdog-'));
 process.env['WGFUSE_WATCHDOG_DIR'] = watchdogDir;
 
-interface Row {
-  rule: string;
-  title: string;
-  state: string;
-  stats: CaseStats | undefined;
-  note: string;
-  ms: number;
-}
+const expectFile = values.expect;
+const expectations = expectFile === undefined ? [] : (() => {
+  try {
+    return readExpectations(readFileSync(expectFile, 'utf8'), expectFile);
+  } catch (e) {
+    process.stderr.write(`conformance: ${e instanceof Error ? e.message : String(e)}\n`);
+    return process.exit(2);
+  }
+})();
+const skips = skipPattern(expectations);
+// --filter keeps what it names; entries expected to be skipped are left out of the run.
+const namePattern =
+  filter === undefined && skips === undefined ? undefined : new RegExp(`^${skips === undefined ? '' : `(?!.*(?:${skips}))`}${filter === undefined ? '' : `(?=.*(?:${filter.source}))`}`);
 
-function ruleOf(name: string): [string, string] {
-  const m = /^\[([^\]]+)\]\s*(.*)$/.exec(name);
-  return m === null ? ['(no rule)', name] : [m[1] ?? '', m[2] ?? ''];
-}
-
-function kernelsSeen(stats: CaseStats | undefined): string {
-  if (stats === undefined) return '';
-  return Object.entries(stats.fusedKernels)
+function kernelsSeen(kernels: Readonly<Record<string, number>> | undefined): string {
+  if (kernels === undefined) return '';
+  return Object.entries(kernels)
     .map(([k, n]) => `${k} kernel${k === '1' ? '' : 's'} ×${n}`)
     .join(', ');
 }
 
-/** What the watchdog reported of a stalled test, if it did. */
-function stallOf(fullName: string): string {
-  const stall = readStallReports(watchdogDir, (p) => readFileSync(p, 'utf8'), (d) => readdirSync(d)).find((r) => fullName.endsWith(r.test.split(' > ').at(-1) ?? '\u0000'));
-  return stall === undefined ? '' : `: [interface.run.2] the event loop was blocked for ${stall.blockedMs} ms${stall.stage === '' ? '' : ` in ${stall.stage}`}`;
-}
-
-class ConformanceReporter implements Reporter {
-  readonly rows: Row[] = [];
-  errors: readonly SerializedError[] = [];
-
-  onTestCaseResult(test: TestCase): void {
-    const result = test.result();
-    // Left out by --filter: not part of this run.
-    if (result.state === 'skipped' && test.options.mode !== 'run') return;
-    const [rule, title] = ruleOf(test.name);
-    const note =
-      result.state === 'failed'
-        ? result.errors.map((e) => e.message).join('\n')
-        : result.state === 'skipped'
-          ? (result.note ?? 'skipped')
-          : '';
-    // A pass that never called the implementation is no verdict on it; a stage that timed out is none either.
-    const timedOut = result.state === 'failed' && result.errors.some((e) => /\] TIMEOUT \(no verdict/.test(e.message));
-    const state = result.state === 'passed' && (test.meta().implementationCalls ?? 0) === 0 ? 'not judged' : timedOut ? 'timed out' : result.state;
-    this.rows.push({ rule, title, state, stats: test.meta().wgfuse, note, ms: test.diagnostic()?.duration ?? 0 });
-  }
-
-  /** Tests left without a result when their file ended were cut off: the process running them stopped. */
-  private cutOff(module: TestModule): void {
-    let first = true;
-    for (const test of module.children.allTests()) {
-      if (test.options.mode !== 'run') continue;
-      if (test.result().state !== 'pending') continue;
-      const [rule, title] = ruleOf(test.name);
-      const note = first
-        ? `the test process stopped during this test (the implementation crashed, aborted, or blocked its event loop and the watchdog stopped it)${stallOf(test.fullName)}`
-        : 'not run: the test process running this file had stopped at an earlier test';
-      this.rows.push({ rule, title, state: first ? 'failed' : 'not run', stats: undefined, note, ms: 0 });
-      first = false;
-    }
-  }
-
-  onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError>): void {
-    for (const m of modules) this.cutOff(m);
-    this.errors = errors;
-  }
-}
+const MARK: Readonly<Record<Outcome, string>> = { passed: 'pass', failed: 'FAIL', 'timed out': 'TIMEOUT', skipped: 'skipped', 'not judged': 'unjudged', 'not run': 'not run' };
 
 const caps = await probeCapabilities();
-const reporter = new ConformanceReporter();
+const reporter = new ConformanceReporter(watchdogDir);
 const started = performance.now();
+const startedAt = new Date().toISOString();
 if (!existsSync(`${ROOT}/${JUDGE_DIR}`)) {
   process.stderr.write(`conformance: no ${JUDGE_DIR}/ under ${ROOT}: the package is incomplete\n`);
   process.exit(2);
 }
-const vitest = await startVitest('test', [JUDGE_DIR], { root: ROOT, watch: false, reporters: [reporter], ...(filter === undefined ? {} : { testNamePattern: filter }) });
+const reportDir = values.report === undefined ? undefined : resolve(values.report);
+if (reportDir !== undefined) mkdirSync(reportDir, { recursive: true });
+const vitest = await startVitest('test', [JUDGE_DIR], {
+  root: ROOT,
+  watch: false,
+  // JUnit XML for CI systems comes from vitest's own reporter.
+  reporters: reportDir === undefined ? [reporter] : [reporter, 'junit'],
+  ...(reportDir === undefined ? {} : { outputFile: { junit: join(reportDir, 'junit.xml') } }),
+  ...(namePattern === undefined ? {} : { testNamePattern: namePattern }),
+});
 await vitest.close();
 const seconds = (performance.now() - started) / 1000;
 
@@ -182,36 +151,50 @@ const out: string[] = [
   'wgfuse conformance',
   `  implementation: ${implName}`,
   `  fast-check:     seed ${process.env['WGFUSE_SEED']}, ${process.env['WGFUSE_NUM_RUNS'] ?? 200} runs per property`,
+  ...(expectFile === undefined ? [] : [`  expectations:   ${expectFile} (${expectations.length} entries)`]),
   '',
   formatCapabilityReport(caps),
   '',
 ];
-const rows = [...reporter.rows].sort((a, b) => a.rule.localeCompare(b.rule));
+const { judged: rows, unmatched } = judgeOutcomes([...reporter.results].sort((a, b) => a.rule.localeCompare(b.rule)), expectations);
 const width = Math.max(...rows.map((r) => r.rule.length), 4);
 out.push(`${'result'.padEnd(8)} ${'rule'.padEnd(width)}  ${'cases'.padStart(5)}  ${'time'.padStart(7)}  test — kernels the implementation dispatched`);
 let lastRule = '';
 for (const r of rows) {
-  const mark = r.state === 'passed' ? 'pass' : r.state === 'failed' ? 'FAIL' : r.state === 'not judged' ? 'unjudged' : r.state === 'timed out' ? 'TIMEOUT' : r.state;
-  const cases = r.stats === undefined ? '' : String(r.stats.cases);
-  const seen = kernelsSeen(r.stats);
-  out.push(`${mark.padEnd(8)} ${(r.rule === lastRule ? '' : r.rule).padEnd(width)}  ${cases.padStart(5)}  ${`${(r.ms / 1000).toFixed(2)}s`.padStart(7)}  ${r.title}${seen === '' ? '' : ` — ${seen}`}`);
-  if (r.state === 'skipped') out.push(`${''.padEnd(width + 10)}skipped: ${r.note}`);
+  const seen = kernelsSeen(r.kernels);
+  out.push(`${MARK[r.outcome].padEnd(8)} ${(r.rule === lastRule ? '' : r.rule).padEnd(width)}  ${String(r.cases ?? '').padStart(5)}  ${`${(r.ms / 1000).toFixed(2)}s`.padStart(7)}  ${r.title}${seen === '' ? '' : ` — ${seen}`}`);
+  if (r.skipReason !== undefined) out.push(`${''.padEnd(width + 10)}skipped: ${r.skipReason}`);
+  if (r.verdict !== 'as expected') out.push(`${''.padEnd(width + 10)}${r.verdict}${r.expectation === undefined ? '' : ` (expected ${r.expectation.status}: ${r.expectation.reason})`}`);
   lastRule = r.rule;
 }
-const count = (s: string): number => rows.filter((r) => r.state === s).length;
-const failed = rows.filter((r) => r.state === 'failed' || r.state === 'timed out');
-for (const f of failed) out.push('', `${f.state === 'failed' ? 'FAIL' : 'TIMEOUT'} [${f.rule}] ${f.title}`, f.note.split('\n').slice(0, 200).join('\n'));
+for (const f of rows.filter((r) => r.message !== undefined && r.verdict === 'unexpected failure')) {
+  out.push('', `${MARK[f.outcome]} [${f.rule}] ${f.title}`, (f.message ?? '').split('\n').slice(0, 200).join('\n'));
+}
+for (const e of unmatched) out.push('', `warning: expectation ${JSON.stringify(e.test)} (${e.status}) matched no test that ran; remove it or fix its pattern`);
 for (const e of reporter.errors) out.push('', `unhandled error: ${e.message}`);
-const cases = rows.reduce((s, r) => s + (r.stats?.cases ?? 0), 0);
-const caseMs = rows.reduce((s, r) => s + (r.stats?.ms ?? 0), 0);
-const propertyCases = rows.reduce((s, r) => s + (r.stats !== undefined && r.stats.ms > 0 ? r.stats.cases : 0), 0);
-out.push(
-  '',
-  `cases checked on the device: ${cases}${caseMs > 0 ? ` (random properties: ${propertyCases} cases, ${(propertyCases / (caseMs / 1000)).toFixed(1)} cases/s)` : ''}; wall time ${seconds.toFixed(1)} s`,
-  `conformance: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped${count('not judged') > 0 ? `, ${count('not judged')} judged nothing` : ''}${count('timed out') > 0 ? `, ${count('timed out')} timed out` : ''}${count('not run') > 0 ? `, ${count('not run')} not run` : ''}`,
-);
-const judgedCount = count('passed') + count('failed');
-if (judgedCount === 0) out.push(`conformance: no test judged the implementation (${rows.length} test(s) ran): this is not a pass`);
+const summary = summarize(rows, reporter.errors.length);
+const cases = rows.reduce((n, r) => n + (r.cases ?? 0), 0);
+const tally = (['failed', 'skipped', 'timed out', 'not judged', 'not run'] as const).filter((o) => o === 'failed' || o === 'skipped' || summary[o] > 0).map((o) => `${summary[o]} ${o === 'not judged' ? 'judged nothing' : o}`);
+out.push('', `cases checked on the device: ${cases}; wall time ${seconds.toFixed(1)} s`, `conformance: ${summary.passed} passed, ${tally.join(', ')}`);
+if (expectFile !== undefined) out.push(`expectations: ${summary.unexpected === 0 ? 'every outcome as expected' : `${summary.unexpected} unexpected outcome(s)`}`);
+if (summary.passed + summary.failed + summary['timed out'] === 0) out.push(`conformance: no test judged the implementation (${rows.length} test(s) ran): this is not a pass`);
+if (reportDir !== undefined) {
+  const report: Report = {
+    format: 'wgfuse-report',
+    version: 1,
+    implementation: { name: judged.name, module: process.env['WGFUSE_IMPL'] || null },
+    seed: Number(process.env['WGFUSE_SEED']),
+    runsPerProperty: Number(process.env['WGFUSE_NUM_RUNS'] ?? 200),
+    adapter: caps.gpu === undefined ? null : { tier: caps.tier, backend: caps.gpu.backend, ...caps.gpu.summary },
+    startedAt,
+    seconds,
+    expectations: { file: expectFile ?? null, unmatched },
+    summary,
+    tests: rows,
+  };
+  writeFileSync(join(reportDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  out.push(`reports: ${join(reportDir, 'report.json')}, ${join(reportDir, 'junit.xml')}`);
+}
 process.stdout.write(`${out.join('\n')}\n`);
 rmSync(watchdogDir, { recursive: true, force: true });
-process.exit(failed.length > 0 || reporter.errors.length > 0 || judgedCount === 0 ? 1 : 0);
+process.exit(summary.pass ? 0 : 1);

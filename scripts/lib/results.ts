@@ -1,0 +1,121 @@
+/**
+ * The main job's results: one per judging test, checked against an expectations file
+ * (spec/expectations.schema.json), and written as the JSON report (spec/report.schema.json). A run
+ * passes when every outcome is the one expected of it ([suite.expect.1]).
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+export type Outcome = 'passed' | 'failed' | 'timed out' | 'skipped' | 'not judged' | 'not run';
+
+export interface TestResult {
+  readonly rule: string;
+  readonly title: string;
+  readonly file: string;
+  readonly outcome: Outcome;
+  readonly ms: number;
+  /** Cases checked on the device, and how many cases dispatched how many kernels. */
+  readonly cases?: number;
+  readonly kernels?: Readonly<Record<string, number>>;
+  readonly message?: string;
+  readonly replay?: string | undefined;
+  readonly skipReason?: string;
+}
+
+export interface Expectation {
+  readonly test: string;
+  readonly status: 'fail' | 'timeout' | 'skip';
+  readonly reason: string;
+}
+
+/** Whether an outcome is the one expected: `as expected`, or what is wrong with it. */
+export type Verdict = 'as expected' | 'expected failure' | 'unexpected failure' | 'unexpected pass';
+
+export interface Judged extends TestResult {
+  readonly expectation?: Expectation;
+  readonly verdict: Verdict;
+}
+
+const schema: object = JSON.parse(readFileSync(new URL('../../spec/expectations.schema.json', import.meta.url), 'utf8')) as object;
+const validate = new Ajv2020({ allErrors: true, strict: true }).compile<{ expectations: Expectation[] }>(schema);
+
+/** Reads an expectations file; throws an Error naming the file, the entry and the field that is wrong. */
+export function readExpectations(text: string, origin: string): Expectation[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`[suite.expect.2] ${origin}: not JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!validate(doc)) {
+    const first = validate.errors?.[0];
+    const where = (first?.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || '(the document)';
+    const extra = first?.keyword === 'additionalProperties' ? ` '${String((first.params as { additionalProperty?: unknown }).additionalProperty)}'` : '';
+    throw new Error(`[suite.expect.2] ${origin}: ${where}: ${first?.message ?? 'is not valid'}${extra}`);
+  }
+  doc.expectations.forEach((e, k) => {
+    try {
+      new RegExp(e.test);
+    } catch (err) {
+      throw new Error(`[suite.expect.2] ${origin}: expectations[${k}].test: not a regular expression: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+  return doc.expectations;
+}
+
+const nameOf = (r: Pick<TestResult, 'rule' | 'title'>): string => `[${r.rule}] ${r.title}`;
+
+/** The expectations that say a test is not to run at all, as one pattern its name must not match. */
+export function skipPattern(expectations: readonly Expectation[]): string | undefined {
+  const skips = expectations.filter((e) => e.status === 'skip').map((e) => `(?:${e.test})`);
+  return skips.length === 0 ? undefined : skips.join('|');
+}
+
+/** Each result with the first expectation that names it and whether its outcome is the expected one. */
+export function judgeOutcomes(results: readonly TestResult[], expectations: readonly Expectation[]): { judged: Judged[]; unmatched: Expectation[] } {
+  const used = new Set<Expectation>();
+  const judged = results.map((r): Judged => {
+    const e = expectations.find((x) => x.status !== 'skip' && new RegExp(x.test).test(nameOf(r)));
+    if (e !== undefined) used.add(e);
+    const failedLike = r.outcome === 'failed' || r.outcome === 'timed out' || r.outcome === 'not run';
+    let verdict: Verdict = 'as expected';
+    if (e === undefined) verdict = failedLike ? 'unexpected failure' : 'as expected';
+    else if (failedLike) verdict = e.status === 'timeout' && r.outcome !== 'timed out' ? 'unexpected failure' : 'expected failure';
+    else if (r.outcome === 'passed') verdict = 'unexpected pass';
+    return { ...r, ...(e === undefined ? {} : { expectation: e }), verdict };
+  });
+  // A skip entry is used when some test it names was left out; the others matched nothing that ran.
+  const unmatched = expectations.filter((e) => !used.has(e) && e.status !== 'skip');
+  return { judged, unmatched };
+}
+
+export interface Report {
+  readonly format: 'wgfuse-report';
+  readonly version: 1;
+  readonly implementation: { readonly name: string; readonly module: string | null };
+  readonly seed: number;
+  readonly runsPerProperty: number;
+  readonly adapter: unknown;
+  readonly startedAt: string;
+  readonly seconds: number;
+  readonly expectations: { readonly file: string | null; readonly unmatched: readonly Expectation[] };
+  readonly summary: Readonly<Record<Outcome | 'unexpected', number>> & { readonly pass: boolean };
+  readonly tests: readonly Judged[];
+}
+
+/** Counts by outcome, and whether the run passes: something judged, nothing unexpected, no error. */
+export function summarize(judged: readonly Judged[], errors: number): Report['summary'] {
+  const count = (o: Outcome): number => judged.filter((j) => j.outcome === o).length;
+  const unexpected = judged.filter((j) => j.verdict === 'unexpected failure' || j.verdict === 'unexpected pass').length;
+  const judgedAny = count('passed') + count('failed') + count('timed out') > 0;
+  return {
+    passed: count('passed'),
+    failed: count('failed'),
+    'timed out': count('timed out'),
+    skipped: count('skipped'),
+    'not judged': count('not judged'),
+    'not run': count('not run'),
+    unexpected,
+    pass: judgedAny && unexpected === 0 && errors === 0,
+  };
+}
