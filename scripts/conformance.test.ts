@@ -125,6 +125,16 @@ describe('the main job, driven as a user drives it', () => {
     expect(readFileSync(join(reportDir, 'junit.xml'), 'utf8')).toMatch(/<testcase [^>]*name="[^"]*fusion\.chain\.1/);
   });
 
+  test('[interface.needs.2] rules of a part of the spec an implementation declares it does not take part in are not applicable, not passes', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const r = await mainJob(`--impl ./${FIXTURES}/declares-parts.ts --runs 2 --filter 'shapes\\.dynamic\\.2|fusion\\.settings\\.1|fusion\\.epilogue\\.1'`);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/n\/a +shapes\.dynamic\.2 /);
+    expect(r.out).toMatch(/n\/a +fusion\.settings\.1 /);
+    expect(r.out).toMatch(/pass +fusion\.epilogue\.1 /);
+    expect(r.out).toMatch(/conformance: \d+ passed, 0 failed, 0 skipped, [4-9] not applicable/);
+  });
+
   test('[suite.replay.1] the replay line a failure prints names the implementation and, run as printed, reproduces the failure', async (ctx) => {
     await gate(ctx, { execution: true });
     const first = await mainJob(`--impl ./${FIXTURES}/drops-epilogue-op.ts --filter 'fusion\\.chain\\.1\\] random'`, { WGFUSE_SEED: '20261206' });

@@ -123,7 +123,7 @@ function kernelsSeen(kernels: Readonly<Record<string, number>> | undefined): str
     .join(', ');
 }
 
-const MARK: Readonly<Record<Outcome, string>> = { passed: 'pass', failed: 'FAIL', 'timed out': 'TIMEOUT', skipped: 'skipped', 'not judged': 'unjudged', 'not run': 'not run' };
+const MARK: Readonly<Record<Outcome, string>> = { passed: 'pass', failed: 'FAIL', 'timed out': 'TIMEOUT', skipped: 'skipped', 'not applicable': 'n/a', 'not judged': 'unjudged', 'not run': 'not run' };
 
 const caps = await probeCapabilities();
 const reporter = new ConformanceReporter(watchdogDir);
@@ -174,7 +174,7 @@ for (const e of unmatched) out.push('', `warning: expectation ${JSON.stringify(e
 for (const e of reporter.errors) out.push('', `unhandled error: ${e.message}`);
 const summary = summarize(rows, reporter.errors.length);
 const cases = rows.reduce((n, r) => n + (r.cases ?? 0), 0);
-const tally = (['failed', 'skipped', 'timed out', 'not judged', 'not run'] as const).filter((o) => o === 'failed' || o === 'skipped' || summary[o] > 0).map((o) => `${summary[o]} ${o === 'not judged' ? 'judged nothing' : o}`);
+const tally = (['failed', 'skipped', 'timed out', 'not applicable', 'not judged', 'not run'] as const).filter((o) => o === 'failed' || o === 'skipped' || summary[o] > 0).map((o) => `${summary[o]} ${o === 'not judged' ? 'judged nothing' : o}`);
 out.push('', `cases checked on the device: ${cases}; wall time ${seconds.toFixed(1)} s`, `conformance: ${summary.passed} passed, ${tally.join(', ')}`);
 if (expectFile !== undefined) out.push(`expectations: ${summary.unexpected === 0 ? 'every outcome as expected' : `${summary.unexpected} unexpected outcome(s)`}`);
 if (summary.passed + summary.failed + summary['timed out'] === 0) out.push(`conformance: no test judged the implementation (${rows.length} test(s) ran): this is not a pass`);

@@ -43,8 +43,33 @@ export interface CompiledProgram {
   dispose(): void;
 }
 
+/**
+ * What an implementation needs of the device ([interface.needs.1]). The harness requests these from the
+ * adapter when it has them, and otherwise skips what would run on a device without them, with the reason.
+ * Without needs the device has the adapter's default limits and no optional features.
+ */
+export interface DeviceNeeds {
+  /** Limits it needs: at least these values (max* limits) or at most (min* alignments). */
+  readonly limits?: Readonly<Record<string, number>>;
+  /** Features it cannot run without. */
+  readonly features?: readonly string[];
+  /** Features it uses when the adapter has them. */
+  readonly optionalFeatures?: readonly string[];
+}
+
+/**
+ * Parts of the spec an implementation declares it does not take part in ([interface.needs.2]): the rules
+ * that need them are reported as not applicable, never as passes.
+ * - `registry-configs`: it ignores the configs calls carry (config pickers are not judged);
+ * - `fusion-off`: it does not honour `fusion: false` settings;
+ * - `dynamic-shapes`: it does not keep one pipeline for every shape of a structure.
+ */
+export type SpecPart = 'registry-configs' | 'fusion-off' | 'dynamic-shapes';
+
 export interface Implementation {
   readonly name: string;
+  readonly needs?: DeviceNeeds;
+  readonly doesNotTakePartIn?: readonly SpecPart[];
   /** Compiles a verified graph for a device. Rejects with an Error naming the problem ([interface.compile.1]). */
   compile(graph: Graph, kernels: KernelCatalog, device: GPUDevice): Promise<CompiledProgram>;
 }

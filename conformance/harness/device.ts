@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DeviceNeeds } from '../../spec/implementation.js';
 import { withTimeout } from './timeout.js';
 /**
  * Device acquisition (spec/capabilities.md [harness.device.*]), owned by the harness: the suite never
@@ -48,6 +49,8 @@ export interface Gpu {
   lostInfo: GPUDeviceLostInfo | undefined;
   /** Every error that reached device.onuncapturederror, in order. */
   readonly uncapturedErrors: string[];
+  /** The declared needs of the implementation under test that this adapter cannot meet, each with why. */
+  readonly unmetNeeds: readonly string[];
 }
 
 export type GpuAcquisition = { readonly ok: true; readonly gpu: Gpu } | { readonly ok: false; readonly attempts: readonly Attempt[] };
@@ -113,9 +116,28 @@ export function tierOf(backend: Backend, info: AdapterIdentity): Tier {
   return 'hardware';
 }
 
+/** What to request of `adapter` for `wanted`, and what of it the adapter cannot give ([interface.needs.1]). */
+export function deviceRequest(adapter: Pick<GPUAdapter, 'limits' | 'features'>, wanted: DeviceNeeds | undefined): { descriptor: GPUDeviceDescriptor; unmet: string[] } {
+  const unmet: string[] = [];
+  const requiredLimits: Record<string, number> = {};
+  const adapterLimits = adapter.limits as unknown as Record<string, number | undefined>;
+  for (const [name, value] of Object.entries(wanted?.limits ?? {})) {
+    const have = adapterLimits[name];
+    const atMost = name.startsWith('min');
+    if (have === undefined) unmet.push(`limit ${name}: the adapter does not report it`);
+    else if (atMost ? have > value : have < value) unmet.push(`limit ${name} ${atMost ? '<=' : '>='} ${value}: the adapter allows ${have}`);
+    else requiredLimits[name] = value;
+  }
+  const requiredFeatures: string[] = [];
+  for (const f of wanted?.features ?? []) (adapter.features.has(f) ? requiredFeatures.push(f) : unmet.push(`feature '${f}': the adapter does not have it`));
+  for (const f of wanted?.optionalFeatures ?? []) if (adapter.features.has(f)) requiredFeatures.push(f);
+  return { descriptor: { requiredLimits, requiredFeatures: [...new Set(requiredFeatures)] as GPUFeatureName[] }, unmet };
+}
+
 async function openDevice(adapter: GPUAdapter, backend: Backend, requested: FeatureLevel, attempts: readonly Attempt[]): Promise<Gpu> {
-  // Default limits and no features: the compatibility defaults are the conformance target.
-  const device = await withTimeout(adapter.requestDevice(), ATTEMPT_TIMEOUT_MS, `${backend}: requestDevice`);
+  // Without declared needs: default limits and no features, the compatibility defaults on a compat adapter.
+  const { descriptor, unmet } = deviceRequest(adapter, needs);
+  const device = await withTimeout(adapter.requestDevice(descriptor), ATTEMPT_TIMEOUT_MS, `${backend}: requestDevice`);
   // A core device always carries this feature; a compatibility device carries it only if asked for.
   const featureLevel: FeatureLevel = requested === 'compatibility' && !device.features.has('core-features-and-limits') ? 'compatibility' : 'core';
   const limits: Record<string, number> = {};
@@ -140,6 +162,7 @@ async function openDevice(adapter: GPUAdapter, backend: Backend, requested: Feat
     lost: device.lost,
     lostInfo: undefined,
     uncapturedErrors: [],
+    unmetNeeds: unmet,
   };
   device.lost.then((lostInfo) => {
     gpu.lostInfo = lostInfo;
@@ -236,6 +259,16 @@ export async function acquireGpu(options: { backend?: BackendChoice } = {}): Pro
 }
 
 let shared: Promise<GpuAcquisition> | undefined;
+let needs: DeviceNeeds | undefined;
+
+/**
+ * Declares what the implementation under test needs of the device; the next getGpu() requests it. A change
+ * of needs opens a new device.
+ */
+export function declareNeeds(wanted: DeviceNeeds | undefined): void {
+  if (JSON.stringify(wanted) !== JSON.stringify(needs)) shared = undefined;
+  needs = wanted;
+}
 
 /**
  * One acquisition per process, shared by every test in a file. A device that was lost since is

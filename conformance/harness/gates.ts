@@ -50,11 +50,14 @@ export function unmetNeed(c: Capabilities, needs: Needs): UnmetNeed | undefined 
       adapterMissing: true,
     };
   }
+  if (gpu.unmetNeeds.length > 0) {
+    return { reason: `the implementation under test declares needs this adapter cannot meet: ${gpu.unmetNeeds.join('; ')}`, adapterMissing: false };
+  }
   const features = needs.feature === undefined ? [] : typeof needs.feature === 'string' ? [needs.feature] : needs.feature;
   for (const f of features) {
     if (gpu.device.features.has(f)) continue;
     const onAdapter = gpu.adapter.features.has(f)
-      ? 'the adapter has it, but the harness requests default features only'
+      ? 'the adapter has it, but the implementation under test does not declare it (needs.features or needs.optionalFeatures)'
       : `adapter '${gpu.summary.description}' (${gpu.backend}) does not support it; run on one that does`;
     return { reason: `device does not have feature '${f}': ${onAdapter}`, adapterMissing: false };
   }
@@ -68,7 +71,7 @@ export function unmetNeed(c: Capabilities, needs: Needs): UnmetNeed | undefined 
       return {
         reason:
           `device limit ${name} is ${have}, the test needs ${atMost ? '<=' : '>='} ${wanted} ` +
-          `(the adapter allows ${adapterHas}; the harness requests default limits, the conformance target)`,
+          `(the adapter allows ${adapterHas}; the harness requests the limits the implementation under test declares in needs.limits, else the defaults)`,
         adapterMissing: false,
       };
     }

@@ -8,7 +8,7 @@ import { adapterRequired } from '../harness/gates.js';
 import { formatAttempts } from '../harness/capabilities.js';
 import { PATTERNS } from '../generators/patterns.js';
 import { checkCase } from '../properties/check.js';
-import { implementationUnderTest } from '../properties/implementation-under-test.js';
+import { implementationUnderTest, requirePart } from '../properties/implementation-under-test.js';
 import { assertProperty, propertySettings } from '../properties/params.js';
 import { countCase, newStats } from '../properties/stats.js';
 
@@ -29,6 +29,7 @@ async function validationDevice(ctx: { skip(note?: string): never }): Promise<Gp
 describe(`compile-only on Dawn's null backend: ${impl.name}`, () => {
   for (const p of PATTERNS) {
     test(`[${p.rule}] compile-only: ${p.name}: WGSL accepted, ${p.fusedKernels} kernel(s) submitted`, async (ctx) => {
+      if (p.rule === 'fusion.settings.1') requirePart(ctx, impl, 'fusion-off');
       const gpu = await validationDevice(ctx);
       const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
       await checkCase(impl, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: false });

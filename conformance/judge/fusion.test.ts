@@ -3,7 +3,7 @@ import { fillInputs } from '../generators/built-case.js';
 import { PATTERNS } from '../generators/patterns.js';
 import { gate } from '../harness/gates.js';
 import { checkCase } from '../properties/check.js';
-import { implementationUnderTest } from '../properties/implementation-under-test.js';
+import { implementationUnderTest, requirePart } from '../properties/implementation-under-test.js';
 import { judgeRandomProperty } from '../properties/judge-property.js';
 import { RANDOM_PROPERTIES } from '../properties/random-properties.js';
 import { countCase, newStats } from '../properties/stats.js';
@@ -18,6 +18,7 @@ const impl = await implementationUnderTest();
 describe(`fusion on a device: ${impl.name}`, () => {
   for (const p of PATTERNS) {
     test(`[${p.rule}] ${p.name}: ${p.fusedKernels} kernel(s)`, async (ctx) => {
+      if (p.rule === 'fusion.settings.1') requirePart(ctx, impl, 'fusion-off');
       const gpu = await gate(ctx, { execution: true });
       const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
       const stats = newStats();

@@ -3,7 +3,7 @@ import { describe, test } from 'vitest';
 import type { TestContext } from 'vitest';
 import { buildReductionCase, SOFTMAX_SEED_CASE } from '../generators/reduction-case.js';
 import { gate } from '../harness/gates.js';
-import { implementationUnderTest } from '../properties/implementation-under-test.js';
+import { implementationUnderTest, requirePart } from '../properties/implementation-under-test.js';
 import { assertProperty, propertySettings } from '../properties/params.js';
 import { checkMatmulShapeChange, checkRankChange, checkSecondShape, checkShapeChange, DYNAMIC, rerankedPair, reshapedMatmulPair, reshapedPair } from '../properties/shape-change.js';
 import { newStats } from '../properties/stats.js';
@@ -30,16 +30,19 @@ async function shapeProperty<T>(ctx: TestContext, arbitrary: fc.Arbitrary<T>, ch
 
 describe(`shapes on a device: ${impl.name}`, () => {
   test('[shapes.dynamic.2] one program serves many shapes: the second compile creates no pipeline, and both shapes conform', async (ctx) => {
+    requirePart(ctx, impl, 'dynamic-shapes');
     const gpu = await gate(ctx, { execution: true });
     await shapeProperty(ctx, reshapedPair, ([a, b]) => checkShapeChange(impl, a, b, gpu), 1 / 4);
   });
 
   test('[shapes.dynamic.2] matmul: a second shape of the same structure creates no pipeline, and both shapes conform', async (ctx) => {
+    requirePart(ctx, impl, 'dynamic-shapes');
     const gpu = await gate(ctx, { execution: true });
     await shapeProperty(ctx, reshapedMatmulPair, ([a, b]) => checkMatmulShapeChange(impl, a, b, gpu), 1 / 8);
   });
 
   test('[shapes.dynamic.2] softmax and rmsnorm: a second shape of the same structure creates no pipeline, and both shapes conform', async (ctx) => {
+    requirePart(ctx, impl, 'dynamic-shapes');
     const gpu = await gate(ctx, { execution: true });
     const stats = newStats();
     for (const template of ['softmax', 'rmsnorm'] as const) {

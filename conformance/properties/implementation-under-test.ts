@@ -1,7 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { fusedReference } from '../reference-door.js';
-import type { Implementation } from '../../spec/implementation.js';
+import type { Implementation, SpecPart } from '../../spec/implementation.js';
+import { declareNeeds } from '../harness/device.js';
 
 function isImplementation(value: unknown): value is Implementation {
   return typeof value === 'object' && value !== null && typeof (value as { compile?: unknown }).compile === 'function' && typeof (value as { name?: unknown }).name === 'string';
@@ -21,6 +22,8 @@ export function takeImplementationCalls(): number {
 /** `impl`, with its compile() calls counted. */
 function counted(impl: Implementation): Implementation {
   return {
+    ...(impl.needs === undefined ? {} : { needs: impl.needs }),
+    ...(impl.doesNotTakePartIn === undefined ? {} : { doesNotTakePartIn: impl.doesNotTakePartIn }),
     name: impl.name,
     compile: (graph, kernels, device) => {
       calls++;
@@ -36,8 +39,17 @@ let loaded: Promise<Implementation> | undefined;
  * `implementation`), else the reference's fused pipeline ([interface.plugin.1]).
  */
 export function implementationUnderTest(): Promise<Implementation> {
-  loaded ??= load().then(counted);
+  loaded ??= load().then((impl) => {
+    // The device the judging tests get is opened with what this implementation declares it needs.
+    declareNeeds(impl.needs);
+    return counted(impl);
+  });
   return loaded;
+}
+
+/** Skips a judging test of a part of the spec the implementation declares it does not take part in ([interface.needs.2]). */
+export function requirePart(ctx: { skip(note?: string): never }, impl: Implementation, part: SpecPart): void {
+  if (impl.doesNotTakePartIn?.includes(part)) ctx.skip(`not applicable: ${impl.name} declares it does not take part in ${part}`);
 }
 
 /** Forgets the loaded implementation, so the next call reads WGFUSE_IMPL again (for the plugin's own tests). */

@@ -28,7 +28,8 @@ export class ConformanceReporter implements Reporter {
     const [rule, title] = ruleOf(test.name);
     const message = result.state === 'failed' ? result.errors.map((e) => e.message).join('\n') : undefined;
     const timedOut = result.state === 'failed' && result.errors.some((e) => /\] TIMEOUT \(no verdict/.test(e.message));
-    const outcome = result.state === 'passed' && (test.meta().implementationCalls ?? 0) === 0 ? 'not judged' : timedOut ? 'timed out' : result.state === 'pending' ? 'not run' : result.state;
+    const notApplicable = result.state === 'skipped' && (result.note ?? '').startsWith('not applicable');
+    const outcome = result.state === 'passed' && (test.meta().implementationCalls ?? 0) === 0 ? 'not judged' : timedOut ? 'timed out' : notApplicable ? 'not applicable' : result.state === 'pending' ? 'not run' : result.state;
     const stats = test.meta().wgfuse;
     this.results.push({
       rule,

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
-export type Outcome = 'passed' | 'failed' | 'timed out' | 'skipped' | 'not judged' | 'not run';
+export type Outcome = 'passed' | 'failed' | 'timed out' | 'skipped' | 'not applicable' | 'not judged' | 'not run';
 
 export interface TestResult {
   readonly rule: string;
@@ -113,6 +113,7 @@ export function summarize(judged: readonly Judged[], errors: number): Report['su
     failed: count('failed'),
     'timed out': count('timed out'),
     skipped: count('skipped'),
+    'not applicable': count('not applicable'),
     'not judged': count('not judged'),
     'not run': count('not run'),
     unexpected,
