@@ -13,6 +13,8 @@ export interface FusionPattern {
   readonly kernels: KernelCatalog;
   /** Kernels a conforming fused implementation dispatches. */
   readonly fusedKernels: number;
+  /** Other kernel counts the spec accepts too. */
+  readonly alsoAccepted?: readonly number[];
   /** Ops and calls the graph computes: the eager executor's dispatch count. */
   readonly eagerKernels: number;
 }
@@ -98,7 +100,7 @@ export const PATTERNS: readonly FusionPattern[] = [
     t.exp();
     return add(t, y!).relu();
   }),
-  pattern('fusion.schedule.3', 'an input returned unchanged is copied by one kernel', { x: [3] }, 1, 1, (_add, x) => x!),
+  { ...pattern('fusion.schedule.3', 'an input returned unchanged is copied into its output, by one kernel or a buffer copy', { x: [3] }, 1, 1, (_add, x) => x!), alsoAccepted: [0] },
   matmulPattern('fusion.prologue.4', 'matmul → relu → matmul: the relu is the second call\'s prologue', { x: [6, 10], w1: [10, 12], w2: [12, 5] }, 2, 3, (mm, x, w1, w2) => mm(mm(x!, w1!).relu(), w2!)),
   matmulPattern('fusion.epilogue.1', 'matmul with a bias row, a residual and an activation in its epilogue', { x: [9, 14], w: [14, 11], bias: [11], res: [9, 11] }, 1, 4, (mm, x, w, bias, res) => mm(x!, w!).add(bias!).add(res!).relu()),
   matmulPattern('fusion.prologue.2', 'matmul with a dequantize-like prologue a*s + z (per-column scale and zero point)', { q: [7, 12], s: [12], z: [12], w: [12, 9] }, 1, 3, (mm, q, s, z, w) => mm(q!.mul(s!).add(z!), w!)),

@@ -53,11 +53,11 @@ export const reshapedMatmulPair = fc
     return [a, b];
   });
 
-/** Pipelines the harness saw created while `implementation` compiled `built`. */
+/** Pipelines the harness saw created while `implementation` compiled `built` and ran it: lazy pipelines count too. */
 export async function pipelinesFor(implementation: Implementation, built: BuiltCase, gpu: Gpu): Promise<number> {
   const run = await runProgram(implementation, built.graph, built.kernels, built.inputs, gpu);
-  if (!run.ok) throw new ConformanceFailure(run.rule, `${run.timedOut ? 'TIMEOUT (no verdict on its results)' : 'failed'}: ${run.message.replace(/^\[[^\]]*\] /, '')}`, { timedOut: run.timedOut });
-  return run.compileCounts.pipelinesCreated;
+  if (run.ok) return run.compileCounts.pipelinesCreated + run.runs.reduce((n, r) => n + r.counts.pipelinesCreated, 0);
+  throw new ConformanceFailure(run.rule, `${run.timedOut ? 'TIMEOUT (no verdict on its results)' : 'failed'}: ${run.message.replace(/^\[[^\]]*\] /, '')}`, { timedOut: run.timedOut });
 }
 
 /** [shapes.dynamic.2] on two built cases of one structure: no pipeline for the second, both conform. */

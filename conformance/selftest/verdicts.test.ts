@@ -9,6 +9,9 @@ import { gate } from '../harness/gates.js';
 import { checkCase, ConformanceFailure } from '../properties/check.js';
 import type { CaseUnderTest, Finding } from '../properties/check.js';
 import { implementation as eagerPosing } from './fixtures/eager-as-implementation.js';
+import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
+import type { BuiltCase } from '../generators/built-case.js';
+import { checkSecondShape, DYNAMIC } from '../properties/shape-change.js';
 
 // Verdicts that hold whatever an implementation does to what it is given: every check judged on its own,
 // inputs that must stay as written, a program run more than once, a graph it may not change.
@@ -87,7 +90,7 @@ describe('verdicts', () => {
     };
     const f = await failure(once, caseOf(seed), gpu);
     // Its second run dispatches nothing and leaves the outputs as canary: both are findings of run 2.
-    expect(failedRules(f)).toEqual(['fusion.count.1', 'fusion.count.2', 'interface.repeat.1', 'numerics.fused-eager.1', 'numerics.oracle.1']);
+    expect(failedRules(f)).toEqual(['fusion.count.1', 'interface.repeat.1', 'numerics.fused-eager.1', 'numerics.oracle.1']);
     expect(f.message).toMatch(/FAIL \[fusion\.count\.1\] kernel count \(run 2, other data of the same shape\)/);
     const stale: Implementation = {
       name: 'keeps its first inputs',
@@ -124,6 +127,30 @@ describe('verdicts', () => {
     };
     expect((await failure(compilesAnEditedCopy, c, gpu)).rule).toBe('numerics.oracle.1');
     expect(c.graph.nodes[relu]).toMatchObject({ kind: 'op', op: 'relu' });
+  });
+
+  test('[shapes.dynamic.2] pipelines built lazily in run() count as much as those built in compile()', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    // The reference, plus one fresh pipeline created in every run: never one program for every shape.
+    const lazy: Implementation = {
+      name: 'builds a pipeline in run',
+      compile: async (g, k, device) => {
+        const program = await fusedReference.compile(g, k, device);
+        return {
+          ...program,
+          wgsl: program.wgsl,
+          run: async (io) => {
+            const code = `@compute @workgroup_size(1) fn main() { _ = ${Math.random()}f; }`;
+            await device.createComputePipelineAsync({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+            await program.run(io);
+          },
+        };
+      },
+    };
+    const [a, b] = [[6, 7], [9, 5]].map((shape) => buildFusionCase({ ...SEED_CASE, shape }, DYNAMIC));
+    const error: unknown = await checkSecondShape(lazy, a as BuiltCase, b as BuiltCase, gpu, 'two shapes').then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ConformanceFailure);
+    expect((error as ConformanceFailure).message).toMatch(/\[shapes\.dynamic\.2\] builds a pipeline in run: two shapes under staticShapes: false created 1 new pipeline\(s\); expected none/);
   });
 
   test('[numerics.oracle.2] an eager reference outside the intervals is reported as the eager reference\'s finding', async (ctx) => {
