@@ -11,6 +11,7 @@ import { stageTimeoutMs } from '../conformance/harness/timeout.js';
 import { implementationUnderTest } from '../conformance/properties/implementation-under-test.js';
 import { parseCli } from './lib/cli.js';
 import { ConformanceReporter } from './lib/conformance-reporter.js';
+import { renderHtml } from './lib/html-report.js';
 import { judgeOutcomes, readExpectations, skipPattern, summarize } from './lib/results.js';
 import type { Outcome, Report } from './lib/results.js';
 
@@ -36,7 +37,7 @@ options:
   --filter <regex>   run only the judging tests whose names match
   --expect <file>    expectations file (spec/expectations.schema.json): tests expected to fail, time out or
                      be skipped, each with a reason; the run passes when every outcome is the expected one
-  --report <dir>     write report.json (spec/report.schema.json) and junit.xml there
+  --report <dir>     write report.json (spec/report.schema.json), junit.xml and report.html (offline) there
   --require-adapter  fail instead of skipping when no executing adapter is found (env WGFUSE_REQUIRE_ADAPTER=1)
   -h, --help         this text
 
@@ -193,7 +194,8 @@ if (reportDir !== undefined) {
     tests: rows,
   };
   writeFileSync(join(reportDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  out.push(`reports: ${join(reportDir, 'report.json')}, ${join(reportDir, 'junit.xml')}`);
+  writeFileSync(join(reportDir, 'report.html'), renderHtml(report));
+  out.push(`reports: ${join(reportDir, 'report.json')}, ${join(reportDir, 'junit.xml')}, ${join(reportDir, 'report.html')}`);
 }
 process.stdout.write(`${out.join('\n')}\n`);
 rmSync(watchdogDir, { recursive: true, force: true });

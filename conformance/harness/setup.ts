@@ -3,6 +3,8 @@
 // many compile() calls the implementation under test received, so the main job can tell a judging test
 // that judged nothing.
 import { afterEach, beforeEach } from 'vitest';
+import type { IrDocument } from '../ir-json/document.js';
+import { takeFailingCase } from '../properties/check.js';
 import { takeImplementationCalls } from '../properties/implementation-under-test.js';
 import { stageTimeoutMs } from './timeout.js';
 import { startWatchdog, watchTest } from './watchdog.js';
@@ -10,6 +12,8 @@ import { startWatchdog, watchTest } from './watchdog.js';
 declare module 'vitest' {
   interface TaskMeta {
     implementationCalls?: number;
+    /** The last case the test failed, as an IR document, for the report. */
+    failingCase?: IrDocument;
   }
 }
 
@@ -18,8 +22,11 @@ startWatchdog(Math.max(stageTimeoutMs(), 2_000));
 
 beforeEach((ctx) => {
   watchTest(`${ctx.task.file.name} > ${ctx.task.name}`);
+  takeFailingCase();
 });
 
 afterEach((ctx) => {
   ctx.task.meta.implementationCalls = takeImplementationCalls();
+  const failing = takeFailingCase();
+  if (failing !== undefined) ctx.task.meta.failingCase = failing;
 });

@@ -9,6 +9,28 @@ import { runProgram } from '../harness/run-program.js';
 import type { ProgramRunResult, ProgramSuccess } from '../harness/run-program.js';
 import { checkAgreement, checkWithinIntervals } from '../oracle/acceptance.js';
 import { acceptanceIntervals } from '../oracle/interval.js';
+import { caseToJson } from '../ir-json/write.js';
+import type { IrDocument } from '../ir-json/document.js';
+
+// The last case checkCase failed, as an IR document: the failing case a report shows and replays. After
+// fast-check shrinks, it is the shrunk case.
+let lastFailing: IrDocument | undefined;
+
+/** The last failing case since the previous call, and forgets it. */
+export function takeFailingCase(): IrDocument | undefined {
+  const doc = lastFailing;
+  lastFailing = undefined;
+  return doc;
+}
+
+function remember(c: CaseUnderTest): void {
+  try {
+    lastFailing = caseToJson({ graph: c.graph, kernels: c.kernels, description: c.description, fusedKernels: c.fusedKernels, eagerKernels: c.eagerKernels, inputs: c.inputs });
+  } catch {
+    // A case the interchange format cannot hold (non-finite data) is reported without its document.
+    lastFailing = undefined;
+  }
+}
 
 /** A case to judge: any graph with its data and the kernel counts the spec requires of it. */
 export interface CaseUnderTest {
@@ -86,6 +108,7 @@ export function secondDataSet(inputs: readonly Float32Array[]): Float32Array[] {
 async function execute(who: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions, repeats: readonly (readonly Float32Array[])[]): Promise<ProgramSuccess> {
   const run = await runProgram(who, c.graph, c.kernels, [...c.inputs], gpu, { repeats, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
   if (!run.ok) {
+    remember(c);
     // Harness failures and stage failures keep their own rule: nothing is relabelled.
     const detail = run.message.replace(/^\[[^\]]*\] /, '');
     const status = run.timedOut ? 'TIMEOUT (no verdict on its results)' : 'failed';
@@ -162,6 +185,7 @@ export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu
   const failed = findings.filter((f) => !f.ok);
   const first = failed[0];
   if (first !== undefined) {
+    remember(c);
     const what = failed.length === 1 ? '1 failed check' : `${failed.length} failed checks`;
     throw new ConformanceFailure(first.rule, `${impl.name}: ${what} on case: ${c.description}\n${formatFindings(findings)}`, { findings, context: context(c, fused.wgsl) });
   }

@@ -40,6 +40,7 @@ export class ConformanceReporter implements Reporter {
       ...(stats === undefined ? {} : { cases: stats.cases, kernels: stats.fusedKernels }),
       ...(message === undefined ? {} : { message, replay: /^replay: (.*)$/m.exec(message)?.[1] }),
       ...(result.state === 'skipped' ? { skipReason: result.note ?? 'skipped' } : {}),
+      ...(result.state === 'failed' && test.meta().failingCase !== undefined ? { case: test.meta().failingCase } : {}),
     });
   }
 

@@ -20,6 +20,8 @@ export interface TestResult {
   readonly message?: string;
   readonly replay?: string | undefined;
   readonly skipReason?: string;
+  /** The failing case as an IR document (spec/ir.schema.json), when the test failed on one. */
+  readonly case?: unknown;
 }
 
 export interface Expectation {
