@@ -12,6 +12,7 @@ const COMMANDS = {
   fuzz: ['fuzz.ts', [], 'long random campaigns against an implementation'],
   replay: ['fuzz.ts', ['--replay'], 'replay a case a campaign saved: wgfuse replay <file>'],
   caps: ['capabilities.ts', [], 'what WebGPU this machine offers, and why other backends failed'],
+  compare: ['compare.ts', [], 'reports of several implementations side by side: wgfuse compare a.json b.json'],
 };
 
 const usage = `usage: wgfuse <command> [options]     (wgfuse <command> --help for its options)
