@@ -36,6 +36,13 @@ describe('expectations', () => {
     expect(summarize(judged.filter((j) => j.verdict === 'expected failure' || j.verdict === 'as expected'), 0).pass).toBe(true);
   });
 
+  test('[suite.expect.1] an entry with failingRules expects a failure by those rules only: a failure by another rule is unexpected', () => {
+    const countOnly: Expectation[] = [{ test: 'fusion', status: 'fail', reason: 'one kernel per op', failingRules: ['fusion.count.1'] }];
+    const byCount = { ...result('fusion.chain.1', 'failed'), message: '[fusion.count.1] x: 2 failed checks on case: c\n  FAIL [fusion.count.1] kernel count (run 1): 4 kernels\n  FAIL [fusion.count.1] kernel count (run 2): 4 kernels\n  held: …' };
+    const byNumbers = { ...byCount, message: `${byCount.message}\n  FAIL [numerics.oracle.1] numerics (run 1): wrong` };
+    expect(judgeOutcomes([byCount, byNumbers], countOnly).judged.map((j) => j.verdict)).toEqual(['expected failure', 'unexpected failure']);
+  });
+
   test('[suite.cli.2] a run with nothing judged, or with an error outside the tests, does not pass', () => {
     expect(summarize([{ ...result('fusion.count.1', 'not judged'), verdict: 'as expected' }], 0).pass).toBe(false);
     expect(summarize([{ ...result('fusion.count.1', 'passed'), verdict: 'as expected' }], 1).pass).toBe(false);

@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { fusedReference } from '../reference-door.js';
 import type { Implementation, SpecPart } from '../../spec/implementation.js';
+import { commandImplementation } from '../harness/command-implementation.js';
 import { declareNeeds } from '../harness/device.js';
 
 function isImplementation(value: unknown): value is Implementation {
@@ -36,7 +37,8 @@ let loaded: Promise<Implementation> | undefined;
 
 /**
  * The implementation the suite judges: the module named by WGFUSE_IMPL (a path or package exporting
- * `implementation`), else the reference's fused pipeline ([interface.plugin.1]).
+ * `implementation`, or `cmd:<command>` for one in another language), else the reference's fused pipeline
+ * ([interface.plugin.1]).
  */
 export function implementationUnderTest(): Promise<Implementation> {
   loaded ??= load().then((impl) => {
@@ -60,6 +62,8 @@ export function forgetImplementationUnderTest(): void {
 async function load(): Promise<Implementation> {
   const spec = process.env['WGFUSE_IMPL'];
   if (spec === undefined || spec === '') return fusedReference;
+  // cmd:<command>: an implementation in another language, run as a command ([interface.command.1]).
+  if (spec.startsWith('cmd:')) return commandImplementation(spec.slice(4).trim());
   const target = /^[./]/.test(spec) ? pathToFileURL(resolve(spec)).href : spec;
   let module: Record<string, unknown>;
   try {

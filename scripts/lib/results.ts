@@ -28,6 +28,16 @@ export interface Expectation {
   readonly test: string;
   readonly status: 'fail' | 'timeout' | 'skip';
   readonly reason: string;
+  /** With status fail: the only rules the test may fail by. */
+  readonly failingRules?: readonly string[];
+}
+
+/** The rules a failure message says broke: each `FAIL [rule]` finding, or the rule it starts with. */
+export function failedRulesOf(message: string | undefined): string[] {
+  if (message === undefined) return [];
+  const findings = [...message.matchAll(/^ {2}FAIL \[([^\]]+)\]/gm)].map((m) => m[1] ?? '');
+  const first = /^(?:Error: )?\[([^\]]+)\]/.exec(message)?.[1];
+  return [...new Set(findings.length > 0 ? findings : first === undefined ? [] : [first])];
 }
 
 /** Whether an outcome is the one expected: `as expected`, or what is wrong with it. */
@@ -82,7 +92,10 @@ export function judgeOutcomes(results: readonly TestResult[], expectations: read
     const failedLike = r.outcome === 'failed' || r.outcome === 'timed out' || r.outcome === 'not run';
     let verdict: Verdict = 'as expected';
     if (e === undefined) verdict = failedLike ? 'unexpected failure' : 'as expected';
-    else if (failedLike) verdict = e.status === 'timeout' && r.outcome !== 'timed out' ? 'unexpected failure' : 'expected failure';
+    else if (failedLike) {
+      const outside = e.failingRules === undefined ? [] : failedRulesOf(r.message).filter((rule) => !e.failingRules?.includes(rule));
+      verdict = (e.status === 'timeout' && r.outcome !== 'timed out') || outside.length > 0 ? 'unexpected failure' : 'expected failure';
+    }
     else if (r.outcome === 'passed') verdict = 'unexpected pass';
     return { ...r, ...(e === undefined ? {} : { expectation: e }), verdict };
   });

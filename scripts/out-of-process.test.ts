@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { describe, expect, test } from 'vitest';
+import { gate } from '../conformance/harness/gates.js';
+
+// An implementation in another language, run as a command ([interface.command.1]): the Python example
+// under adapters/ is judged with its expectations file, and commands that crash, hang or print garbage
+// are each reported as that implementation's failure, naming what went wrong ([interface.command.2]).
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+function mainJob(args: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) =>
+    execFile('bash', ['-c', `npx tsx scripts/conformance.ts ${args}`], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (e, stdout, stderr) =>
+      resolve({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 1, out: `${stdout}${stderr}` }),
+    ),
+  );
+}
+
+describe('implementations run as commands', () => {
+  test('[interface.command.1] the Python example is judged through the command protocol, and every outcome is the one its expectations file gives', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const r = await mainJob("--impl 'cmd:python3 adapters/python-eager/wgfuse_eager.py' --expect adapters/python-eager/expectations.json --runs 5 --seed 11");
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('expectations: every outcome as expected');
+    expect(r.out).toMatch(/conformance: [1-9]\d* passed, [1-9]\d* failed/);
+  });
+
+  test('[interface.command.2] a command that exits non-zero, hangs, or prints something other than a program fails compile, saying which', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const one = "--filter 'fusion\\.prologue\\.1\\] the seed' --timeout 2000";
+    const [crash, hang, garbage, wrongShape] = await Promise.all([
+      mainJob(`--impl 'cmd:python3 -c "import sys; sys.stderr.write(\\"boom\\"); sys.exit(3)"' ${one}`),
+      mainJob(`--impl 'cmd:sleep 30' ${one}`),
+      mainJob(`--impl 'cmd:echo hello' ${one}`),
+      mainJob(`--impl 'cmd:echo {\\"kernels\\": [{\\"wgsl\\": 1}]}' ${one}`),
+    ]);
+    for (const r of [crash, hang, garbage, wrongShape]) expect(r.code, r.out).toBe(1);
+    expect(crash.out).toMatch(/\[interface\.compile\.1\] failed: implementation 'command: python3 -c .*', stage compile: compile\(\) threw: \[interface\.command\.2\] '.*' exited with status 3; stderr:\s+boom/);
+    expect(hang.out).toMatch(/\[interface\.command\.2\] 'sleep 30' did not answer within 2000 ms; it was stopped|TIMEOUT/);
+    expect(garbage.out).toContain(`[interface.command.2] 'echo hello' printed something that is not JSON: "hello\\n"`);
+    expect(wrongShape.out).toMatch(/\[interface\.command\.2\] '.*' answered JSON that is not a program: kernels\[0\](\.wgsl)?: must/);
+  });
+});
