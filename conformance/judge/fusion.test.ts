@@ -6,7 +6,7 @@ import { checkCase } from '../properties/check.js';
 import { implementationUnderTest, requirePart } from '../properties/implementation-under-test.js';
 import { judgeRandomProperty } from '../properties/judge-property.js';
 import { RANDOM_PROPERTIES } from '../properties/random-properties.js';
-import { countCase, newStats } from '../properties/stats.js';
+import { countedCase, newStats } from '../properties/stats.js';
 
 // spec/fusion.md, judged on an executing adapter against the implementation under test (WGFUSE_IMPL,
 // default the reference): each named pattern has the spec's kernel count, and random prologue and
@@ -22,9 +22,8 @@ describe(`fusion on a device: ${impl.name}`, () => {
       const gpu = await gate(ctx, { execution: true });
       const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
       const stats = newStats();
-      const report = await checkCase(impl, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: true });
-      countCase(stats, report.fused, report.eager);
       ctx.task.meta.wgfuse = stats;
+      await countedCase(stats, checkCase(impl, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: true }));
     });
   }
 

@@ -9,7 +9,7 @@ import { gate } from '../harness/gates.js';
 import { checkCase } from '../properties/check.js';
 import { implementationUnderTest } from '../properties/implementation-under-test.js';
 import { oneKernel } from '../properties/shape-change.js';
-import { countCase, newStats } from '../properties/stats.js';
+import { countedCase, newStats } from '../properties/stats.js';
 
 // spec/templates.md, judged on an executing adapter against the implementation under test: the tiled
 // matmul at ragged extents under many configs, and a per-shape config picker. The random chains around
@@ -21,13 +21,13 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
   test('[templates.matmul.ragged] M, N, K of 1, primes and non-multiples of every block size, batched or not, are correct', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     const stats = newStats();
+    ctx.task.meta.wgfuse = stats;
     const shapes: [number | null, number, number, number][] = [[null, 1, 1, 1], [null, 1, 17, 1], [null, 13, 1, 7], [null, 7, 31, 13], [2, 5, 9, 3], [3, 17, 2, 29], [null, 33, 65, 2]];
     const configs: [number, number, number][] = [[1, 1, 1], [4, 4, 4], [3, 5, 7], [8, 16, 8], [1, 128, 2], [16, 8, 16]];
     for (const [batch, m, k, n] of shapes) {
       for (const blockSizes of configs) {
         const mc: MatmulCase = { batch, m, k, n, blockSizes, inputRanges: [[-2, 2], [-2, 2]], prologues: [[], []], epilogue: [], dataSeed: m * k + n, returnsKernelOutput: false, staticShapes: true };
-        const report = await checkCase(impl, oneKernel(buildMatmulCase(mc)), gpu, { execute: true });
-        countCase(stats, report.fused, report.eager);
+        await countedCase(stats, checkCase(impl, oneKernel(buildMatmulCase(mc)), gpu, { execute: true }));
       }
     }
     ctx.task.meta.wgfuse = stats;
@@ -36,6 +36,7 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
   test('[registry.config.2] calls whose picker chose by shape (small, tall, default) carry that config, and conform', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     const stats = newStats();
+    ctx.task.meta.wgfuse = stats;
     const registry = createRegistry();
     const configs = { small: { blockSizes: [4, 4, 4] }, tall: { blockSizes: [32, 2, 8] }, default: { blockSizes: [8, 16, 8] } };
     const mm = registry.register('mm', {
@@ -55,8 +56,7 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
       const call = graph.nodes.find((node) => node.kind === 'call');
       expect(call?.kind === 'call' ? call.configKey : undefined).toBe(key);
       const specs = graph.inputs.map((id) => ({ name: `%${id}`, shape: graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
-      const report = await checkCase(impl, { graph, kernels: registry.kernels, inputs: fillInputs(specs, 3), description: `mm picks '${key}'`, fusedKernels: 1, eagerKernels: 3 }, gpu, { execute: true });
-      countCase(stats, report.fused, report.eager);
+      await countedCase(stats, checkCase(impl, { graph, kernels: registry.kernels, inputs: fillInputs(specs, 3), description: `mm picks '${key}'`, fusedKernels: 1, eagerKernels: 3 }, gpu, { execute: true }));
     }
     ctx.task.meta.wgfuse = stats;
   });

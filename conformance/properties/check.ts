@@ -75,8 +75,10 @@ export class ConformanceFailure extends Error {
   readonly context: string;
   /** A stage did not settle in time: no verdict on the numbers, reported with a status of its own. */
   readonly timedOut: boolean;
+  /** What the harness counted, when the case ran: reports show kernel counts for failures too. */
+  readonly counts: { readonly fused: KernelCounts; readonly eager: KernelCounts } | undefined;
 
-  constructor(rule: string, detail: string, options: { findings?: readonly Finding[]; context?: string; timedOut?: boolean } = {}) {
+  constructor(rule: string, detail: string, options: { findings?: readonly Finding[]; context?: string; timedOut?: boolean; counts?: { fused: KernelCounts; eager: KernelCounts } } = {}) {
     super(`[${rule}] ${detail}${options.context === undefined ? '' : `\n${options.context}`}`);
     this.name = 'ConformanceFailure';
     this.rule = rule;
@@ -84,6 +86,7 @@ export class ConformanceFailure extends Error {
     this.findings = options.findings ?? [];
     this.context = options.context ?? '';
     this.timedOut = options.timedOut ?? false;
+    this.counts = options.counts;
   }
 }
 
@@ -187,7 +190,11 @@ export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu
   if (first !== undefined) {
     remember(c);
     const what = failed.length === 1 ? '1 failed check' : `${failed.length} failed checks`;
-    throw new ConformanceFailure(first.rule, `${impl.name}: ${what} on case: ${c.description}\n${formatFindings(findings)}`, { findings, context: context(c, fused.wgsl) });
+    throw new ConformanceFailure(first.rule, `${impl.name}: ${what} on case: ${c.description}\n${formatFindings(findings)}`, {
+      findings,
+      context: context(c, fused.wgsl),
+      counts: { fused: fused.counts, eager: eager.counts },
+    });
   }
   return { fused: fused.counts, eager: eager.counts, findings };
 }

@@ -9,7 +9,7 @@ import { gate } from '../harness/gates.js';
 import { checkCase, ConformanceFailure } from './check.js';
 import { formatPropertyFailure, propertySettings } from './params.js';
 import type { RandomProperty } from './random-properties.js';
-import { countCase, newStats } from './stats.js';
+import { countedCase, newStats } from './stats.js';
 
 export async function judgeRandomProperty(property: RandomProperty, impl: Implementation, ctx: TestContext): Promise<void> {
   const gpu = await gate(ctx, { execution: true });
@@ -24,11 +24,10 @@ export async function judgeRandomProperty(property: RandomProperty, impl: Implem
     async (build) => {
       if (timedOut) return;
       const built = build();
-      const report = await checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true }).catch((e: unknown) => {
+      await countedCase(stats, checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true })).catch((e: unknown) => {
         if (e instanceof ConformanceFailure && e.timedOut) timedOut = true;
         throw e;
       });
-      countCase(stats, report.fused, report.eager);
     },
     { seed: settings.seed, numRuns: settings.path === undefined ? numRuns : 1, withExamples: true, ...(settings.path === undefined ? {} : { path: settings.path }) },
   );

@@ -1,4 +1,6 @@
 import type { KernelCounts } from '../harness/counter.js';
+import { ConformanceFailure } from './check.js';
+import type { CaseReport } from './check.js';
 
 /** What a conformance test reports to `npm run conformance` through vitest's task meta. */
 export interface CaseStats {
@@ -23,4 +25,19 @@ export function countCase(stats: CaseStats, fused: KernelCounts, eager: KernelCo
   stats.cases += 1;
   stats.fusedKernels[String(fused.dispatches)] = (stats.fusedKernels[String(fused.dispatches)] ?? 0) + 1;
   stats.eagerDispatches += eager.dispatches;
+}
+
+/**
+ * Awaits a case's check and counts it, failing or not: a report shows the kernels a failing case
+ * dispatched too. Rethrows the failure.
+ */
+export async function countedCase(stats: CaseStats, check: Promise<CaseReport>): Promise<CaseReport> {
+  try {
+    const report = await check;
+    countCase(stats, report.fused, report.eager);
+    return report;
+  } catch (e) {
+    if (e instanceof ConformanceFailure && e.counts !== undefined) countCase(stats, e.counts.fused, e.counts.eager);
+    throw e;
+  }
 }

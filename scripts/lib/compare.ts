@@ -54,13 +54,19 @@ function cellText(c: Cell): string {
   return `${[c.status, kernels === '' ? '' : `(${kernels})`].filter((x) => x !== '').join(' ')}${c.reason === undefined ? '' : `: ${c.reason}`}`;
 }
 
-const cellMd = (c: Cell): string => cellText(c).replace(/\|/g, '\\|');
-
+/** The table with each expected failure's reason as a numbered note under it, so long reasons are written once. */
 export function renderCompareMarkdown(t: CompareTable): string {
+  const reasons: string[] = [];
+  const cellMd = (c: Cell): string => {
+    if (c.reason === undefined) return cellText(c).replace(/\|/g, '\\|');
+    if (!reasons.includes(c.reason)) reasons.push(c.reason);
+    return `${cellText({ ...c, reason: undefined } as Cell)} [${reasons.indexOf(c.reason) + 1}]`.replace(/\|/g, '\\|');
+  };
   const head = `| rule | ${t.implementations.map((i) => i.replace(/\|/g, '\\|')).join(' | ')} |`;
   const line = `| --- | ${t.implementations.map(() => '---').join(' | ')} |`;
   const rows = t.rules.map((rule) => `| \`${rule}\` | ${(t.cells[rule] ?? []).map(cellMd).join(' | ')} |`);
-  return `${[head, line, ...rows].join('\n')}\n`;
+  const notes = reasons.map((r, k) => `[${k + 1}] ${r}`);
+  return `${[head, line, ...rows].join('\n')}\n${notes.length === 0 ? '' : `\n${notes.join('\n\n')}\n`}`;
 }
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
