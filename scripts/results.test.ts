@@ -43,6 +43,16 @@ describe('expectations', () => {
     expect(judgeOutcomes([byCount, byNumbers], countOnly).judged.map((j) => j.verdict)).toEqual(['expected failure', 'unexpected failure']);
   });
 
+  test('[suite.expect.1] an entry with kernels expects the count to differ from the spec\'s in just that way: another count, or another broken rule, is unexpected', () => {
+    const four: Expectation[] = [{ test: 'seed', status: 'fail', reason: 'one kernel per op', kernels: 4 }];
+    const counted = (n: number, extra = ''): TestResult => ({
+      ...result('fusion.prologue.1', 'failed', 'the seed'),
+      message: `[fusion.count.1] x: 2 failed checks on case: c\n  FAIL [fusion.count.1] kernel count (run 1): expected 1 kernel(s), the harness counted ${n} dispatch(es) of ${n} pipeline(s)${extra}`,
+    });
+    const verdicts = judgeOutcomes([counted(4), counted(3), counted(4, '\n  FAIL [numerics.oracle.1] numerics (run 1): wrong')], four).judged.map((j) => j.verdict);
+    expect(verdicts).toEqual(['expected failure', 'unexpected failure', 'unexpected failure']);
+  });
+
   test('[suite.cli.2] a run with nothing judged, or with an error outside the tests, does not pass', () => {
     expect(summarize([{ ...result('fusion.count.1', 'not judged'), verdict: 'as expected' }], 0).pass).toBe(false);
     expect(summarize([{ ...result('fusion.count.1', 'passed'), verdict: 'as expected' }], 1).pass).toBe(false);
