@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { gate } from '../conformance/harness/gates.js';
+import { sh } from './lib/sh.js';
+import type { Ran } from './lib/sh.js';
 
 // The main job (scripts/conformance.ts) as a user runs it, in a child process: bad input stops it with a
 // clear reason and exit 2; an implementation that hangs, blocks its event loop, aborts or exits is that
@@ -16,23 +17,9 @@ const FIXTURES = 'conformance/selftest/fixtures';
 const scratch = mkdtempSync(join(tmpdir(), 'wgfuse-main-job-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Ran {
-  readonly code: number;
-  readonly out: string;
-  readonly ms: number;
-}
+const run = (command: string, env: Record<string, string> = {}): Promise<Ran> => sh(command, { cwd: ROOT, env });
 
-function sh(command: string, env: Record<string, string> = {}): Promise<Ran> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', command], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, out: `${stdout}${stderr}`, ms: performance.now() - started });
-    });
-  });
-}
-
-const mainJob = (args: string, env: Record<string, string> = {}): Promise<Ran> => sh(`npx tsx scripts/conformance.ts ${args}`, { WGFUSE_SEED: '7', ...env });
+const mainJob = (args: string, env: Record<string, string> = {}): Promise<Ran> => run(`npx tsx scripts/conformance.ts ${args}`, { WGFUSE_SEED: '7', ...env });
 
 describe('the main job, driven as a user drives it', () => {
   test('[interface.plugin.1] an --impl that is missing, exports nothing, does not parse or has no compile() stops the run with exit 2 and the reason', async () => {
@@ -143,7 +130,7 @@ describe('the main job, driven as a user drives it', () => {
     expect(replay, first.out).toMatch(/^WGFUSE_SEED=20261206 WGFUSE_PATH=[\d:]+ WGFUSE_IMPL=\S*drops-epilogue-op\.ts npx vitest run conformance\/judge\/fusion\.test\.ts -t /);
     const caseLine = (out: string): string | undefined => /\[numerics\.oracle\.1\] mutant: drop-epilogue-op: .* on case: (.*)$/m.exec(out)?.[1];
     // Run as printed, from the repo root, in a clean environment but for PATH.
-    const again = await sh(replay ?? 'false', { WGFUSE_SEED: '', WGFUSE_IMPL: '', WGFUSE_PATH: '' });
+    const again = await run(replay ?? 'false', { WGFUSE_SEED: '', WGFUSE_IMPL: '', WGFUSE_PATH: '' });
     expect(again.code, again.out).toBe(1);
     expect(caseLine(again.out), again.out).toBe(caseLine(first.out));
   });

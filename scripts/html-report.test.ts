@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { gate } from '../conformance/harness/gates.js';
+import { sh } from './lib/sh.js';
 
 // The HTML report as a person sees it: the main job judges a planted fault and writes its reports, and a
 // real headless Chromium (Debian's, driven by playwright-core) opens report.html offline.
@@ -27,12 +27,8 @@ describe('the HTML report in a browser', () => {
       ctx.skip(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set WGFUSE_CHROMIUM`);
     }
     const filter = "'fusion\\.chain\\.1\\] random|fusion\\.prologue\\.1\\]'";
-    const ran = await new Promise<number>((resolve) =>
-      execFile('bash', ['-c', `npx tsx scripts/conformance.ts --impl ./conformance/selftest/fixtures/drops-epilogue-op.ts --filter ${filter} --runs 10 --seed 9 --report ${dir}`], { cwd: ROOT }, (e) =>
-        resolve(e === null ? 0 : typeof e.code === 'number' ? e.code : 1),
-      ),
-    );
-    expect(ran).toBe(1);
+    const ran = await sh(`npx tsx scripts/conformance.ts --impl ./conformance/selftest/fixtures/drops-epilogue-op.ts --filter ${filter} --runs 10 --seed 9 --report ${dir}`, { cwd: ROOT });
+    expect(ran.code, ran.out).toBe(1);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
     const failures = report.tests.filter((t) => t.outcome === 'failed');
     expect(failures.length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { gate } from '../conformance/harness/gates.js';
+import { sh } from './lib/sh.js';
+import type { Ran } from './lib/sh.js';
 
 // An implementation in another language, run as a command ([interface.command.1]): the Python example
 // under adapters/ is judged with its expectations file, and commands that crash, hang or print garbage
@@ -8,13 +9,7 @@ import { gate } from '../conformance/harness/gates.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
-function mainJob(args: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) =>
-    execFile('bash', ['-c', `npx tsx scripts/conformance.ts ${args}`], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (e, stdout, stderr) =>
-      resolve({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 1, out: `${stdout}${stderr}` }),
-    ),
-  );
-}
+const mainJob = (args: string): Promise<Ran> => sh(`npx tsx scripts/conformance.ts ${args}`, { cwd: ROOT });
 
 describe('implementations run as commands', () => {
   test('[interface.command.1] the Python example is judged through the command protocol, and every outcome is the one its expectations file gives', async (ctx) => {

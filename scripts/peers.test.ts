@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { gate } from '../conformance/harness/gates.js';
+import { sh } from './lib/sh.js';
+import type { Ran } from './lib/sh.js';
 
 // Real peers judged as their maintainers would run the suite: TensorFlow.js's WebGPU backend through
 // adapters/tfjs/adapter.ts, with the expectations file whose every entry gives the reason found. Its known
@@ -8,22 +9,16 @@ import { gate } from '../conformance/harness/gates.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
-function sh(command: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) =>
-    execFile('bash', ['-c', command], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (e, stdout, stderr) =>
-      resolve({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : 1, out: `${stdout}${stderr}` }),
-    ),
-  );
-}
+const run = (command: string): Promise<Ran> => sh(command, { cwd: ROOT });
 
 describe('real peers', () => {
   test('[suite.peers.1] TensorFlow.js is judged with its expectations: every outcome as expected, its matmul over-read a numerics finding', async (ctx) => {
     await gate(ctx, { execution: true });
-    const r = await sh('npx tsx scripts/conformance.ts --impl ./adapters/tfjs/adapter.ts --expect adapters/tfjs/expectations.json --runs 10 --seed 20261206');
+    const r = await run('npx tsx scripts/conformance.ts --impl ./adapters/tfjs/adapter.ts --expect adapters/tfjs/expectations.json --runs 10 --seed 20261206');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain('implementation: TensorFlow.js 4.22 (WebGPU backend)');
     expect(r.out).toContain('expectations: every outcome as expected');
-    const repro = await sh('npx tsx adapters/findings/tfjs-matmul-overread.ts');
+    const repro = await run('npx tsx adapters/findings/tfjs-matmul-overread.ts');
     expect(repro.code, repro.out).toBe(1);
     expect(repro.out).toMatch(/0 NaN with exact-size buffers, [1-9]\d* NaN of 273 with NaN padding after the tensors/);
   });
