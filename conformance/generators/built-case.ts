@@ -70,6 +70,11 @@ export function fillInputs(specs: readonly InputSpec[], seed: number): Float32Ar
   return specs.map((s) => fillRange(numel(s.shape), s.range, random));
 }
 
+/** Data for every input of `graph`, uniform in [-2, 2]: what a fixed graph (a named pattern) runs on. */
+export function graphInputs(graph: Graph, seed: number): Float32Array[] {
+  return fillInputs(graph.inputs.map((id) => ({ name: `%${id}`, shape: graph.nodes[id]?.shape ?? [], range: [-2, 2] as const })), seed);
+}
+
 export function countNodes(graph: Graph): { opCount: number; callCount: number } {
   return {
     opCount: graph.nodes.filter((n) => n.kind === 'op').length,

@@ -1,6 +1,7 @@
 import { createRegistry, elementwiseAdd, matmul, rmsnorm, softmax, trace } from '../reference-door.js';
 import type { Graph, KernelCatalog, Shape } from '../../spec/index.js';
 import type { Tensor } from '../reference-door.js';
+import { graphInputs } from './built-case.js';
 
 /**
  * Named fusion patterns with the kernel count spec/fusion.md requires of each. The compile-only tests
@@ -112,3 +113,8 @@ export const PATTERNS: readonly FusionPattern[] = [
   reductionPattern('templates.reduction.ragged', 'rmsnorm of one 1000-long row with 7 lanes', { x: [1000], w: [1000] }, 1, 1, (k, x, w) => k.rmsnorm(x!, w!), 7),
   reductionPattern('templates.reduction.ragged', 'softmax of rows of a prime length longer than the block: [2,131] with 128 lanes', { x: [2, 131] }, 1, 1, (k, x) => k.softmax(x!), 128),
 ];
+
+/** A pattern as a case to judge, with data from `seed`. */
+export function patternCase(p: FusionPattern, seed: number): FusionPattern & { readonly inputs: Float32Array[]; readonly description: string } {
+  return { ...p, inputs: graphInputs(p.graph, seed), description: p.name };
+}

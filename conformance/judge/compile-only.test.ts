@@ -3,10 +3,9 @@ import { describe, test } from 'vitest';
 import { acquireGpu } from '../harness/device.js';
 import type { Gpu } from '../harness/device.js';
 import { buildFusionCase, fusionCaseArbitrary } from '../generators/fusion-case.js';
-import { fillInputs } from '../generators/built-case.js';
 import { adapterRequired } from '../harness/gates.js';
 import { formatAttempts } from '../harness/capabilities.js';
-import { PATTERNS } from '../generators/patterns.js';
+import { PATTERNS, patternCase } from '../generators/patterns.js';
 import { checkCase } from '../properties/check.js';
 import { implementationUnderTest, requirePart } from '../properties/implementation-under-test.js';
 import { assertProperty, propertySettings } from '../properties/params.js';
@@ -31,8 +30,7 @@ describe(`compile-only on Dawn's null backend: ${impl.name}`, () => {
     test(`[${p.rule}] compile-only: ${p.name}: WGSL accepted, ${p.fusedKernels} kernel(s) submitted`, async (ctx) => {
       if (p.rule === 'fusion.settings.1') requirePart(ctx, impl, 'fusion-off');
       const gpu = await validationDevice(ctx);
-      const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
-      await checkCase(impl, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: false });
+      await checkCase(impl, patternCase(p, 7), gpu, { execute: false });
     });
   }
 

@@ -1,6 +1,5 @@
 import { describe, test } from 'vitest';
-import { fillInputs } from '../generators/built-case.js';
-import { PATTERNS } from '../generators/patterns.js';
+import { PATTERNS, patternCase } from '../generators/patterns.js';
 import { gate } from '../harness/gates.js';
 import { checkCase } from '../properties/check.js';
 import { implementationUnderTest, requirePart } from '../properties/implementation-under-test.js';
@@ -20,10 +19,9 @@ describe(`fusion on a device: ${impl.name}`, () => {
     test(`[${p.rule}] ${p.name}: ${p.fusedKernels} kernel(s)`, async (ctx) => {
       if (p.rule === 'fusion.settings.1') requirePart(ctx, impl, 'fusion-off');
       const gpu = await gate(ctx, { execution: true });
-      const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
       const stats = newStats();
       ctx.task.meta.wgfuse = stats;
-      await countedCase(stats, checkCase(impl, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: true }));
+      await countedCase(stats, checkCase(impl, patternCase(p, 7), gpu, { execute: true }));
     });
   }
 

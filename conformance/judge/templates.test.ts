@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { Shape } from '../../spec/index.js';
 import { createRegistry, matmul, trace } from '../reference-door.js';
 import type { Tensor } from '../reference-door.js';
-import { fillInputs } from '../generators/built-case.js';
+import { graphInputs } from '../generators/built-case.js';
 import { buildMatmulCase } from '../generators/matmul-case.js';
 import type { MatmulCase } from '../generators/matmul-case.js';
 import { gate } from '../harness/gates.js';
@@ -55,8 +55,7 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
       const graph = trace((x: Tensor, y: Tensor) => mm(x, y.mul(0.5)).tanh(), { a, b });
       const call = graph.nodes.find((node) => node.kind === 'call');
       expect(call?.kind === 'call' ? call.configKey : undefined).toBe(key);
-      const specs = graph.inputs.map((id) => ({ name: `%${id}`, shape: graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
-      await countedCase(stats, checkCase(impl, { graph, kernels: registry.kernels, inputs: fillInputs(specs, 3), description: `mm picks '${key}'`, fusedKernels: 1, eagerKernels: 3 }, gpu, { execute: true }));
+      await countedCase(stats, checkCase(impl, { graph, kernels: registry.kernels, inputs: graphInputs(graph, 3), description: `mm picks '${key}'`, fusedKernels: 1, eagerKernels: 3 }, gpu, { execute: true }));
     }
     ctx.task.meta.wgfuse = stats;
   });

@@ -3,13 +3,13 @@ import { createReferenceImplementation, eagerReference, fusedReference } from '.
 import { createRegistry, elementwiseAdd, trace } from '../reference-door.js';
 import type { Tensor } from '../reference-door.js';
 import type { Implementation } from '../../spec/implementation.js';
-import { fillInputs } from '../generators/built-case.js';
 import { implementation as eagerPosing } from './fixtures/eager-as-implementation.js';
 import { gate } from '../harness/gates.js';
 import { runProgram } from '../harness/run-program.js';
-import { PATTERNS } from '../generators/patterns.js';
+import { PATTERNS, patternCase } from '../generators/patterns.js';
+import { failureOf } from './fixtures/failure.js';
 import type { FusionPattern } from '../generators/patterns.js';
-import { checkCase, ConformanceFailure } from '../properties/check.js';
+import { checkCase } from '../properties/check.js';
 import type { CaseUnderTest } from '../properties/check.js';
 
 // Each check of conformance/properties/check.ts, shown to fail on a hand-made implementation that
@@ -17,20 +17,9 @@ import type { CaseUnderTest } from '../properties/check.js';
 
 const seed = PATTERNS[0] as FusionPattern;
 
-function caseOf(p: FusionPattern): CaseUnderTest {
-  const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
-  return { ...p, inputs: fillInputs(specs, 3), description: p.name };
-}
+const caseOf = (p: FusionPattern): CaseUnderTest => patternCase(p, 3);
 
-async function failure(impl: Implementation, c: CaseUnderTest, gpu: Awaited<ReturnType<typeof gate>>): Promise<ConformanceFailure> {
-  try {
-    await checkCase(impl, c, gpu, { execute: true });
-  } catch (e) {
-    if (e instanceof ConformanceFailure) return e;
-    throw e;
-  }
-  throw new Error(`${impl.name} passed ${c.description}`);
-}
+const failure = failureOf;
 
 describe('the checks a case goes through', () => {
   test('[fusion.count.1] an implementation dispatching more kernels than the spec requires fails the count', async (ctx) => {

@@ -4,10 +4,9 @@ import type { Implementation } from '../../spec/implementation.js';
 import { fusedReference } from '../reference-door.js';
 import { PLANTED_FAULTS } from '../faults/index.js';
 import type { Catcher } from '../faults/index.js';
-import { fillInputs } from '../generators/built-case.js';
 import type { BuiltCase } from '../generators/built-case.js';
 import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
-import { PATTERNS } from '../generators/patterns.js';
+import { PATTERNS, patternCase } from '../generators/patterns.js';
 import type { Gpu } from '../harness/device.js';
 import { gate } from '../harness/gates.js';
 import { checkCase, ConformanceFailure } from '../properties/check.js';
@@ -49,9 +48,8 @@ const CHECKS: Readonly<Record<Exclude<Catcher, 'patterns' | 'interface'> | 'poin
 async function patternRules(impl: Implementation, gpu: Gpu): Promise<string[]> {
   const rules: string[] = [];
   for (const p of PATTERNS) {
-    const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
     try {
-      await checkCase(impl, { ...p, inputs: fillInputs(specs, 7), description: p.name }, gpu, { execute: true });
+      await checkCase(impl, patternCase(p, 7), gpu, { execute: true });
     } catch (e) {
       if (!(e instanceof ConformanceFailure)) throw e;
       rules.push(e.rule);

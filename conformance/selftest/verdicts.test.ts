@@ -2,11 +2,11 @@ import { describe, expect, test } from 'vitest';
 import type { Node } from '../../spec/index.js';
 import type { CompiledProgram, Implementation } from '../../spec/implementation.js';
 import { createReferenceImplementation, fusedReference } from '../reference-door.js';
-import { fillInputs } from '../generators/built-case.js';
-import { PATTERNS } from '../generators/patterns.js';
+import { PATTERNS, patternCase } from '../generators/patterns.js';
+import { failureOf } from './fixtures/failure.js';
 import type { FusionPattern } from '../generators/patterns.js';
 import { gate } from '../harness/gates.js';
-import { checkCase, ConformanceFailure } from '../properties/check.js';
+import { ConformanceFailure } from '../properties/check.js';
 import type { CaseUnderTest, Finding } from '../properties/check.js';
 import { implementation as eagerPosing } from './fixtures/eager-as-implementation.js';
 import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
@@ -18,16 +18,9 @@ import { checkSecondShape, DYNAMIC } from '../properties/shape-change.js';
 
 const seed = PATTERNS[0] as FusionPattern;
 
-function caseOf(p: FusionPattern): CaseUnderTest {
-  const specs = p.graph.inputs.map((id) => ({ name: `%${id}`, shape: p.graph.nodes[id]?.shape ?? [], range: [-2, 2] as const }));
-  return { ...p, inputs: fillInputs(specs, 3), description: p.name };
-}
+const caseOf = (p: FusionPattern): CaseUnderTest => patternCase(p, 3);
 
-async function failure(impl: Implementation, c: CaseUnderTest, gpu: Awaited<ReturnType<typeof gate>>, eager?: Implementation): Promise<ConformanceFailure> {
-  const error: unknown = await checkCase(impl, c, gpu, { execute: true, ...(eager === undefined ? {} : { eager }) }).then(() => undefined, (e: unknown) => e);
-  if (error instanceof ConformanceFailure) return error;
-  throw error ?? new Error(`${impl.name} passed ${c.description}`);
-}
+const failure = failureOf;
 
 const failedRules = (f: ConformanceFailure): string[] => [...new Set(f.findings.filter((x: Finding) => !x.ok).map((x) => x.rule))].sort();
 
