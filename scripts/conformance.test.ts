@@ -112,6 +112,22 @@ describe('the main job, driven as a user drives it', () => {
     expect(readFileSync(join(reportDir, 'junit.xml'), 'utf8')).toMatch(/<testcase [^>]*name="[^"]*fusion\.chain\.1/);
   });
 
+  test('[suite.expect.3] a property goes on past the failures its expectations name: every case is judged, and a later failure by another rule is unexpected', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const expectations = join(scratch, 'count-only.expect.json');
+    writeFileSync(expectations, JSON.stringify({ expectations: [{ test: '^\\[fusion\\.chain\\.1\\] random', status: 'fail', reason: 'one kernel per op', failingRules: ['fusion.count.1'] }] }));
+    const only = `--filter 'fusion\\.chain\\.1\\] random' --runs 8 --seed 20261206 --expect ${expectations}`;
+    const [countOnly, wrongLater] = await Promise.all([mainJob(`--impl ./${FIXTURES}/eager-as-implementation.ts ${only}`), mainJob(`--impl ./${FIXTURES}/eager-wrong-later.ts ${only}`)]);
+    // Too many kernels on every case, right values on every case: all 8 cases judged, an expected failure.
+    expect(countOnly.code, countOnly.out).toBe(0);
+    expect(countOnly.out).toMatch(/FAIL +fusion\.chain\.1 +8 /);
+    expect(countOnly.out).toContain('expectations: every outcome as expected');
+    // Wrong values from the fifth program on: only a property that judged past the first count failure sees them.
+    expect(wrongLater.code, wrongLater.out).toBe(1);
+    expect(wrongLater.out).toContain('unexpected failure (expected fail: one kernel per op)');
+    expect(wrongLater.out).toMatch(/^ {2}FAIL \[numerics\.oracle\.1\]/m);
+  });
+
   test('[interface.needs.2] rules of a part of the spec an implementation declares it does not take part in are not applicable, not passes', async (ctx) => {
     await gate(ctx, { execution: true });
     const r = await mainJob(`--impl ./${FIXTURES}/declares-parts.ts --runs 2 --filter 'shapes\\.dynamic\\.2|fusion\\.settings\\.1|fusion\\.epilogue\\.1'`);

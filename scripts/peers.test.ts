@@ -3,9 +3,10 @@ import { gate } from '../conformance/harness/gates.js';
 import { sh } from './lib/sh.js';
 import type { Ran } from './lib/sh.js';
 
-// Real peers judged as their maintainers would run the suite: TensorFlow.js's WebGPU backend through
-// adapters/tfjs/adapter.ts, with the expectations file whose every entry gives the reason found. Its known
-// matmul over-read (adapters/findings/tfjs-matmul-overread.md) must show as a numerics finding.
+// Real peers judged as their maintainers would run the suite, each through its adapter under adapters/ with
+// the expectations file whose every entry gives the reason found. TensorFlow.js's known matmul over-read
+// (adapters/findings/tfjs-matmul-overread.md) must show as a numerics finding; jax-js fuses differently
+// from the spec's counts and must still have every case of every property judged on its values.
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -21,5 +22,14 @@ describe('real peers', () => {
     const repro = await run('npx tsx adapters/findings/tfjs-matmul-overread.ts');
     expect(repro.code, repro.out).toBe(1);
     expect(repro.out).toMatch(/0 NaN with exact-size buffers, [1-9]\d* NaN of 273 with NaN padding after the tensors/);
+  });
+
+  test('[suite.peers.1] jax-js is judged with its expectations: every outcome as expected, and every case of a property judged past its expected count failures', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const r = await run('npx tsx scripts/conformance.ts --impl ./adapters/jax-js/adapter.ts --expect adapters/jax-js/expectations.json --runs 40 --seed 20261206');
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('implementation: jax-js 0.1.25 (WebGPU)');
+    expect(r.out).toContain('expectations: every outcome as expected');
+    expect(r.out).toMatch(/^FAIL +(fusion\.chain\.1)? +40 +[\d.]+s +random prologue and epilogue chains around a kernel.* — 1 kernel ×\d+, 2 kernels ×\d+$/m);
   });
 });

@@ -48,6 +48,8 @@ export interface CaseReport {
   readonly fused: KernelCounts;
   readonly eager: KernelCounts;
   readonly findings: readonly Finding[];
+  /** Failed checks of rules the caller set aside as expected (CheckOptions.expectedToFail): they did not throw. */
+  readonly expectedFailures: readonly Finding[];
 }
 
 /** One check of one case, judged on its own ([suite.verdict.1]): its rule, whether it held, and what was seen. */
@@ -101,6 +103,11 @@ export interface CheckOptions {
   readonly timeoutMs?: number;
   /** The second opinion; the reference's eager executor unless a selftest plants a broken one. */
   readonly eager?: Implementation;
+  /**
+   * Rules the implementation is expected to fail by ([suite.expect.3]): a case whose failed checks are all
+   * of these returns them in `expectedFailures` instead of throwing, so a property goes on judging cases.
+   */
+  readonly expectedToFail?: ReadonlySet<string>;
 }
 
 /** The second data set of a case: each input reversed, so values stay in the generators' ranges but move. */
@@ -187,7 +194,11 @@ export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu
   }
   const failed = findings.filter((f) => !f.ok);
   const first = failed[0];
-  if (first !== undefined) {
+  const expectedFailures = failed.filter((f) => options.expectedToFail?.has(f.rule) === true);
+  if (first !== undefined && expectedFailures.length === failed.length) {
+    // The first case that failed as expected is the one a report shows, unless a case fails otherwise later.
+    if (lastFailing === undefined) remember(c);
+  } else if (first !== undefined) {
     remember(c);
     const what = failed.length === 1 ? '1 failed check' : `${failed.length} failed checks`;
     throw new ConformanceFailure(first.rule, `${impl.name}: ${what} on case: ${c.description}\n${formatFindings(findings)}`, {
@@ -196,5 +207,5 @@ export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu
       counts: { fused: fused.counts, eager: eager.counts },
     });
   }
-  return { fused: fused.counts, eager: eager.counts, findings };
+  return { fused: fused.counts, eager: eager.counts, findings, expectedFailures };
 }

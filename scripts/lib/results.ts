@@ -3,8 +3,11 @@
  * (spec/expectations.schema.json), and written as the JSON report (spec/report.schema.json). A run
  * passes when every outcome is the one expected of it ([suite.expect.1]).
  */
-import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { expectationFor } from '../../conformance/harness/expectations.js';
+import type { Expectation } from '../../conformance/harness/expectations.js';
+
+export { readExpectations } from '../../conformance/harness/expectations.js';
+export type { Expectation } from '../../conformance/harness/expectations.js';
 
 export type Outcome = 'passed' | 'failed' | 'timed out' | 'skipped' | 'not applicable' | 'not judged' | 'not run';
 
@@ -22,16 +25,6 @@ export interface TestResult {
   readonly skipReason?: string;
   /** The failing case as an IR document (spec/ir.schema.json), when the test failed on one. */
   readonly case?: unknown;
-}
-
-export interface Expectation {
-  readonly test: string;
-  readonly status: 'fail' | 'timeout' | 'skip';
-  readonly reason: string;
-  /** With status fail: the only rules the test may fail by. */
-  readonly failingRules?: readonly string[];
-  /** With status fail: it fails only by its kernel count, and the harness counted exactly this many. */
-  readonly kernels?: number;
 }
 
 /** The kernel counts a failure's `fusion.count.1` findings report. */
@@ -55,33 +48,6 @@ export interface Judged extends TestResult {
   readonly verdict: Verdict;
 }
 
-const schema: object = JSON.parse(readFileSync(new URL('../../spec/expectations.schema.json', import.meta.url), 'utf8')) as object;
-const validate = new Ajv2020({ allErrors: true, strict: true }).compile<{ expectations: Expectation[] }>(schema);
-
-/** Reads an expectations file; throws an Error naming the file, the entry and the field that is wrong. */
-export function readExpectations(text: string, origin: string): Expectation[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`[suite.expect.2] ${origin}: not JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (!validate(doc)) {
-    const first = validate.errors?.[0];
-    const where = (first?.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || '(the document)';
-    const extra = first?.keyword === 'additionalProperties' ? ` '${String((first.params as { additionalProperty?: unknown }).additionalProperty)}'` : '';
-    throw new Error(`[suite.expect.2] ${origin}: ${where}: ${first?.message ?? 'is not valid'}${extra}`);
-  }
-  doc.expectations.forEach((e, k) => {
-    try {
-      new RegExp(e.test);
-    } catch (err) {
-      throw new Error(`[suite.expect.2] ${origin}: expectations[${k}].test: not a regular expression: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  });
-  return doc.expectations;
-}
-
 const nameOf = (r: Pick<TestResult, 'rule' | 'title'>): string => `[${r.rule}] ${r.title}`;
 
 /** The expectations that say a test is not to run at all, as one pattern its name must not match. */
@@ -94,7 +60,7 @@ export function skipPattern(expectations: readonly Expectation[]): string | unde
 export function judgeOutcomes(results: readonly TestResult[], expectations: readonly Expectation[]): { judged: Judged[]; unmatched: Expectation[] } {
   const used = new Set<Expectation>();
   const judged = results.map((r): Judged => {
-    const e = expectations.find((x) => x.status !== 'skip' && new RegExp(x.test).test(nameOf(r)));
+    const e = expectationFor(expectations, nameOf(r));
     if (e !== undefined) used.add(e);
     const failedLike = r.outcome === 'failed' || r.outcome === 'timed out' || r.outcome === 'not run';
     let verdict: Verdict = 'as expected';
