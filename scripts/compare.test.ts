@@ -9,6 +9,7 @@ function report(name: string, tests: Judged[]): Report {
     format: 'wgfuse-report',
     version: 1,
     implementation: { name, module: null },
+    profile: { name: 'needs', declaredNeeds: 'none' },
     seed: 1,
     runsPerProperty: 1,
     adapter: null,

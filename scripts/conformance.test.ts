@@ -138,6 +138,22 @@ describe('the main job, driven as a user drives it', () => {
     expect(r.out).toMatch(/conformance: \d+ passed, 0 failed, 0 skipped, [4-9] not applicable/);
   });
 
+  test('[interface.needs.3] the defaults profile holds an implementation to the adapter\'s defaults: its needs are not requested, and the report says so', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const only = `--impl ./${FIXTURES}/needs-a-missing-feature.ts --runs 2 --filter 'fusion\\.prologue\\.1\\]'`;
+    const [needs, defaults, bad] = await Promise.all([mainJob(only), mainJob(`${only} --profile defaults`), mainJob(`${only} --profile portable`)]);
+    // Under needs, the missing feature skips every test, with the reason; nothing judged is no pass.
+    expect(needs.code, needs.out).toBe(1);
+    expect(needs.out).toContain("profile:        needs (requested: feature a-feature-no-adapter-has)");
+    expect(needs.out).toContain("feature 'a-feature-no-adapter-has': the adapter does not have it");
+    expect(needs.out).toContain('conformance: 0 passed, 0 failed, 2 skipped');
+    expect(defaults.code, defaults.out).toBe(0);
+    expect(defaults.out).toContain("profile:        defaults (the adapter's default limits; declared needs not requested: feature a-feature-no-adapter-has)");
+    expect(defaults.out).toContain('conformance: 2 passed, 0 failed, 0 skipped');
+    expect(bad.code, bad.out).toBe(2);
+    expect(bad.out).toContain('WGFUSE_PROFILE=portable: expected needs or defaults');
+  });
+
   test('[suite.replay.1] the replay line a failure prints names the implementation and, run as printed, reproduces the failure', async (ctx) => {
     await gate(ctx, { execution: true });
     const first = await mainJob(`--impl ./${FIXTURES}/drops-epilogue-op.ts --filter 'fusion\\.chain\\.1\\] random'`, { WGFUSE_SEED: '20261206' });

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { startVitest } from 'vitest/node';
 import { formatCapabilityReport, probeCapabilities } from '../conformance/harness/capabilities.js';
 import { backendFromEnv } from '../conformance/harness/device.js';
+import { describeNeeds, profileFromEnv } from '../conformance/harness/profile.js';
+import type { Profile } from '../conformance/harness/profile.js';
 import { stageTimeoutMs } from '../conformance/harness/timeout.js';
 import { implementationUnderTest } from '../conformance/properties/implementation-under-test.js';
 import { parseCli } from './lib/cli.js';
@@ -34,6 +36,8 @@ options:
   --backend <name>   auto | vulkan | opengl | opengles | null | navigator (env WGFUSE_BACKEND)
   --timeout <ms>     how long compile, each run and each readback may take (default 300000; env WGFUSE_TIMEOUT_MS);
                      an event loop blocked longer than this is stopped by the watchdog
+  --profile <name>   needs: open the device with the limits and features the implementation declares (default);
+                     defaults: hold it to the adapter's default limits and no optional features (env WGFUSE_PROFILE)
   --filter <regex>   run only the judging tests whose names match
   --expect <file>    expectations file (spec/expectations.schema.json): tests expected to fail, time out or
                      be skipped, each with a reason; the run passes when every outcome is the expected one
@@ -53,6 +57,7 @@ const { values, usageError } = parseCli('conformance', HELP, {
   backend: { type: 'string' },
   timeout: { type: 'string' },
   filter: { type: 'string' },
+  profile: { type: 'string' },
   expect: { type: 'string' },
   report: { type: 'string' },
   'require-adapter': { type: 'boolean' },
@@ -78,6 +83,7 @@ setEnv('WGFUSE_SEED', values.seed);
 setEnv('WGFUSE_NUM_RUNS', values.runs);
 setEnv('WGFUSE_BACKEND', values.backend);
 setEnv('WGFUSE_TIMEOUT_MS', values.timeout);
+setEnv('WGFUSE_PROFILE', values.profile);
 if (values['require-adapter'] === true) process.env['WGFUSE_REQUIRE_ADAPTER'] = '1';
 if (values.backend !== undefined && backendFromEnv() !== values.backend) usageError(`--backend ${values.backend}: expected auto, vulkan, opengl, opengles, null or navigator`);
 for (const name of ['WGFUSE_SEED', 'WGFUSE_NUM_RUNS'] as const) {
@@ -85,10 +91,12 @@ for (const name of ['WGFUSE_SEED', 'WGFUSE_NUM_RUNS'] as const) {
   if (raw !== undefined && raw !== '' && !/^-?\d+$/.test(raw)) usageError(`${name}=${raw} is not an integer`);
 }
 if (process.env['WGFUSE_NUM_RUNS'] !== undefined && Number(process.env['WGFUSE_NUM_RUNS']) < 1) usageError(`WGFUSE_NUM_RUNS=${process.env['WGFUSE_NUM_RUNS']}: a run that checks no case judges nothing`);
+let profile: Profile = 'needs';
 try {
   stageTimeoutMs();
+  profile = profileFromEnv();
 } catch (e) {
-  usageError(e instanceof Error ? e.message : String(e));
+  usageError(e instanceof Error ? e.message.replace(/^\[[^\]]*\] /, '') : String(e));
 }
 // The implementation is resolved from where the command was started, and loaded here first, so a module
 // that cannot be imported or exports no implementation stops the run with that reason, before any test.
@@ -155,6 +163,7 @@ const out: string[] = [
   'wgfuse conformance',
   `  implementation: ${implName}`,
   `  fast-check:     seed ${process.env['WGFUSE_SEED']}, ${process.env['WGFUSE_NUM_RUNS'] ?? 200} runs per property`,
+  `  profile:        ${profile === 'needs' ? `needs (requested: ${describeNeeds(judged.needs)})` : `defaults (the adapter's default limits; declared needs not requested: ${describeNeeds(judged.needs)})`}`,
   ...(expectFile === undefined ? [] : [`  expectations:   ${expectFile} (${expectations.length} entries)`]),
   '',
   formatCapabilityReport(caps),
@@ -187,6 +196,7 @@ if (reportDir !== undefined) {
     format: 'wgfuse-report',
     version: 1,
     implementation: { name: judged.name, module: process.env['WGFUSE_IMPL'] || null },
+    profile: { name: profile, declaredNeeds: describeNeeds(judged.needs) },
     seed: Number(process.env['WGFUSE_SEED']),
     runsPerProperty: Number(process.env['WGFUSE_NUM_RUNS'] ?? 200),
     adapter: caps.gpu === undefined ? null : { tier: caps.tier, backend: caps.gpu.backend, ...caps.gpu.summary },

@@ -3,10 +3,12 @@ import { describe, test } from 'vitest';
 import { acquireGpu } from '../harness/device.js';
 import type { Gpu } from '../harness/device.js';
 import { buildFusionCase, fusionCaseArbitrary } from '../generators/fusion-case.js';
+import { expectationsFromEnv, expectedFailingRules } from '../harness/expectations.js';
 import { adapterRequired } from '../harness/gates.js';
 import { formatAttempts } from '../harness/capabilities.js';
 import { PATTERNS, patternCase } from '../generators/patterns.js';
 import { checkCase } from '../properties/check.js';
+import { ExpectedFailures } from '../properties/expected-failures.js';
 import { implementationUnderTest, requirePart } from '../properties/implementation-under-test.js';
 import { assertProperty, propertySettings } from '../properties/params.js';
 import { countCase, newStats } from '../properties/stats.js';
@@ -20,7 +22,11 @@ let nullGpu: Promise<Gpu | string> | undefined;
 async function validationDevice(ctx: { skip(note?: string): never }): Promise<Gpu> {
   nullGpu ??= acquireGpu({ backend: 'null' }).then((a) => (a.ok ? a.gpu : `Dawn's null backend is unavailable: ${formatAttempts(a.attempts)}`));
   const gpu = await nullGpu;
-  if (typeof gpu !== 'string') return gpu;
+  if (typeof gpu !== 'string') {
+    // A device without what the implementation declares it needs judges nothing of it ([interface.needs.1]).
+    if (gpu.unmetNeeds.length > 0) return ctx.skip(`the implementation under test declares needs this adapter cannot meet: ${gpu.unmetNeeds.join('; ')}`);
+    return gpu;
+  }
   if (adapterRequired()) throw new Error(`[harness.gate.2] WGFUSE_REQUIRE_ADAPTER=1: ${gpu}`);
   return ctx.skip(gpu);
 }
@@ -38,13 +44,19 @@ describe(`compile-only on Dawn's null backend: ${impl.name}`, () => {
     const gpu = await validationDevice(ctx);
     const stats = newStats();
     const t0 = performance.now();
+    // Past the failures the expectations name, every case is still judged ([suite.expect.3]).
+    const expectedToFail = expectedFailingRules(expectationsFromEnv(), ctx.task.name);
+    const expected = new ExpectedFailures();
     const property = fc.asyncProperty(fusionCaseArbitrary(), async (fcase) => {
       const built = buildFusionCase(fcase);
-      const report = await checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: false });
+      const report = await checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: false, expectedToFail });
       countCase(stats, report.fused, report.eager);
+      expected.add(report, built.description);
     });
     await assertProperty(ctx.task.name, property, { settings: { ...propertySettings(), numRuns: Math.min(propertySettings().numRuns, 100) } });
     stats.ms = performance.now() - t0;
     ctx.task.meta.wgfuse = stats;
+    const failure = expected.failure(impl.name, stats.cases);
+    if (failure !== undefined) throw failure;
   });
 });

@@ -4,6 +4,7 @@ import { fusedReference } from '../reference-door.js';
 import type { Implementation, SpecPart } from '../../spec/implementation.js';
 import { commandImplementation } from '../harness/command-implementation.js';
 import { declareNeeds } from '../harness/device.js';
+import { neededUnder, profileFromEnv } from '../harness/profile.js';
 
 function isImplementation(value: unknown): value is Implementation {
   return typeof value === 'object' && value !== null && typeof (value as { compile?: unknown }).compile === 'function' && typeof (value as { name?: unknown }).name === 'string';
@@ -42,8 +43,9 @@ let loaded: Promise<Implementation> | undefined;
  */
 export function implementationUnderTest(): Promise<Implementation> {
   loaded ??= load().then((impl) => {
-    // The device the judging tests get is opened with what this implementation declares it needs.
-    declareNeeds(impl.needs);
+    // The device the judging tests get is opened with what this implementation declares it needs, unless the
+    // run holds it to the adapter's defaults ([interface.needs.3]).
+    declareNeeds(neededUnder(profileFromEnv(), impl.needs));
     return counted(impl);
   });
   return loaded;

@@ -84,6 +84,8 @@ export interface Report {
   readonly format: 'wgfuse-report';
   readonly version: 1;
   readonly implementation: { readonly name: string; readonly module: string | null };
+  /** The device profile ([interface.needs.3]) and the needs the implementation declared. */
+  readonly profile: { readonly name: 'needs' | 'defaults'; readonly declaredNeeds: string };
   readonly seed: number;
   readonly runsPerProperty: number;
   readonly adapter: unknown;
