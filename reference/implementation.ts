@@ -28,7 +28,8 @@ export function createReferenceImplementation(options: ReferenceOptions): Implem
       const templates = options.templates ?? TEMPLATES;
       let schedule = lowerGraph(graph, templates, { fuse: options.fuse });
       if (options.editSchedule) schedule = options.editSchedule(schedule);
-      let sources = generateProgram(schedule, templates, device.limits);
+      // The eager executor's kernels are canonical: one pipeline per op and operand pattern, in any graph.
+      let sources = generateProgram(schedule, templates, device.limits, { canonical: !options.fuse });
       if (options.editSources) sources = options.editSources(sources);
       return createProgram(device, schedule, sources);
     },

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES } from '../reference-door.js';
+import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES, trace } from '../reference-door.js';
+import type { Tensor } from '../reference-door.js';
 import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
 import type { FusionCase } from '../generators/fusion-case.js';
 import { DYNAMIC, reshapedPair } from '../properties/shape-change.js';
@@ -39,5 +40,30 @@ describe('shapes, compile-only', () => {
     expect(wgslOf(withColumn, DYNAMIC)).not.toBe(wgslOf(withRow, DYNAMIC));
     const built = buildFusionCase(SEED_CASE, { ...DYNAMIC, fusion: false });
     expect(generateProgram(lowerGraph(built.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)).toHaveLength(4);
+  });
+});
+
+describe('eager kernels, compile-only', () => {
+  type G = Parameters<typeof lowerGraph>[0];
+  const eagerWgsl = (graph: G): string[] =>
+    generateProgram(lowerGraph(graph, TEMPLATES, { fuse: false }), TEMPLATES, COMPAT_DEFAULT_LIMITS, { canonical: true }).map((k) => k.wgsl);
+  // Every constant of a graph moved by a half: the same structure with other values.
+  const otherConstants = (g: G): G => ({ ...g, nodes: g.nodes.map((n) => (n.kind === 'const' ? { ...n, value: Math.fround(n.value + 0.5) } : n)) });
+
+  test('[runtime.cache.2] eager kernels are canonical: other extents, other constants and other node ids give the same WGSL, so the same pipelines', () => {
+    fc.assert(
+      fc.property(reshapedPair, ([a, b]) => {
+        // Static shapes: the eager executor moves extents into the uniform whatever the call settings say.
+        expect(eagerWgsl(buildFusionCase(b).graph)).toEqual(eagerWgsl(buildFusionCase(a).graph));
+        expect(eagerWgsl(otherConstants(buildFusionCase(a).graph))).toEqual(eagerWgsl(buildFusionCase(a).graph));
+      }),
+      { numRuns: 100 },
+    );
+    // relu of an input, and relu of a computed value two nodes later: one text.
+    const [relu] = eagerWgsl(trace((x: Tensor) => x.relu(), { x: [5, 3] }));
+    const later = eagerWgsl(trace((x: Tensor, y: Tensor) => x.add(y).neg().relu(), { x: [5, 3], y: [5, 3] }));
+    expect(later).toContain(relu);
+    expect(relu).toContain('var<uniform> sizes');
+    expect(relu).not.toMatch(/\b(3|5|15)u\b/);
   });
 });

@@ -26,6 +26,34 @@ export interface KernelSource {
 
 const POINTWISE_WORKGROUP = 64;
 
+export interface GenerateOptions {
+  /**
+   * Canonical text ([runtime.cache.2]): every extent and constant in the kernel's uniform, names local to
+   * the kernel instead of node ids, so the same op on operands of the same ranks and broadcast pattern is
+   * one WGSL text, and one pipeline, in any graph. The eager executor's kernels are generated this way.
+   */
+  readonly canonical?: boolean;
+}
+
+/** How a kernel's text names nodes: by id, or (canonical) by order of first mention in the kernel. */
+class Names {
+  private readonly local = new Map<NodeId, number>();
+
+  constructor(private readonly canonical: boolean) {}
+
+  readonly of = (id: NodeId): string => {
+    if (!this.canonical) return String(id);
+    let k = this.local.get(id);
+    if (k === undefined) this.local.set(id, (k = this.local.size));
+    return String(k);
+  };
+}
+
+/** The bits of an f32, for a constant carried in the u32 uniform. */
+function f32Bits(value: number): number {
+  return new Uint32Array(Float32Array.of(value).buffer)[0] as number;
+}
+
 /** Prints the statements of one section (a load hook or the store hook) and names its result. */
 class SectionWriter {
   readonly lines: string[] = [];
@@ -38,18 +66,20 @@ class SectionWriter {
     private readonly buffer: (id: NodeId) => string,
     private readonly acc: NodeId | undefined,
     private readonly sizes: SizeTable,
+    private readonly names: Names,
+    private readonly canonical: boolean,
   ) {}
 
   ref(id: NodeId): string {
     const node = this.graph.nodes[id];
-    if (node?.kind === 'const') return f32Literal(node.value);
+    if (node?.kind === 'const') return this.canonical ? `bitcast<f32>(${this.sizes.ref(f32Bits(node.value))})` : f32Literal(node.value);
     if (id === this.acc) return 'acc';
-    if (this.inlined.has(id)) return `v${id}`;
+    if (this.inlined.has(id)) return `v${this.names.of(id)}`;
     let name = this.loaded.get(id);
     if (name === undefined) {
-      name = `l${id}`;
+      name = `l${this.names.of(id)}`;
       const index = broadcastIndexExpr('i', node?.shape ?? [], this.shape, this.sizes.ref);
-      this.lines.push(`let ${name} = ${this.buffer(id)}[${index}]; // %${id} ${this.sizes.note(node?.shape ?? [])}`);
+      this.lines.push(`let ${name} = ${this.buffer(id)}[${index}]; // %${this.names.of(id)} ${this.sizes.note(node?.shape ?? [])}`);
       this.loaded.set(id, name);
     }
     return name;
@@ -61,12 +91,12 @@ class SectionWriter {
       // A load of the (materialized) operand at the transposed index of this element ([ir.transpose.1]).
       const operand = node.args[0] as NodeId;
       const own = broadcastIndexExpr('i', node.shape, this.shape, this.sizes.ref);
-      this.lines.push(`let v${id} = ${this.buffer(operand)}[${transposedIndexExpr(`(${own})`, node.shape, this.sizes.ref)}]; // %${id} transpose`);
+      this.lines.push(`let v${this.names.of(id)} = ${this.buffer(operand)}[${transposedIndexExpr(`(${own})`, node.shape, this.sizes.ref)}]; // %${this.names.of(id)} transpose`);
       return;
     }
     if (node?.kind !== 'op') throw new WgfuseError('codegen.internal', `%${id} is inlined but is not an elementwise op`);
     const [a = '', b = ''] = node.args.map((x) => this.ref(x));
-    this.lines.push(`let v${id} = ${WGSL_OPS[node.op](a, b)}; // %${id} ${node.op}`);
+    this.lines.push(`let v${this.names.of(id)} = ${WGSL_OPS[node.op](a, b)}; // %${this.names.of(id)} ${node.op}`);
   }
 }
 
@@ -115,7 +145,9 @@ function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly nu
  * WGSL for one kernel of a schedule ([codegen.wgsl.1]): bindings, a load hook per template argument with
  * its prologue, a store hook with the epilogue, and the template's (or the pointwise) entry point.
  */
-export function generateKernel(schedule: Schedule, index: number, templates: TemplateTable, limits: CodegenLimits): KernelSource {
+export function generateKernel(schedule: Schedule, index: number, templates: TemplateTable, limits: CodegenLimits, options: GenerateOptions = {}): KernelSource {
+  const canonical = options.canonical === true;
+  const names = new Names(canonical);
   const { graph } = schedule;
   const plan = schedule.kernels[index];
   if (plan === undefined) throw new WgfuseError('codegen.internal', `no kernel ${index} in the schedule`);
@@ -124,7 +156,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
   const bySection = new Map<string, NodeId[]>();
   for (const { node, section } of plan.inlined) bySection.set(sectionKey(section), [...(bySection.get(sectionKey(section)) ?? []), node]);
   const inlined = new Set(plan.inlined.map((p) => p.node));
-  const sizes = new SizeTable(hasDynamicShapes(graph, plan));
+  const sizes = new SizeTable(canonical || hasDynamicShapes(graph, plan));
 
   const reads: NodeId[] = [];
   const bufferName = new Map<NodeId, string>();
@@ -132,19 +164,19 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     let name = bufferName.get(id);
     if (name === undefined) {
       const node = graph.nodes[id];
-      name = `src_${node?.kind === 'input' ? `${identifier(node.name)}_${id}` : `t${id}`}`;
+      name = canonical ? `src${bufferName.size}` : `src_${node?.kind === 'input' ? `${identifier(node.name)}_${id}` : `t${id}`}`;
       bufferName.set(id, name);
       reads.push(id);
     }
     return name;
   };
   const writeSection = (section: Section, result: NodeId, shape: Shape, acc: NodeId | undefined): SectionWriter => {
-    const w = new SectionWriter(graph, inlined, shape, buffer, acc, sizes);
+    const w = new SectionWriter(graph, inlined, shape, buffer, acc, sizes, names, canonical);
     for (const id of bySection.get(sectionKey(section)) ?? []) w.compute(id);
     if (section.part === 'prologue') w.lines.push(`return ${w.ref(result)};`);
     else {
       w.lines.push(`dst[i] = ${w.ref(result)};`);
-      for (const id of plan.alsoStored) w.lines.push(`dst_t${id}[i] = ${w.ref(id)}; // %${id} is also returned: second store`);
+      for (const id of plan.alsoStored) w.lines.push(`dst_t${names.of(id)}[i] = ${w.ref(id)}; // %${names.of(id)} is also returned: second store`);
     }
     return w;
   };
@@ -164,7 +196,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     const store = writeSection({ part: 'body' }, plan.root, outShape, plan.call);
     hooks.push(`fn store_out(i: u32, acc: f32) {\n${indent(store.lines)}\n}`);
     code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref });
-    title = `${call.kernel} (${template.id}, config '${call.configKey}') at %${plan.call}`;
+    title = canonical ? `${template.id}, blocks [${call.config.blockSizes.join(',')}]` : `${call.kernel} (${template.id}, config '${call.configKey}') at %${plan.call}`;
   } else {
     const store = writeSection({ part: 'body' }, plan.root, outShape, undefined);
     hooks.push(`fn store_out(i: u32) {\n${indent(store.lines)}\n}`);
@@ -177,12 +209,12 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     title = 'pointwise';
   }
 
-  const name = `k${index}`;
+  const name = canonical ? 'k' : `k${index}`;
   const bytes = [...reads, plan.root, ...plan.alsoStored].map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
   const grid = checkLimits(`kernel ${name} (${title})`, code, bytes, limits);
   const bindings = reads.map((id, b) => `@group(0) @binding(${b}) var<storage, read> ${bufferName.get(id)}: array<f32>;`);
-  bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<f32>; // %${plan.root} ${sizes.note(outShape)}`);
-  plan.alsoStored.forEach((id, j) => bindings.push(`@group(0) @binding(${reads.length + 1 + j}) var<storage, read_write> dst_t${id}: array<f32>; // %${id}`));
+  bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<f32>; // %${names.of(plan.root)} ${sizes.note(outShape)}`);
+  plan.alsoStored.forEach((id, j) => bindings.push(`@group(0) @binding(${reads.length + 1 + j}) var<storage, read_write> dst_t${names.of(id)}: array<f32>; // %${names.of(id)}`));
   const [wx, wy, wz] = code.workgroupSize;
   const entry = [
     `@compute @workgroup_size(${wx}, ${wy}, ${wz})`,
@@ -196,7 +228,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
   // Declared last, once every size has been handed its slot.
   const uniform = sizes.declaration(reads.length + 1 + plan.alsoStored.length);
   const wgsl = [
-    `// wgfuse kernel ${name}: ${title}, stores %${plan.root}${sizes.dynamic ? ', dynamic shapes' : ''}`,
+    `// wgfuse kernel ${name}: ${title}, stores %${names.of(plan.root)}${canonical ? ', canonical' : sizes.dynamic ? ', dynamic shapes' : ''}`,
     ...bindings,
     ...(uniform === undefined ? [] : [uniform]),
     '',
@@ -218,6 +250,6 @@ function hasDynamicShapes(graph: Graph, plan: KernelPlan): boolean {
 }
 
 /** Every kernel of a schedule, in launch order. */
-export function generateProgram(schedule: Schedule, templates: TemplateTable, limits: CodegenLimits): KernelSource[] {
-  return schedule.kernels.map((_, k) => generateKernel(schedule, k, templates, limits));
+export function generateProgram(schedule: Schedule, templates: TemplateTable, limits: CodegenLimits, options: GenerateOptions = {}): KernelSource[] {
+  return schedule.kernels.map((_, k) => generateKernel(schedule, k, templates, limits, options));
 }
