@@ -13,7 +13,7 @@ import { formatHistogram, runCampaign } from './lib/fuzz-campaign.js';
 import { bytes, elements, formatTable, ms } from './lib/table.js';
 import { parseCli } from './lib/cli.js';
 
-const PARTS = ['timing', 'memory', 'compile', 'conformance'] as const;
+const PARTS = ['timing', 'memory', 'compile', 'conformance', 'throughput'] as const;
 type Part = (typeof PARTS)[number];
 
 const HELP = `usage: npm run bench -- [options]
@@ -23,6 +23,9 @@ Measures the reference implementation on the best WebGPU adapter found:
   memory       bytes of intermediate buffers each allocates for that chain
   compile      compile time for fresh shapes (pipeline cache misses) and for a shape seen before (hits)
   conformance  cases/s of the random fusion property (fused reference + eager reference + CPU oracle)
+  throughput   judged cases/s and distinct graphs/s of every random property family, fresh seed then the
+               same seed again, with the wall ms per case by stage (build, fused program, eager, judging);
+               run under MESA_SHADER_CACHE_DISABLE=true for the cold figures a campaign with new seeds sees
 
 options:
   --max-log2 <k>     largest N is 2^k (default 22)
@@ -214,6 +217,34 @@ if (parts.has('conformance')) {
     say(`   FAIL [${result.failure.replay.rule}]: the reference broke a rule; replay file ${result.failure.file}`);
   }
   json['conformance'] = { seed, cases: st.cases, ms: st.ms, casesPerSecond: st.cases / (st.ms / 1000), eagerKernels: st.eagerKernels, failure: result.failure?.file ?? null };
+}
+
+if (parts.has('throughput')) {
+  const cache = process.env['MESA_SHADER_CACHE_DISABLE'] === 'true' ? "cold: Mesa's shader cache disabled" : "Mesa's shader cache on: set MESA_SHADER_CACHE_DISABLE=true for cold figures";
+  say(`\ne. throughput by family, ${cases} cases each (matmul ${Math.max(1, Math.round(cases / 4))}), seed ${seed} (${cache})`);
+  say('   every case fully judged: kernel count, canaries, intervals, fused ≈ eager, a second data set');
+  const rows: string[][] = [];
+  const figures: Record<string, unknown> = {};
+  for (const family of ['fusion', 'pointwise', 'matmul', 'softmax', 'rmsnorm'] as const) {
+    for (const pass of ['fresh seed', 'same seed again'] as const) {
+      const n = family === 'matmul' ? Math.max(1, Math.round(cases / 4)) : cases;
+      const stageMs = { build: 0, fused: 0, eager: 0, judge: 0 };
+      const result = await runCampaign({ impl: fusedReference, implModule: undefined, gpu, properties: [family], firstSeed: seed, batch: n, maxCases: n, outDir: '.wgfuse/bench', stageMs });
+      const st = result.stats;
+      if (result.failure !== undefined) {
+        failed = true;
+        say(`   FAIL [${result.failure.replay.rule}] in ${family}: replay file ${result.failure.file}`);
+      }
+      const perCase = (x: number): string => (x / Math.max(1, st.cases)).toFixed(1);
+      const rate = st.cases / (st.ms / 1000);
+      // One graph per case: the distinct-graph rate equals the case rate until cases share graphs.
+      rows.push([family, pass, String(st.cases), rate.toFixed(1), rate.toFixed(1), perCase(stageMs.build), perCase(stageMs.fused), perCase(stageMs.eager), perCase(stageMs.judge)]);
+      figures[`${family}/${pass}`] = { cases: st.cases, ms: st.ms, casesPerSecond: rate, msPerCase: { build: stageMs.build / st.cases, fused: stageMs.fused / st.cases, eager: stageMs.eager / st.cases, judge: stageMs.judge / st.cases } };
+    }
+  }
+  const columns = [{ title: 'family' }, { title: 'pass' }, ...['cases', 'cases/s', 'graphs/s', 'build ms', 'fused ms', 'eager ms', 'judge ms'].map((title) => ({ title, align: 'right' as const }))];
+  say(formatTable(columns, rows, '   '));
+  json['throughput'] = { cache, seed, figures };
 }
 
 if (values.json !== undefined) {

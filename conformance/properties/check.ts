@@ -108,6 +108,15 @@ export interface CheckOptions {
    * of these returns them in `expectedFailures` instead of throwing, so a property goes on judging cases.
    */
   readonly expectedToFail?: ReadonlySet<string>;
+  /** Where the time of each stage goes, added up over cases (the throughput bench). */
+  readonly stageMs?: StageMs;
+}
+
+/** Milliseconds spent per stage of checkCase: the implementation's program, the eager reference's, the judging. */
+export interface StageMs {
+  fused: number;
+  eager: number;
+  judge: number;
 }
 
 /** The second data set of a case: each input reversed, so values stay in the generators' ranges but move. */
@@ -177,8 +186,11 @@ export function formatFindings(findings: readonly Finding[]): string {
 export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions): Promise<CaseReport> {
   const second = secondDataSet(c.inputs);
   const repeats = options.execute ? [second] : [];
+  const t0 = performance.now();
   const fused = await execute(impl, c, gpu, options, repeats);
+  const t1 = performance.now();
   const eager = await execute(options.eager ?? eagerReference, c, gpu, options, repeats);
+  const t2 = performance.now();
   const dataSets = [c.inputs, ...repeats];
   const findings: Finding[] = [];
   fused.runs.forEach((run, k) => {
@@ -186,12 +198,17 @@ export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu
     const executed = options.execute && fused.executed && eager.executed;
     findings.push(...judgeRun(impl, c, run, eager.runs[k] ?? eager, executed ? (dataSets[k] ?? c.inputs) : undefined, fused.wgsl, label));
   });
+  if (options.stageMs !== undefined) {
+    options.stageMs.fused += t1 - t0;
+    options.stageMs.eager += t2 - t1;
+  }
   if (fused.runs.length > 1) {
     // A program right on its first run and wrong on a later one (stale buffers, state kept between runs).
     const firstOk = findings.filter((f) => f.check.includes('(run 1') && f.rule.startsWith('numerics.oracle.1')).every((f) => f.ok);
     const laterOk = findings.filter((f) => !f.check.includes('(run 1') && f.rule.startsWith('numerics.oracle.1')).every((f) => f.ok);
     findings.push({ rule: 'interface.repeat.1', check: 'repeatable', ok: !firstOk || laterOk, detail: firstOk && !laterOk ? `${impl.name} is right on its first run and wrong on a later one with other data` : 'every run judged on its own data' });
   }
+  if (options.stageMs !== undefined) options.stageMs.judge += performance.now() - t2;
   const failed = findings.filter((f) => !f.ok);
   const first = failed[0];
   const expectedFailures = failed.filter((f) => options.expectedToFail?.has(f.rule) === true);

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuiltCase } from '../../conformance/generators/fusion-case.js';
 import { checkCase } from '../../conformance/properties/check.js';
-import type { CaseReport } from '../../conformance/properties/check.js';
+import type { CaseReport, StageMs } from '../../conformance/properties/check.js';
 import type { Gpu } from '../../conformance/harness/device.js';
 import type { Implementation } from '../../spec/implementation.js';
 import { RANDOM_PROPERTIES, isPropertyName, PROPERTY_NAMES, shellQuote, vitestReplayCommand } from '../../conformance/properties/random-properties.js';
@@ -66,6 +66,8 @@ export interface CampaignOptions {
   readonly stopRequested?: () => boolean;
   /** The live totals, so an interrupt handler can print them mid-batch. */
   readonly stats?: CampaignStats;
+  /** Time per stage, added up (the throughput bench): building cases, and checkCase's stages. */
+  readonly stageMs?: StageMs & { build: number };
 }
 
 export const REPLAY_FORMAT = 'wgfuse-fuzz-replay/1';
@@ -135,10 +137,10 @@ function messageOf(error: unknown): string {
 }
 
 /** Judges one built case as the vitest properties do: one fused kernel, fused ≈ eager ≈ interpreter. */
-function caseChecker(impl: Implementation, gpu: Gpu, timeoutMs: number | undefined, onPass?: (report: CaseReport) => void) {
+function caseChecker(impl: Implementation, gpu: Gpu, timeoutMs: number | undefined, stageMs: StageMs | undefined, onPass?: (report: CaseReport) => void) {
   return async (built: BuiltCase): Promise<void> => {
     const c = { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount };
-    const report = await checkCase(impl, c, gpu, timeoutMs === undefined ? { execute: true } : { execute: true, timeoutMs });
+    const report = await checkCase(impl, c, gpu, { execute: true, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(stageMs === undefined ? {} : { stageMs }) });
     onPass?.(report);
   };
 }
@@ -214,7 +216,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const eagerKernels: Histogram = {};
     let passed = 0;
     let shrinking = false;
-    const check = caseChecker(o.impl, o.gpu, o.timeoutMs, (report) => {
+    const check = caseChecker(o.impl, o.gpu, o.timeoutMs, o.stageMs, (report) => {
       // Cases fast-check tries while shrinking are not new coverage.
       if (shrinking) return;
       passed++;
@@ -226,7 +228,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const t0 = performance.now();
     const run = await property.run(async (build) => {
       try {
-        await check(build());
+        const b0 = performance.now();
+        const built = build();
+        if (o.stageMs !== undefined) o.stageMs.build += performance.now() - b0;
+        await check(built);
       } catch (e) {
         shrinking = true;
         stats.failing ??= { seed, property: name };
@@ -270,7 +275,7 @@ export async function replayFailure(r: ReplayFile, impl: Implementation, gpu: Gp
   const { value, build } = RANDOM_PROPERTIES[r.property].caseAt(r.seed, r.path);
   const sameCase = JSON.stringify(value) === JSON.stringify(r.case);
   try {
-    await caseChecker(impl, gpu, timeoutMs)(build());
+    await caseChecker(impl, gpu, timeoutMs, undefined)(build());
     return { stillFails: false, rule: undefined, message: undefined, generated: value, sameCase };
   } catch (e) {
     return { stillFails: true, rule: ruleOf(e), message: messageOf(e), generated: value, sameCase };
