@@ -17,8 +17,9 @@ judge() {
 judge reference
 judge tfjs --impl ./adapters/tfjs/adapter.ts --expect adapters/tfjs/expectations.json
 judge jax-js --impl ./adapters/jax-js/adapter.ts --expect adapters/jax-js/expectations.json
+judge onnxruntime-web --impl ./adapters/onnxruntime-web/adapter.ts --expect adapters/onnxruntime-web/expectations.json
 judge python-eager --impl 'cmd:python3 adapters/python-eager/wgfuse_eager.py' --expect adapters/python-eager/expectations.json
-npx tsx scripts/compare.ts "$out"/reference/report.json "$out"/tfjs/report.json "$out"/jax-js/report.json "$out"/python-eager/report.json --out "$out/compare.md" > /dev/null
+npx tsx scripts/compare.ts "$out"/reference/report.json "$out"/tfjs/report.json "$out"/jax-js/report.json "$out"/onnxruntime-web/report.json "$out"/python-eager/report.json --out "$out/compare.md" > /dev/null
 node -e '
   const fs = require("fs");
   const table = fs.readFileSync(process.argv[1], "utf8");
