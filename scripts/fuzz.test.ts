@@ -9,6 +9,7 @@ import { PLANTED_FAULTS } from '../conformance/faults/index.js';
 import type { PlantedFault } from '../conformance/faults/index.js';
 import { fusedReference } from '../reference/implementation.js';
 import type { Gpu } from '../conformance/harness/device.js';
+import type { Implementation } from '../spec/implementation.js';
 import { readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
 import type { CampaignResult } from './lib/fuzz-campaign.js';
 import { escapeRegExp, RANDOM_PROPERTIES, vitestPath } from '../conformance/properties/random-properties.js';
@@ -85,6 +86,43 @@ describe('fuzz campaigns on a device', () => {
     expect(again).toMatchObject({ stillFails: true, rule: saved.rule, message: saved.message, sameCase: true });
     const fixed = await replayFailure(saved, fusedReference, gpu);
     expect(fixed).toMatchObject({ stillFails: false, sameCase: true });
+  });
+
+  test('[fuzz.variants.1] data variants get every check: a fault that shows only on a third data set is caught with variants and not without, and its replay file judges the same variants', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    // The reference, wrong in the first element of its first output from the third run of each program on:
+    // the case's data and the second data set are right, data variant 0 is not.
+    const wrongOnThirdRun: Implementation = {
+      name: 'reference, wrong from its third run',
+      async compile(graph, kernels, device) {
+        const program = await fusedReference.compile(graph, kernels, device);
+        let runs = 0;
+        return {
+          ...program,
+          wgsl: program.wgsl,
+          async run(io) {
+            await program.run(io);
+            runs += 1;
+            const out = io.outputs[0];
+            if (runs >= 3 && out !== undefined) device.queue.writeBuffer(out, 0, Float32Array.of(12345));
+          },
+        };
+      },
+    };
+    const campaign = (dataVariants: number, outDir: string): Promise<CampaignResult> =>
+      runCampaign({ impl: wrongOnThirdRun, implModule: undefined, gpu, properties: ['fusion'], firstSeed: SEED, batch: 5, maxCases: 5, outDir, dataVariants });
+    const without = await campaign(0, tempDir());
+    expect(without.failure, without.failure?.replay.message).toBeUndefined();
+    const withVariants = await campaign(1, tempDir());
+    const failure = withVariants.failure;
+    if (failure === undefined) throw new Error('one data variant did not catch the fault');
+    expect(failure.replay.rule).toBe('numerics.oracle.1');
+    expect(failure.replay.message).toMatch(/FAIL \[numerics\.oracle\.1\] numerics \(run 3, data variant 0\)/);
+    expect(failure.replay.message).not.toMatch(/FAIL \[numerics\.oracle\.1\] numerics \(run [12],/);
+    const saved = readReplayFile(failure.file);
+    expect(saved.dataVariants).toBe(1);
+    expect(saved.vitestReplay).toContain('WGFUSE_DATA_VARIANTS=1');
+    expect(await replayFailure(saved, wrongOnThirdRun, gpu)).toMatchObject({ stillFails: true, rule: 'numerics.oracle.1', sameCase: true });
   });
 
   test('[fuzz.campaign.2] batches run consecutive seeds; against the reference a 20-case campaign over both properties passes', async (ctx) => {

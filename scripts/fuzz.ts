@@ -26,6 +26,8 @@ options:
   --property <p>       fusion | pointwise | matmul | softmax | rmsnorm | all (default all, one per batch in turn)
   --seed <n>           first seed (default random, printed); the campaign replays from it
   --batch <n>          cases per seed (default 100)
+  --data-variants <n>  judge each generated graph on n more data sets, every check on each (default 0; env
+                       WGFUSE_DATA_VARIANTS): compiled once, so more cases per second; replays keep the count
   --impl <module>      implementation module exporting \`implementation\` (default the reference; env WGFUSE_IMPL)
   --backend <name>     auto | vulkan | opengl | opengles | null | navigator (env WGFUSE_BACKEND)
   --timeout <ms>       how long compile, each run and each readback may take (default 300000; env WGFUSE_TIMEOUT_MS)
@@ -42,6 +44,7 @@ const cli = parseCli('fuzz', HELP, {
         property: { type: 'string' },
         seed: { type: 'string' },
         batch: { type: 'string' },
+        'data-variants': { type: 'string' },
         impl: { type: 'string' },
         backend: { type: 'string' },
         timeout: { type: 'string' },
@@ -63,6 +66,7 @@ function numberOption(name: string, raw: string | undefined, check: (n: number) 
 const minutes = numberOption('minutes', values.minutes, (n) => Number.isFinite(n) && n >= 0, 'a number of minutes ≥ 0');
 const cases = numberOption('cases', values.cases, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
 const batch = numberOption('batch', values.batch, (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? 100;
+const variants = numberOption('data-variants', values['data-variants'] ?? process.env['WGFUSE_DATA_VARIANTS'], (n) => Number.isInteger(n) && n >= 0, 'an integer 0 or more') ?? 0;
 const seedOption = numberOption('seed', values.seed, (n) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31, 'a 32-bit integer');
 const propertyChoice = values.property ?? 'all';
 const properties: readonly PropertyName[] =
@@ -153,11 +157,11 @@ function summary(stats: CampaignStats, note: string): string {
   const seedText =
     seeds.length === 0
       ? 'none finished'
-      : `${seeds[0]}..${seeds[seeds.length - 1]} (${seeds.length} batch${seeds.length === 1 ? '' : 'es'}); rerun with --seed ${firstSeed} --batch ${batch} --property ${propertyChoice}`;
+      : `${seeds[0]}..${seeds[seeds.length - 1]} (${seeds.length} batch${seeds.length === 1 ? '' : 'es'}); rerun with --seed ${firstSeed} --batch ${batch} --property ${propertyChoice}${variants > 0 ? ` --data-variants ${variants}` : ''}`;
   return [
     `fuzz summary${note}`,
-    `  cases:         ${stats.cases} (${per})`,
-    `  time:          ${(stats.ms / 1000).toFixed(1)} s, ${rate(stats.cases, stats.ms)} cases/s`,
+    `  cases:         ${stats.cases} graphs (${per}), each judged on ${2 + variants} data sets: ${stats.cases * (2 + variants)} judged`,
+    `  time:          ${(stats.ms / 1000).toFixed(1)} s, ${rate(stats.cases, stats.ms)} graphs/s, ${rate(stats.cases * (2 + variants), stats.ms)} judged data sets/s`,
     `  fused kernels: ${formatHistogram(stats.fusedKernels)}`,
     `  eager kernels: ${formatHistogram(stats.eagerKernels)}`,
     `  seeds:         ${seedText}`,
@@ -184,6 +188,7 @@ const result = await runCampaign({
   properties,
   firstSeed,
   batch,
+  dataVariants: variants,
   ...(cases === undefined ? {} : { maxCases: cases }),
   ...(maxMs === undefined ? {} : { maxMs }),
   outDir,

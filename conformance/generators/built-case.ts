@@ -115,3 +115,12 @@ export function traceCase(
   );
   return { graph, kernels, inputs: fillInputs(specs, dataSeed), inputSpecs: specs, ...countNodes(graph), description, guards };
 }
+
+/**
+ * Further data sets for a built case, in its inputs' ranges: variant k is the same for the same case, so a
+ * failure on it replays ([fuzz.variants.1]). Compiling a graph once and judging it on several data sets is
+ * how a campaign judges more cases per second without judging any case less.
+ */
+export function dataVariants(built: Pick<BuiltCase, 'inputSpecs'>, count: number): Float32Array[][] {
+  return Array.from({ length: count }, (_, k) => fillInputs(built.inputSpecs, 0x5eed0000 + k));
+}

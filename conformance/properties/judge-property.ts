@@ -6,6 +6,7 @@
 import type { TestContext } from 'vitest';
 import type { Implementation } from '../../spec/implementation.js';
 import { expectationsFromEnv, expectedFailingRules } from '../harness/expectations.js';
+import { dataVariants } from '../generators/built-case.js';
 import { gate } from '../harness/gates.js';
 import { checkCase, ConformanceFailure } from './check.js';
 import { ExpectedFailures } from './expected-failures.js';
@@ -30,7 +31,8 @@ export async function judgeRandomProperty(property: RandomProperty, impl: Implem
     async (build) => {
       if (timedOut) return;
       const built = build();
-      const report = await countedCase(stats, checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true, expectedToFail })).catch((e: unknown) => {
+      const moreData = dataVariants(built, settings.dataVariants);
+      const report = await countedCase(stats, checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true, expectedToFail, moreData })).catch((e: unknown) => {
         if (e instanceof ConformanceFailure && e.timedOut) timedOut = true;
         throw e;
       });

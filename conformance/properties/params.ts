@@ -8,6 +8,8 @@ export interface PropertySettings {
   readonly seed: number;
   readonly numRuns: number;
   readonly path: string | undefined;
+  /** Further data sets judged per generated graph, each a case of its own (WGFUSE_DATA_VARIANTS, default 0). */
+  readonly dataVariants: number;
 }
 
 function envInt(name: string): number | undefined {
@@ -24,11 +26,13 @@ export function propertySettings(defaultRuns = 200): PropertySettings {
   const seed = envInt('WGFUSE_SEED') ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const numRuns = envInt('WGFUSE_NUM_RUNS') ?? defaultRuns;
   const path = process.env['WGFUSE_PATH'] || undefined;
+  const dataVariants = envInt('WGFUSE_DATA_VARIANTS') ?? 0;
+  if (dataVariants < 0) throw new Error(`WGFUSE_DATA_VARIANTS=${dataVariants}: expected 0 or more`);
   if (!announced) {
     announced = true;
     console.log(`fast-check: seed ${seed}${process.env['WGFUSE_SEED'] ? ' (pinned by WGFUSE_SEED)' : ''}, ${numRuns} runs per property${path ? `, replaying path ${path}` : ''}`);
   }
-  return { seed, numRuns, path };
+  return { seed, numRuns, path, dataVariants };
 }
 
 /** What a failed property reports, whichever runner ran it. */
@@ -46,6 +50,8 @@ export interface PropertyFailure {
  */
 export function replayCommand(title: string, file: string | undefined, seed: number, path: string | undefined): string {
   const env = [`WGFUSE_SEED=${seed}`, `WGFUSE_PATH=${path ?? ''}`];
+  const variants = process.env['WGFUSE_DATA_VARIANTS'];
+  if (variants !== undefined && variants !== '' && variants !== '0') env.push(`WGFUSE_DATA_VARIANTS=${shellQuote(variants)}`);
   const impl = process.env['WGFUSE_IMPL'];
   if (impl !== undefined && impl !== '') env.push(`WGFUSE_IMPL=${shellQuote(impl)}`);
   return `${env.join(' ')} npx vitest run ${file === undefined ? '' : `${shellQuote(file)} `}-t ${shellQuote(escapeRegExp(title))}`;

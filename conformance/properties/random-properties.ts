@@ -176,8 +176,9 @@ export function vitestPath(property: RandomProperty, path: string): string {
 export { escapeRegExp, shellQuote };
 
 /** The command that replays a case in the vitest test the property mirrors. */
-export function vitestReplayCommand(property: RandomProperty, seed: number, path: string, implModule: string | undefined): string {
+export function vitestReplayCommand(property: RandomProperty, seed: number, path: string, implModule: string | undefined, dataVariants = 0): string {
   const env = [`WGFUSE_SEED=${seed}`, `WGFUSE_PATH=${vitestPath(property, path)}`];
+  if (dataVariants > 0) env.push(`WGFUSE_DATA_VARIANTS=${dataVariants}`);
   if (implModule !== undefined) env.push(`WGFUSE_IMPL=${shellQuote(implModule)}`);
   return `${env.join(' ')} npx vitest run ${property.testFile} -t ${shellQuote(escapeRegExp(property.testTitle))}`;
 }

@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuiltCase } from '../../conformance/generators/fusion-case.js';
+import { dataVariants } from '../../conformance/generators/built-case.js';
 import { checkCase } from '../../conformance/properties/check.js';
 import type { CaseReport, StageMs } from '../../conformance/properties/check.js';
 import type { Gpu } from '../../conformance/harness/device.js';
@@ -66,6 +67,8 @@ export interface CampaignOptions {
   readonly stopRequested?: () => boolean;
   /** The live totals, so an interrupt handler can print them mid-batch. */
   readonly stats?: CampaignStats;
+  /** Further data sets judged per generated graph ([fuzz.variants.1]); recorded in replay files. Default 0. */
+  readonly dataVariants?: number;
   /** Time per stage, added up (the throughput bench): building cases, and checkCase's stages. */
   readonly stageMs?: StageMs & { build: number };
 }
@@ -84,6 +87,8 @@ export interface ReplayFile {
   readonly implName: string;
   /** The shrunk counterexample, as the property's arbitrary generated it. */
   readonly case: unknown;
+  /** Data variants judged per graph when it failed (absent: 0); the replay judges the same. */
+  readonly dataVariants?: number;
   readonly rule: string;
   readonly message: string;
   /** `npm run fuzz -- --replay <this file>` */
@@ -137,10 +142,10 @@ function messageOf(error: unknown): string {
 }
 
 /** Judges one built case as the vitest properties do: one fused kernel, fused ≈ eager ≈ interpreter. */
-function caseChecker(impl: Implementation, gpu: Gpu, timeoutMs: number | undefined, stageMs: StageMs | undefined, onPass?: (report: CaseReport) => void) {
+function caseChecker(impl: Implementation, gpu: Gpu, timeoutMs: number | undefined, stageMs: StageMs | undefined, variants: number, onPass?: (report: CaseReport) => void) {
   return async (built: BuiltCase): Promise<void> => {
     const c = { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount };
-    const report = await checkCase(impl, c, gpu, { execute: true, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(stageMs === undefined ? {} : { stageMs }) });
+    const report = await checkCase(impl, c, gpu, { execute: true, moreData: dataVariants(built, variants), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(stageMs === undefined ? {} : { stageMs }) });
     onPass?.(report);
   };
 }
@@ -158,7 +163,7 @@ export function writeReplayFile(dir: string, failure: Omit<ReplayFile, 'format' 
     format: REPLAY_FORMAT,
     ...failure,
     replay: `npm run fuzz -- --replay ${shellQuote(file)}`,
-    vitestReplay: vitestReplayCommand(property, failure.seed, failure.path, failure.impl ?? undefined),
+    vitestReplay: vitestReplayCommand(property, failure.seed, failure.path, failure.impl ?? undefined, failure.dataVariants ?? 0),
     createdAt: now.toISOString(),
   };
   writeFileSync(file, `${JSON.stringify(replay, null, 2)}\n`);
@@ -191,6 +196,7 @@ export function readReplayFile(file: string): ReplayFile {
   for (const field of ['implName', 'rule', 'message', 'replay', 'vitestReplay', 'createdAt']) {
     if (typeof r[field] !== 'string') throw bad(field, 'a string', r[field]);
   }
+  if (r['dataVariants'] !== undefined && !(Number.isInteger(r['dataVariants']) && (r['dataVariants'] as number) >= 0)) throw bad('dataVariants', 'an integer 0 or more', r['dataVariants']);
   return data as ReplayFile;
 }
 
@@ -216,7 +222,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const eagerKernels: Histogram = {};
     let passed = 0;
     let shrinking = false;
-    const check = caseChecker(o.impl, o.gpu, o.timeoutMs, o.stageMs, (report) => {
+    const check = caseChecker(o.impl, o.gpu, o.timeoutMs, o.stageMs, o.dataVariants ?? 0, (report) => {
       // Cases fast-check tries while shrinking are not new coverage.
       if (shrinking) return;
       passed++;
@@ -253,6 +259,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       impl: o.implModule ?? null,
       implName: o.impl.name,
       case: run.counterexample,
+      ...((o.dataVariants ?? 0) > 0 ? { dataVariants: o.dataVariants } : {}),
       rule: ruleOf(run.error),
       message: messageOf(run.error),
     });
@@ -275,7 +282,7 @@ export async function replayFailure(r: ReplayFile, impl: Implementation, gpu: Gp
   const { value, build } = RANDOM_PROPERTIES[r.property].caseAt(r.seed, r.path);
   const sameCase = JSON.stringify(value) === JSON.stringify(r.case);
   try {
-    await caseChecker(impl, gpu, timeoutMs, undefined)(build());
+    await caseChecker(impl, gpu, timeoutMs, undefined, r.dataVariants ?? 0)(build());
     return { stillFails: false, rule: undefined, message: undefined, generated: value, sameCase };
   } catch (e) {
     return { stillFails: true, rule: ruleOf(e), message: messageOf(e), generated: value, sameCase };
