@@ -10,8 +10,8 @@ import type { PlantedFault } from '../conformance/faults/index.js';
 import { fusedReference } from '../reference/implementation.js';
 import type { Gpu } from '../conformance/harness/device.js';
 import type { Implementation } from '../spec/implementation.js';
-import { readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
-import type { CampaignResult } from './lib/fuzz-campaign.js';
+import { mergeCampaigns, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
+import type { BatchReport, CampaignRecord, CampaignResult } from './lib/fuzz-campaign.js';
 import { escapeRegExp, RANDOM_PROPERTIES, vitestPath } from '../conformance/properties/random-properties.js';
 
 // npm run fuzz's machinery: campaigns stop at the first failure with a replay file, the file replays
@@ -123,6 +123,26 @@ describe('fuzz campaigns on a device', () => {
     expect(saved.dataVariants).toBe(1);
     expect(saved.vitestReplay).toContain('WGFUSE_DATA_VARIANTS=1');
     expect(await replayFailure(saved, wrongOnThirdRun, gpu)).toMatchObject({ stillFails: true, rule: 'numerics.oracle.1', sameCase: true });
+  });
+
+  test('[fuzz.shard.1] two shards of a campaign, merged, are the unsharded campaign: the same batches, seeds, properties, cases and kernel counts', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const settings = { impl: fusedReference, implModule: undefined, gpu, properties: ['fusion', 'pointwise'] as const, firstSeed: SEED + 7, batch: 4, maxCases: 18, dataVariants: 0 };
+    const record = (r: CampaignResult, shard: { index: number; count: number }): CampaignRecord => ({
+      format: 'wgfuse-fuzz-campaign/1', firstSeed: settings.firstSeed, batch: settings.batch, properties: settings.properties, dataVariants: 0, shard, batches: r.stats.batches, failure: r.failure?.file ?? null,
+    });
+    const whole = await runCampaign({ ...settings, outDir: tempDir() });
+    const shards: CampaignRecord[] = [];
+    for (const index of [1, 0]) shards.push(record(await runCampaign({ ...settings, outDir: tempDir(), shard: { index, count: 2 } }), { index, count: 2 }));
+    const merged = mergeCampaigns(shards);
+    // Timings differ run to run; everything else is the campaign's.
+    const strip = (batches: readonly BatchReport[]): unknown[] => batches.map(({ ms: _ms, ...rest }) => rest);
+    expect(strip(merged.batches)).toEqual(strip(whole.stats.batches));
+    expect(merged.batches.map((b) => b.cases)).toEqual([4, 4, 4, 4, 2]);
+    expect(merged.batches.map((b) => b.property)).toEqual(['fusion', 'pointwise', 'fusion', 'pointwise', 'fusion']);
+    // A shard missing or run with other settings is refused by name.
+    expect(() => mergeCampaigns([shards[0] as CampaignRecord])).toThrow(/\[fuzz\.shard\.1\] shards of 2: missing 1/);
+    expect(() => mergeCampaigns([shards[0] as CampaignRecord, { ...(shards[1] as CampaignRecord), batch: 5 }])).toThrow(/other settings/);
   });
 
   test('[fuzz.campaign.2] batches run consecutive seeds; against the reference a 20-case campaign over both properties passes', async (ctx) => {

@@ -1,6 +1,7 @@
 // npm run fuzz: long random campaigns over the conformance properties on an executing adapter, with a
 // replay file for the first failure. Exit 0: no failure (or interrupted); 1: a failure; 2: could not run.
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { probeCapabilities } from '../conformance/harness/capabilities.js';
@@ -8,8 +9,8 @@ import { unmetNeed } from '../conformance/harness/gates.js';
 import { implementationUnderTest } from '../conformance/properties/implementation-under-test.js';
 import { backendFromEnv } from '../conformance/harness/device.js';
 import type { Gpu } from '../conformance/harness/device.js';
-import { formatHistogram, newCampaignStats, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
-import type { CampaignStats } from './lib/fuzz-campaign.js';
+import { formatHistogram, mergeCampaigns, newCampaignStats, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
+import type { BatchReport, CampaignRecord, CampaignStats } from './lib/fuzz-campaign.js';
 import { PROPERTY_NAMES } from '../conformance/properties/random-properties.js';
 import type { PropertyName } from '../conformance/properties/random-properties.js';
 import { parseCli } from './lib/cli.js';
@@ -33,6 +34,10 @@ options:
   --timeout <ms>       how long compile, each run and each readback may take (default 300000; env WGFUSE_TIMEOUT_MS)
   --out <dir>          where replay files go (default .wgfuse/fuzz)
   --replay <file>      re-run exactly the case a replay file holds and say whether it still fails
+  --shard <i>/<n>      run only shard i of n: batches i-1, i-1+n, … of the campaign (with --cases, the total)
+  --record <file>      write the campaign's settings and batches as JSON, for --merge
+  --merge <a,b,…>      merge the records of a campaign's shards into one (written with --record), and print
+                       its summary; needs no GPU. Scale out with a CI matrix: one job per --shard, then --merge
   -h, --help           this text
 
 exit status: 0 no failure (or interrupted with Ctrl-C), 1 a case failed, 2 bad arguments or no executing adapter
@@ -49,7 +54,10 @@ const cli = parseCli('fuzz', HELP, {
         backend: { type: 'string' },
         timeout: { type: 'string' },
         out: { type: 'string' },
-        replay: { type: 'string' }
+        replay: { type: 'string' },
+        shard: { type: 'string' },
+        record: { type: 'string' },
+        merge: { type: 'string' }
       });
 const { values } = cli;
 // A declared function, so that TypeScript narrows after a call that never returns.
@@ -73,6 +81,40 @@ const properties: readonly PropertyName[] =
   propertyChoice === 'all' ? PROPERTY_NAMES : PROPERTY_NAMES.filter((p) => p === propertyChoice);
 if (properties.length === 0) usageError(`--property ${propertyChoice}: expected ${PROPERTY_NAMES.join(', ')} or all`);
 const outDir = values.out ?? '.wgfuse/fuzz';
+const shard = values.shard === undefined ? { index: 0, count: 1 } : (() => {
+  const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+  const [i, n] = [Number(m?.[1]), Number(m?.[2])];
+  if (m === null || n < 1 || i < 1 || i > n) return usageError(`--shard ${values.shard}: expected i/n with 1 ≤ i ≤ n`);
+  return { index: i - 1, count: n };
+})();
+
+if (values.merge !== undefined) {
+  // Merging reads files only: no device, no campaign.
+  let merged: CampaignRecord;
+  try {
+    merged = mergeCampaigns(values.merge.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as CampaignRecord));
+  } catch (e) {
+    usageError(`--merge: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (values.record !== undefined) writeFileSync(values.record, `${JSON.stringify(merged, null, 2)}\n`);
+  const total = merged.batches.reduce((n, b) => n + b.cases, 0);
+  const hist = (pick: (b: BatchReport) => Readonly<Record<string, number>>): string => {
+    const sum: Record<string, number> = {};
+    for (const b of merged.batches) for (const [k, v] of Object.entries(pick(b))) sum[k] = (sum[k] ?? 0) + v;
+    return formatHistogram(sum);
+  };
+  process.stdout.write(
+    [
+      `fuzz merge of ${values.merge.split(',').length} shard(s)`,
+      `  cases:         ${total} graphs in ${merged.batches.length} batches, seeds ${merged.batches.map((b) => b.seed).join(', ')}`,
+      `  fused kernels: ${hist((b) => b.fusedKernels)}`,
+      `  eager kernels: ${hist((b) => b.eagerKernels)}`,
+      `  failure:       ${merged.failure ?? 'none'}`,
+      '',
+    ].join('\n'),
+  );
+  process.exit(merged.failure === null ? 0 : 1);
+}
 const timeout = numberOption('timeout', values.timeout, (n) => Number.isInteger(n) && n >= 1, 'a positive integer of milliseconds');
 if (timeout !== undefined) process.env['WGFUSE_TIMEOUT_MS'] = String(timeout);
 
@@ -189,6 +231,7 @@ const result = await runCampaign({
   firstSeed,
   batch,
   dataVariants: variants,
+  shard,
   ...(cases === undefined ? {} : { maxCases: cases }),
   ...(maxMs === undefined ? {} : { maxMs }),
   outDir,
@@ -201,6 +244,10 @@ const result = await runCampaign({
   },
 });
 
+if (values.record !== undefined) {
+  const record: CampaignRecord = { format: 'wgfuse-fuzz-campaign/1', firstSeed, batch, properties, dataVariants: variants, shard, batches: stats.batches, failure: result.failure?.file ?? null };
+  writeFileSync(values.record, `${JSON.stringify(record, null, 2)}\n`);
+}
 const failure = result.failure;
 if (failure !== undefined) {
   const r = failure.replay;

@@ -67,6 +67,11 @@ export interface CampaignOptions {
   readonly stopRequested?: () => boolean;
   /** The live totals, so an interrupt handler can print them mid-batch. */
   readonly stats?: CampaignStats;
+  /**
+   * Runs only batches index, index + count, index + 2·count, … of the campaign ([fuzz.shard.1]); with
+   * maxCases the total of all shards. The shards of a campaign together run exactly its batches.
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
   /** Further data sets judged per generated graph ([fuzz.variants.1]); recorded in replay files. Default 0. */
   readonly dataVariants?: number;
   /** Time per stage, added up (the throughput bench): building cases, and checkCase's stages. */
@@ -209,8 +214,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`[fuzz.campaign.1] runCampaign: batch must be a positive integer, got ${o.batch}`);
   const stats = o.stats ?? newCampaignStats();
   const started = performance.now();
-  for (let index = 0; ; index++) {
-    const left = o.maxCases === undefined ? o.batch : Math.min(o.batch, o.maxCases - stats.cases);
+  const shard = o.shard ?? { index: 0, count: 1 };
+  if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+    throw new Error(`[fuzz.shard.1] runCampaign: shard ${shard.index + 1} of ${shard.count} does not exist`);
+  }
+  for (let index = shard.index; ; index += shard.count) {
+    // Batch k holds cases k·batch … (k+1)·batch − 1 of the campaign, whichever shard runs it.
+    const left = o.maxCases === undefined ? o.batch : Math.min(o.batch, o.maxCases - index * o.batch);
     if (left <= 0 || (o.maxMs !== undefined && performance.now() - started >= o.maxMs) || o.stopRequested?.() === true) {
       return { stats, failure: undefined, stopped: o.stopRequested?.() === true ? 'interrupted' : 'done' };
     }
@@ -287,4 +297,37 @@ export async function replayFailure(r: ReplayFile, impl: Implementation, gpu: Gp
   } catch (e) {
     return { stillFails: true, rule: ruleOf(e), message: messageOf(e), generated: value, sameCase };
   }
+}
+
+/** What a campaign (or one shard of it) leaves for a merge: its settings and its finished batches. */
+export interface CampaignRecord {
+  readonly format: 'wgfuse-fuzz-campaign/1';
+  readonly firstSeed: number;
+  readonly batch: number;
+  readonly properties: readonly PropertyName[];
+  readonly dataVariants: number;
+  readonly shard: { readonly index: number; readonly count: number };
+  readonly batches: readonly BatchReport[];
+  readonly failure: string | null;
+}
+
+/**
+ * The shards of one campaign as one record ([fuzz.shard.1]): settings must agree and each shard appear once;
+ * the batches are put back in campaign order. Throws an Error naming what does not fit.
+ */
+export function mergeCampaigns(parts: readonly CampaignRecord[]): CampaignRecord {
+  const first = parts[0];
+  if (first === undefined) throw new Error('[fuzz.shard.1] nothing to merge');
+  const count = first.shard.count;
+  const settings = (r: CampaignRecord): string => JSON.stringify([r.firstSeed, r.batch, r.properties, r.dataVariants, r.shard.count]);
+  for (const r of parts) {
+    if (r.format !== 'wgfuse-fuzz-campaign/1') throw new Error(`[fuzz.shard.1] not a campaign record: format ${JSON.stringify(r.format)}`);
+    if (settings(r) !== settings(first)) throw new Error(`[fuzz.shard.1] shard ${r.shard.index + 1}/${r.shard.count} was run with other settings than shard ${first.shard.index + 1}/${count} (seed, batch, properties, data variants, shard count)`);
+  }
+  const seen = parts.map((r) => r.shard.index).sort((a, b) => a - b);
+  const missing = Array.from({ length: count }, (_, k) => k).filter((k) => !seen.includes(k));
+  if (missing.length > 0 || seen.length !== count) throw new Error(`[fuzz.shard.1] shards of ${count}: ${missing.length > 0 ? `missing ${missing.map((k) => k + 1).join(', ')}` : 'one given twice'}`);
+  const batches = parts.flatMap((r) => r.batches).sort((a, b) => a.index - b.index);
+  const failures = parts.map((r) => r.failure).filter((f): f is string => f !== null);
+  return { ...first, shard: { index: 0, count: 1 }, batches, failure: failures[0] ?? null };
 }
