@@ -145,6 +145,30 @@ describe('fuzz campaigns on a device', () => {
     expect(() => mergeCampaigns([shards[0] as CampaignRecord, { ...(shards[1] as CampaignRecord), batch: 5 }])).toThrow(/other settings/);
   });
 
+  test('[fuzz.corpus.1] with a corpus a campaign goes on past failures, keeps one replayable entry per signature (rule and shrunk graph), and counts repeats', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const corpus = tempDir();
+    const result = await runCampaign({ impl: planted.implementation, implModule: undefined, gpu, properties: ['fusion'], firstSeed: SEED, batch: 10, maxCases: 40, outDir: tempDir(), corpus });
+    expect(result.failure).toBeUndefined();
+    const entries = result.corpus ?? [];
+    // Every batch ran (the campaign did not stop at its first failure), and each failure has its entry.
+    expect(result.stats.batches.map((b) => b.seed)).toEqual([SEED, SEED + 1, SEED + 2, SEED + 3]);
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    const signatures = [...new Set(entries.map((e) => e.signature))];
+    // The planted fault is one bug: its failures shrink to the same graph, kept once.
+    expect(signatures.length).toBeLessThan(entries.length);
+    expect(readdirSync(corpus).sort()).toEqual([...signatures.map((s) => `${s}.json`), 'index.json'].sort());
+    expect(entries.filter((e) => e.added).map((e) => e.signature).sort()).toEqual([...signatures].sort());
+    const index = JSON.parse(readFileSync(join(corpus, 'index.json'), 'utf8')) as Record<string, { count: number }>;
+    expect(Object.values(index).reduce((n, e) => n + e.count, 0)).toBe(entries.length);
+    for (const s of signatures) {
+      expect(s).toMatch(/^numerics\.oracle\.1-[0-9a-f]{12}$/);
+      const saved = readReplayFile(join(corpus, `${s}.json`));
+      expect(JSON.parse(readFileSync(join(corpus, `${s}.json`), 'utf8')) as { ir: { format: string } | null }).toMatchObject({ signature: s, ir: { format: 'wgfuse-ir' } });
+      expect(await replayFailure(saved, planted.implementation, gpu)).toMatchObject({ stillFails: true, rule: 'numerics.oracle.1', sameCase: true });
+    }
+  });
+
   test('[fuzz.campaign.2] batches run consecutive seeds; against the reference a 20-case campaign over both properties passes', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     const dir = tempDir();

@@ -34,6 +34,8 @@ options:
   --timeout <ms>       how long compile, each run and each readback may take (default 300000; env WGFUSE_TIMEOUT_MS)
   --out <dir>          where replay files go (default .wgfuse/fuzz)
   --replay <file>      re-run exactly the case a replay file holds and say whether it still fails
+  --corpus <dir>       go on past failures: keep each shrunk failure once per signature (rule and shrunk graph)
+                       in <dir> as a replay file with its IR JSON; <dir>/index.json counts repeats
   --shard <i>/<n>      run only shard i of n: batches i-1, i-1+n, … of the campaign (with --cases, the total)
   --record <file>      write the campaign's settings and batches as JSON, for --merge
   --merge <a,b,…>      merge the records of a campaign's shards into one (written with --record), and print
@@ -56,6 +58,7 @@ const cli = parseCli('fuzz', HELP, {
         out: { type: 'string' },
         replay: { type: 'string' },
         shard: { type: 'string' },
+        corpus: { type: 'string' },
         record: { type: 'string' },
         merge: { type: 'string' }
       });
@@ -232,6 +235,10 @@ const result = await runCampaign({
   batch,
   dataVariants: variants,
   shard,
+  ...(values.corpus === undefined ? {} : { corpus: values.corpus }),
+  onCorpus: (entry, r) => {
+    process.stdout.write(`FAIL [${r.rule}] property ${r.property}, seed ${r.seed}, path ${r.path}: ${entry.added ? `new corpus entry ${entry.file}` : `seen before (${entry.count} times): ${entry.file}`}\n`);
+  },
   ...(cases === undefined ? {} : { maxCases: cases }),
   ...(maxMs === undefined ? {} : { maxMs }),
   outDir,
@@ -271,4 +278,6 @@ if (failure !== undefined) {
   process.exit(1);
 }
 process.stdout.write(`\n${summary(stats, '')}`);
-process.exit(0);
+const met = result.corpus ?? [];
+if (met.length > 0) process.stdout.write(`corpus ${values.corpus ?? ''}: ${met.length} failure(s), ${new Set(met.map((e) => e.signature)).size} signature(s), ${met.filter((e) => e.added).length} new\n`);
+process.exit(met.length > 0 ? 1 : 0);

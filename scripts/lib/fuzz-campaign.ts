@@ -14,6 +14,8 @@ import type { Gpu } from '../../conformance/harness/device.js';
 import type { Implementation } from '../../spec/implementation.js';
 import { RANDOM_PROPERTIES, isPropertyName, PROPERTY_NAMES, shellQuote, vitestReplayCommand } from '../../conformance/properties/random-properties.js';
 import type { PropertyName } from '../../conformance/properties/random-properties.js';
+import { irOf, recordInCorpus, signatureOf } from './fuzz-corpus.js';
+import type { CorpusEntry } from './fuzz-corpus.js';
 
 /** key → number of cases. */
 export type Histogram = Record<string, number>;
@@ -72,6 +74,13 @@ export interface CampaignOptions {
    * maxCases the total of all shards. The shards of a campaign together run exactly its batches.
    */
   readonly shard?: { readonly index: number; readonly count: number };
+  /**
+   * A corpus folder ([fuzz.corpus.1]): each failure is shrunk and kept there once per signature, and the
+   * campaign goes on with its next batch instead of stopping.
+   */
+  readonly corpus?: string;
+  /** Called for each failure recorded in the corpus. */
+  readonly onCorpus?: (entry: CorpusEntry, failure: Pick<ReplayFile, 'rule' | 'property' | 'seed' | 'path'>) => void;
   /** Further data sets judged per generated graph ([fuzz.variants.1]); recorded in replay files. Default 0. */
   readonly dataVariants?: number;
   /** Time per stage, added up (the throughput bench): building cases, and checkCase's stages. */
@@ -111,6 +120,8 @@ export interface CampaignFailure {
 export interface CampaignResult {
   readonly stats: CampaignStats;
   readonly failure: CampaignFailure | undefined;
+  /** With a corpus: every failure met, in order, each with its corpus entry. */
+  readonly corpus?: readonly CorpusEntry[];
   readonly stopped: 'done' | 'failure' | 'interrupted';
 }
 
@@ -160,9 +171,14 @@ function stamp(date: Date): string {
 }
 
 /** Writes a failure's replay file into `dir`; the commands it holds name the file itself. */
-export function writeReplayFile(dir: string, failure: Omit<ReplayFile, 'format' | 'replay' | 'vitestReplay' | 'createdAt'>, now = new Date()): { file: string; replay: ReplayFile } {
+export function writeReplayFile(
+  dir: string,
+  failure: Omit<ReplayFile, 'format' | 'replay' | 'vitestReplay' | 'createdAt'>,
+  now = new Date(),
+  options: { readonly file?: string; readonly extra?: Readonly<Record<string, unknown>> } = {},
+): { file: string; replay: ReplayFile } {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${failure.property}-s${failure.seed}-${stamp(now)}.json`);
+  const file = options.file ?? join(dir, `${failure.property}-s${failure.seed}-${stamp(now)}.json`);
   const property = RANDOM_PROPERTIES[failure.property];
   const replay: ReplayFile = {
     format: REPLAY_FORMAT,
@@ -171,7 +187,7 @@ export function writeReplayFile(dir: string, failure: Omit<ReplayFile, 'format' 
     vitestReplay: vitestReplayCommand(property, failure.seed, failure.path, failure.impl ?? undefined, failure.dataVariants ?? 0),
     createdAt: now.toISOString(),
   };
-  writeFileSync(file, `${JSON.stringify(replay, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ ...replay, ...options.extra }, null, 2)}\n`);
   return { file, replay };
 }
 
@@ -218,11 +234,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
     throw new Error(`[fuzz.shard.1] runCampaign: shard ${shard.index + 1} of ${shard.count} does not exist`);
   }
+  const corpusEntries: CorpusEntry[] = [];
   for (let index = shard.index; ; index += shard.count) {
     // Batch k holds cases k·batch … (k+1)·batch − 1 of the campaign, whichever shard runs it.
     const left = o.maxCases === undefined ? o.batch : Math.min(o.batch, o.maxCases - index * o.batch);
     if (left <= 0 || (o.maxMs !== undefined && performance.now() - started >= o.maxMs) || o.stopRequested?.() === true) {
-      return { stats, failure: undefined, stopped: o.stopRequested?.() === true ? 'interrupted' : 'done' };
+      return { stats, failure: undefined, stopped: o.stopRequested?.() === true ? 'interrupted' : 'done', ...(o.corpus === undefined ? {} : { corpus: corpusEntries }) };
     }
     const name = o.properties[index % o.properties.length] as PropertyName;
     const property = RANDOM_PROPERTIES[name];
@@ -262,7 +279,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       o.onBatch?.(batch, stats);
       continue;
     }
-    const { file, replay } = writeReplayFile(o.outDir, {
+    const failed = {
       property: name,
       seed: run.seed,
       path: run.counterexamplePath ?? '',
@@ -272,7 +289,21 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       ...((o.dataVariants ?? 0) > 0 ? { dataVariants: o.dataVariants } : {}),
       rule: ruleOf(run.error),
       message: messageOf(run.error),
-    });
+    };
+    if (o.corpus !== undefined) {
+      const corpus = o.corpus;
+      const built = property.caseAt(failed.seed, failed.path).build();
+      const signature = signatureOf(failed.rule, built);
+      const entry = recordInCorpus(corpus, signature, failed.rule, (file) => {
+        writeReplayFile(corpus, failed, new Date(), { file, extra: { signature, ir: irOf(built) } });
+      });
+      corpusEntries.push(entry);
+      o.onCorpus?.(entry, failed);
+      stats.failing = undefined;
+      o.onBatch?.(batch, stats);
+      continue;
+    }
+    const { file, replay } = writeReplayFile(o.outDir, failed);
     return { stats, failure: { replay, file, numShrinks: run.numShrinks }, stopped: 'failure' };
   }
 }
