@@ -128,6 +128,20 @@ describe('the main job, driven as a user drives it', () => {
     expect(wrongLater.out).toMatch(/^ {2}FAIL \[numerics\.oracle\.1\]/m);
   });
 
+  test('[suite.expect.3] a stage failure by a rule the expectations name is tallied too, and the property judges the cases after it', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const expectations = join(scratch, 'refusals.expect.json');
+    writeFileSync(expectations, JSON.stringify({ expectations: [{ test: '^\\[fusion\\.chain\\.1\\] random', status: 'fail', reason: 'ranks 1 and 2 only', failingRules: ['interface.compile.1'] }] }));
+    const only = `--impl ./${FIXTURES}/refuses-high-ranks.ts --filter 'fusion\\.chain\\.1\\] random' --runs 12 --seed 20261206`;
+    const [expected, plain] = await Promise.all([mainJob(`${only} --expect ${expectations}`), mainJob(only)]);
+    expect(expected.code, expected.out).toBe(0);
+    expect(expected.out).toMatch(/^FAIL +fusion\.chain\.1 +12 /m);
+    expect(expected.out).toContain('expectations: every outcome as expected');
+    // Without the expectations the first refusal fails the property, which then shrinks it.
+    expect(plain.code, plain.out).toBe(1);
+    expect(plain.out).toMatch(/^FAIL +fusion\.chain\.1 +\d+ /m);
+  });
+
   test('[interface.needs.2] rules of a part of the spec an implementation declares it does not take part in are not applicable, not passes', async (ctx) => {
     await gate(ctx, { execution: true });
     const r = await mainJob(`--impl ./${FIXTURES}/declares-parts.ts --runs 2 --filter 'shapes\\.dynamic\\.2|fusion\\.settings\\.1|fusion\\.epilogue\\.1'`);

@@ -4,7 +4,7 @@ import type { Shape } from '../../spec/ir/index.js';
 export interface ShapeConstraints {
   /** Smallest rank (default 1). */
   readonly minRank?: number;
-  /** Largest rank (default 4). */
+  /** Largest rank (default 6). */
   readonly maxRank?: number;
   /** Most elements in all (default 4096), so a CPU reference run stays fast. */
   readonly maxElements?: number;
@@ -46,6 +46,6 @@ export function shapeArbitrary(c: ShapeConstraints = {}): fc.Arbitrary<Shape> {
     { weight: 2, arbitrary: fc.integer({ min: 1, max: maxExtent }) },
   );
   return fc
-    .array(extent, { minLength: c.minRank ?? 1, maxLength: c.maxRank ?? 4 })
+    .array(extent, { minLength: c.minRank ?? 1, maxLength: c.maxRank ?? 6 })
     .map((extents): Shape => fitShape(extents, maxElements));
 }
