@@ -5,7 +5,8 @@ import type { Ran } from './lib/sh.js';
 
 // Real peers judged as their maintainers would run the suite, each through its adapter under adapters/ with
 // the expectations file whose every entry gives the reason found. TensorFlow.js's known matmul over-read
-// (adapters/findings/tfjs-matmul-overread.md) must show as a numerics finding; jax-js fuses differently from
+// (adapters/findings/tfjs-matmul-overread.md) must show as a numerics finding and its rank-5/6 WGSL bug
+// (adapters/findings/tfjs-rank5-shared-binary-op.md) must still fail in its repro; jax-js fuses differently from
 // the spec's counts and must still have every case of every property judged on its values; ONNX Runtime
 // Web's programs too wide for a compatibility-mode device (adapters/findings/ort-webgpu-workgroup-limit.md)
 // must still fail in their repro.
@@ -14,35 +15,39 @@ const ROOT = new URL('..', import.meta.url).pathname;
 
 const run = (command: string): Promise<Ran> => sh(command, { cwd: ROOT });
 
+/** The main job on adapters/<dir> with its expectations file; asserts every outcome was the expected one. */
+async function judged(dir: string, name: string, runs: number): Promise<string> {
+  const r = await run(`npx tsx scripts/conformance.ts --impl ./adapters/${dir}/adapter.ts --expect adapters/${dir}/expectations.json --runs ${runs} --seed 20261206`);
+  expect(r.code, r.out).toBe(0);
+  expect(r.out).toContain(`implementation: ${name}`);
+  expect(r.out).toContain('expectations: every outcome as expected');
+  return r.out;
+}
+
 describe('real peers', () => {
-  test('[suite.peers.1] TensorFlow.js is judged with its expectations: every outcome as expected, its matmul over-read a numerics finding', async (ctx) => {
+  test('[suite.peers.1] TensorFlow.js is judged with its expectations: every outcome as expected, its matmul over-read a numerics finding, its rank-5/6 WGSL bug reproduced', async (ctx) => {
     await gate(ctx, { execution: true });
-    const r = await run('npx tsx scripts/conformance.ts --impl ./adapters/tfjs/adapter.ts --expect adapters/tfjs/expectations.json --runs 10 --seed 20261206');
-    expect(r.code, r.out).toBe(0);
-    expect(r.out).toContain('implementation: TensorFlow.js 4.22 (WebGPU backend)');
-    expect(r.out).toContain('expectations: every outcome as expected');
+    await judged('tfjs', 'TensorFlow.js 4.22 (WebGPU backend)', 10);
     const repro = await run('npx tsx adapters/findings/tfjs-matmul-overread.ts');
     expect(repro.code, repro.out).toBe(1);
     expect(repro.out).toMatch(/0 NaN with exact-size buffers, [1-9]\d* NaN of 273 with NaN padding after the tensors/);
+    const ranks = await run('npx tsx adapters/findings/tfjs-rank5-shared-binary-op.ts');
+    expect(ranks.code, ranks.out).toBe(1);
+    expect(ranks.out).toMatch(/^minimum\(s\[15\], x\[7,13,3,15\]\): right$/m);
+    expect(ranks.out).toMatch(/^minimum\(s\[15\], x\[7,13,1,3,15\]\): .*cannot index type 'vec5'/m);
   });
 
   test('[suite.peers.1] jax-js is judged with its expectations: every outcome as expected, and every case of a property judged past its expected count failures', async (ctx) => {
     await gate(ctx, { execution: true });
-    const r = await run('npx tsx scripts/conformance.ts --impl ./adapters/jax-js/adapter.ts --expect adapters/jax-js/expectations.json --runs 40 --seed 20261206');
-    expect(r.code, r.out).toBe(0);
-    expect(r.out).toContain('implementation: jax-js 0.1.25 (WebGPU)');
-    expect(r.out).toContain('expectations: every outcome as expected');
-    expect(r.out).toMatch(/^FAIL +(fusion\.chain\.1)? +40 +[\d.]+s +random prologue and epilogue chains around a kernel.* — 1 kernel ×\d+, 2 kernels ×\d+$/m);
+    const out = await judged('jax-js', 'jax-js 0.1.25 (WebGPU)', 40);
+    expect(out).toMatch(/^FAIL +(fusion\.chain\.1)? +40 +[\d.]+s +random prologue and epilogue chains around a kernel.* — 1 kernel ×\d+, 2 kernels ×\d+$/m);
   });
 
   // Bounded for CI: every judging test runs (no filter), each property past its expected count failures
   // ([suite.expect.3]): 303 cases judged in about 15 s on the 2-core machine.
   test('[suite.peers.1] ONNX Runtime Web is judged with its expectations: every outcome as expected, its kernel counts the only failures, its workgroup-limit bug reproduced', async (ctx) => {
     await gate(ctx, { execution: true });
-    const r = await run('npx tsx scripts/conformance.ts --impl ./adapters/onnxruntime-web/adapter.ts --expect adapters/onnxruntime-web/expectations.json --runs 60 --seed 20261206');
-    expect(r.code, r.out).toBe(0);
-    expect(r.out).toContain('implementation: ONNX Runtime Web 1.30 (WebGPU EP)');
-    expect(r.out).toContain('expectations: every outcome as expected');
+    await judged('onnxruntime-web', 'ONNX Runtime Web 1.30 (WebGPU EP)', 60);
     const repro = await run('npx tsx adapters/findings/ort-webgpu-workgroup-limit.ts');
     expect(repro.code, repro.out).toBe(1);
     expect(repro.out).toMatch(/Transpose of \[64,64\] on a device with maxComputeInvocationsPerWorkgroup 128: failed: .*Workgroup size exceeds/);
