@@ -10,7 +10,7 @@ import type { PlantedFault } from '../conformance/faults/index.js';
 import { fusedReference } from '../reference/implementation.js';
 import type { Gpu } from '../conformance/harness/device.js';
 import type { Implementation } from '../spec/implementation.js';
-import { mergeCampaigns, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
+import { campaignRecord, mergeCampaigns, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
 import type { BatchReport, CampaignRecord, CampaignResult } from './lib/fuzz-campaign.js';
 import { escapeRegExp, RANDOM_PROPERTIES, vitestPath } from '../conformance/properties/random-properties.js';
 
@@ -128,12 +128,12 @@ describe('fuzz campaigns on a device', () => {
   test('[fuzz.shard.1] two shards of a campaign, merged, are the unsharded campaign: the same batches, seeds, properties, cases and kernel counts', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     const settings = { impl: fusedReference, implModule: undefined, gpu, properties: ['fusion', 'pointwise'] as const, firstSeed: SEED + 7, batch: 4, maxCases: 18, dataVariants: 0 };
-    const record = (r: CampaignResult, shard: { index: number; count: number }): CampaignRecord => ({
-      format: 'wgfuse-fuzz-campaign/1', firstSeed: settings.firstSeed, batch: settings.batch, properties: settings.properties, dataVariants: 0, shard, batches: r.stats.batches, failure: r.failure?.file ?? null,
-    });
     const whole = await runCampaign({ ...settings, outDir: tempDir() });
     const shards: CampaignRecord[] = [];
-    for (const index of [1, 0]) shards.push(record(await runCampaign({ ...settings, outDir: tempDir(), shard: { index, count: 2 } }), { index, count: 2 }));
+    for (const index of [1, 0]) {
+      const sharded = { ...settings, outDir: tempDir(), shard: { index, count: 2 } };
+      shards.push(campaignRecord(sharded, await runCampaign(sharded)));
+    }
     const merged = mergeCampaigns(shards);
     // Timings differ run to run; everything else is the campaign's.
     const strip = (batches: readonly BatchReport[]): unknown[] => batches.map(({ ms: _ms, ...rest }) => rest);

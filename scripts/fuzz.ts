@@ -9,7 +9,7 @@ import { unmetNeed } from '../conformance/harness/gates.js';
 import { implementationUnderTest } from '../conformance/properties/implementation-under-test.js';
 import { backendFromEnv } from '../conformance/harness/device.js';
 import type { Gpu } from '../conformance/harness/device.js';
-import { formatHistogram, mergeCampaigns, newCampaignStats, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
+import { campaignRecord, formatHistogram, mergeCampaigns, newCampaignStats, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
 import type { BatchReport, CampaignRecord, CampaignStats } from './lib/fuzz-campaign.js';
 import { PROPERTY_NAMES } from '../conformance/properties/random-properties.js';
 import type { PropertyName } from '../conformance/properties/random-properties.js';
@@ -202,7 +202,7 @@ function summary(stats: CampaignStats, note: string): string {
   const seedText =
     seeds.length === 0
       ? 'none finished'
-      : `${seeds[0]}..${seeds[seeds.length - 1]} (${seeds.length} batch${seeds.length === 1 ? '' : 'es'}); rerun with --seed ${firstSeed} --batch ${batch} --property ${propertyChoice}${variants > 0 ? ` --data-variants ${variants}` : ''}`;
+      : `${seeds[0]}..${seeds[seeds.length - 1]} (${seeds.length} batch${seeds.length === 1 ? '' : 'es'}); rerun with --seed ${firstSeed} --batch ${batch} --property ${propertyChoice}${variants > 0 ? ` --data-variants ${variants}` : ''}${shard.count > 1 ? ` --shard ${shard.index + 1}/${shard.count}` : ''}`;
   return [
     `fuzz summary${note}`,
     `  cases:         ${stats.cases} graphs (${per}), each judged on ${2 + variants} data sets: ${stats.cases * (2 + variants)} judged`,
@@ -252,8 +252,7 @@ const result = await runCampaign({
 });
 
 if (values.record !== undefined) {
-  const record: CampaignRecord = { format: 'wgfuse-fuzz-campaign/1', firstSeed, batch, properties, dataVariants: variants, shard, batches: stats.batches, failure: result.failure?.file ?? null };
-  writeFileSync(values.record, `${JSON.stringify(record, null, 2)}\n`);
+  writeFileSync(values.record, `${JSON.stringify(campaignRecord({ firstSeed, batch, properties, dataVariants: variants, shard }, result), null, 2)}\n`);
 }
 const failure = result.failure;
 if (failure !== undefined) {

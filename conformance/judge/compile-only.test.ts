@@ -3,11 +3,10 @@ import { describe, test } from 'vitest';
 import { acquireGpu } from '../harness/device.js';
 import type { Gpu } from '../harness/device.js';
 import { buildFusionCase, fusionCaseArbitrary } from '../generators/fusion-case.js';
-import { expectationsFromEnv, expectedFailingRules } from '../harness/expectations.js';
 import { adapterRequired } from '../harness/gates.js';
 import { formatAttempts } from '../harness/capabilities.js';
 import { PATTERNS, patternCase } from '../generators/patterns.js';
-import { checkCase, ConformanceFailure } from '../properties/check.js';
+import { checkCase, oneKernel } from '../properties/check.js';
 import { ExpectedFailures } from '../properties/expected-failures.js';
 import { implementationUnderTest, requirePart } from '../properties/implementation-under-test.js';
 import { assertProperty, propertySettings } from '../properties/params.js';
@@ -45,24 +44,18 @@ describe(`compile-only on Dawn's null backend: ${impl.name}`, () => {
     const stats = newStats();
     const t0 = performance.now();
     // Past the failures the expectations name, every case is still judged ([suite.expect.3]).
-    const expectedToFail = expectedFailingRules(expectationsFromEnv(), ctx.task.name);
-    const expected = new ExpectedFailures();
+    const expected = ExpectedFailures.forTest(ctx.task.name);
     const property = fc.asyncProperty(fusionCaseArbitrary(), async (fcase) => {
       const built = buildFusionCase(fcase);
-      try {
-        const report = await checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: false, expectedToFail });
-        countCase(stats, report.fused, report.eager);
-        expected.add(report.expectedFailures, built.description);
-      } catch (e) {
-        // A stage that failed by a rule the expectations name is tallied like a failed check ([suite.expect.3]).
-        if (e instanceof ConformanceFailure && !e.timedOut && e.findings.length === 0 && expectedToFail.has(e.rule)) expected.addStage(e, built.description);
-        else throw e;
-      }
+      const report = await expected.judge(checkCase(impl, oneKernel(built), gpu, { execute: false, expectedToFail: expected.rules }), built.description);
+      if (report !== undefined) countCase(stats, report.fused, report.eager);
+      // Stopped at a stage, as expected: a case judged, with no kernels to count.
+      else stats.cases += 1;
     });
     await assertProperty(ctx.task.name, property, { settings: { ...propertySettings(), numRuns: Math.min(propertySettings().numRuns, 100) } });
     stats.ms = performance.now() - t0;
     ctx.task.meta.wgfuse = stats;
-    const failure = expected.failure(impl.name, stats.cases);
+    const failure = expected.failure(impl.name);
     if (failure !== undefined) throw failure;
   });
 });

@@ -6,9 +6,8 @@ import { graphInputs } from '../generators/built-case.js';
 import { buildMatmulCase } from '../generators/matmul-case.js';
 import type { MatmulCase } from '../generators/matmul-case.js';
 import { gate } from '../harness/gates.js';
-import { checkCase } from '../properties/check.js';
+import { checkCase, oneKernel } from '../properties/check.js';
 import { implementationUnderTest } from '../properties/implementation-under-test.js';
-import { oneKernel } from '../properties/shape-change.js';
 import { countedCase, newStats } from '../properties/stats.js';
 
 // spec/templates.md, judged on an executing adapter against the implementation under test: the tiled
@@ -30,7 +29,6 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
         await countedCase(stats, checkCase(impl, oneKernel(buildMatmulCase(mc)), gpu, { execute: true }));
       }
     }
-    ctx.task.meta.wgfuse = stats;
   });
 
   test('[registry.config.2] calls whose picker chose by shape (small, tall, default) carry that config, and conform', async (ctx) => {
@@ -57,6 +55,5 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
       expect(call?.kind === 'call' ? call.configKey : undefined).toBe(key);
       await countedCase(stats, checkCase(impl, { graph, kernels: registry.kernels, inputs: graphInputs(graph, 3), description: `mm picks '${key}'`, fusedKernels: 1, eagerKernels: 3 }, gpu, { execute: true }));
     }
-    ctx.task.meta.wgfuse = stats;
   });
 });

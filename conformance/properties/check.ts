@@ -1,6 +1,7 @@
 import { printGraph } from '../../spec/index.js';
 import type { Graph, KernelCatalog } from '../../spec/index.js';
 import type { Implementation } from '../../spec/implementation.js';
+import type { BuiltCase } from '../generators/built-case.js';
 import { eagerReference } from '../reference-door.js';
 import { countComputeEntryPoints } from '../harness/counter.js';
 import type { KernelCounts } from '../harness/counter.js';
@@ -24,12 +25,24 @@ export function takeFailingCase(): IrDocument | undefined {
 }
 
 function remember(c: CaseUnderTest): void {
+  lastFailing = caseDocument(c);
+}
+
+/**
+ * The case as an IR document, for reports and corpora; undefined when the interchange format cannot hold it
+ * (a catalog whose keys and kernel names disagree), so a report goes on without it.
+ */
+export function caseDocument(c: CaseUnderTest): IrDocument | undefined {
   try {
-    lastFailing = caseToJson({ graph: c.graph, kernels: c.kernels, description: c.description, fusedKernels: c.fusedKernels, eagerKernels: c.eagerKernels, inputs: c.inputs });
+    return caseToJson(c);
   } catch {
-    // A case the interchange format cannot hold (non-finite data) is reported without its document.
-    lastFailing = undefined;
+    return undefined;
   }
+}
+
+/** A built case as the spec counts it: one fused kernel, one eager dispatch per op and call. */
+export function oneKernel(built: BuiltCase): CaseUnderTest {
+  return { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount };
 }
 
 /** A case to judge: any graph with its data and the kernel counts the spec requires of it. */
@@ -200,10 +213,6 @@ export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu
     const executed = options.execute && fused.executed && eager.executed;
     findings.push(...judgeRun(impl, c, run, eager.runs[k] ?? eager, executed ? (dataSets[k] ?? c.inputs) : undefined, fused.wgsl, label));
   });
-  if (options.stageMs !== undefined) {
-    options.stageMs.fused += t1 - t0;
-    options.stageMs.eager += t2 - t1;
-  }
   if (fused.runs.length > 1) {
     // A program right on its first run and wrong on a later one (stale buffers, state kept between runs).
     const firstOk = findings.filter((f) => f.check.includes('(run 1') && f.rule.startsWith('numerics.oracle.1')).every((f) => f.ok);
@@ -211,7 +220,11 @@ export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu
     const laterOk = findings.filter((f) => f.check.includes('(run 2,') && f.rule.startsWith('numerics.oracle.1')).every((f) => f.ok);
     findings.push({ rule: 'interface.repeat.1', check: 'repeatable', ok: !firstOk || laterOk, detail: firstOk && !laterOk ? `${impl.name} is right on its first run and wrong on a later one with other data` : 'every run judged on its own data' });
   }
-  if (options.stageMs !== undefined) options.stageMs.judge += performance.now() - t2;
+  if (options.stageMs !== undefined) {
+    options.stageMs.fused += t1 - t0;
+    options.stageMs.eager += t2 - t1;
+    options.stageMs.judge += performance.now() - t2;
+  }
   const failed = findings.filter((f) => !f.ok);
   const first = failed[0];
   const expectedFailures = failed.filter((f) => options.expectedToFail?.has(f.rule) === true);

@@ -1,4 +1,5 @@
-import type { Finding } from './check.js';
+import { expectationsFromEnv, expectedFailingRules } from '../harness/expectations.js';
+import type { CaseReport, Finding } from './check.js';
 import { ConformanceFailure } from './check.js';
 
 /**
@@ -9,11 +10,40 @@ import { ConformanceFailure } from './check.js';
  */
 export class ExpectedFailures {
   private readonly seen = new Map<string, { finding: Finding; cases: number; first: string }>();
+  private cases = 0;
   private failing = 0;
   private stopped = 0;
 
-  /** A case's failed checks that its expectations name (CaseReport.expectedFailures). */
-  add(failures: readonly Finding[], description: string): void {
+  /** `rules`: the rules the test is expected to fail by; pass them to checkCase as `expectedToFail`. */
+  constructor(readonly rules: ReadonlySet<string>) {}
+
+  /** For the test named `name`, from the expectations file the main job named (WGFUSE_EXPECT). */
+  static forTest(name: string): ExpectedFailures {
+    return new ExpectedFailures(expectedFailingRules(expectationsFromEnv(), name));
+  }
+
+  /**
+   * Awaits one case's check and tallies it: the failed checks the expectations name (checkCase returned them),
+   * or a stage (compile, run, validation) that failed by a rule they name, for which it returns undefined since
+   * nothing after the stage could be judged. Any other failure is rethrown, so the property fails on it.
+   */
+  async judge(check: Promise<CaseReport>, description: string): Promise<CaseReport | undefined> {
+    let report: CaseReport;
+    try {
+      report = await check;
+    } catch (e) {
+      if (!(e instanceof ConformanceFailure) || e.timedOut || e.findings.length > 0 || !this.rules.has(e.rule)) throw e;
+      this.cases += 1;
+      this.stopped += 1;
+      this.add([{ rule: e.rule, check: 'stage', ok: false, detail: e.summary.replace(/^\[[^\]]*\] /, '').split('\n')[0] ?? '' }], description);
+      return undefined;
+    }
+    this.cases += 1;
+    this.add(report.expectedFailures, description);
+    return report;
+  }
+
+  private add(failures: readonly Finding[], description: string): void {
     if (failures.length === 0) return;
     this.failing += 1;
     const keys = new Set<string>();
@@ -28,21 +58,12 @@ export class ExpectedFailures {
     }
   }
 
-  /**
-   * A case that failed a stage (compile, run, validation) by a rule the expectations name: the stage's
-   * failure is its one finding, since nothing after the stage could be judged.
-   */
-  addStage(failure: ConformanceFailure, description: string): void {
-    const detail = failure.summary.replace(/^\[[^\]]*\] /, '').split('\n')[0] ?? '';
-    this.add([{ rule: failure.rule, check: 'stage', ok: false, detail }], description);
-    this.stopped += 1;
-  }
-
   /** The test's failure when some case failed as expected; undefined when every case passed. */
-  failure(implName: string, cases: number): ConformanceFailure | undefined {
+  failure(implName: string): ConformanceFailure | undefined {
     const entries = [...this.seen.values()];
     const first = entries[0];
     if (first === undefined) return undefined;
+    const cases = this.cases;
     const rules = [...new Set(entries.map((e) => e.finding.rule))].join(', ');
     const lines = entries.map(({ finding, cases: n, first: example }) => `  FAIL [${finding.rule}] ${finding.check.replace(/ \(run .*\)$/, '')}: ${finding.detail} — ${n} case(s), the first: ${example}`);
     return new ConformanceFailure(

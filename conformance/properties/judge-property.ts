@@ -5,10 +5,9 @@
  */
 import type { TestContext } from 'vitest';
 import type { Implementation } from '../../spec/implementation.js';
-import { expectationsFromEnv, expectedFailingRules } from '../harness/expectations.js';
 import { dataVariants } from '../generators/built-case.js';
 import { gate } from '../harness/gates.js';
-import { checkCase, ConformanceFailure } from './check.js';
+import { checkCase, ConformanceFailure, oneKernel } from './check.js';
 import { ExpectedFailures } from './expected-failures.js';
 import { formatPropertyFailure, propertySettings } from './params.js';
 import type { RandomProperty } from './random-properties.js';
@@ -23,26 +22,21 @@ export async function judgeRandomProperty(property: RandomProperty, impl: Implem
   // After a stage timed out, shrinking would wait out the timeout once per candidate: the remaining
   // candidates pass at once, so the case that timed out is the one reported.
   let timedOut = false;
-  // Rules this implementation's expectations say the test fails by: a case failing only by them is tallied,
-  // not thrown, so every case still gets every other check ([suite.expect.3]).
-  const expectedToFail = expectedFailingRules(expectationsFromEnv(), ctx.task.name);
-  const expected = new ExpectedFailures();
+  // A case failing only by the rules this implementation's expectations name is tallied, not thrown, so
+  // every case still gets every other check ([suite.expect.3]).
+  const expected = ExpectedFailures.forTest(ctx.task.name);
   const run = await property.run(
     async (build) => {
       if (timedOut) return;
       const built = build();
       const moreData = dataVariants(built, settings.dataVariants);
-      try {
-        const report = await countedCase(stats, checkCase(impl, { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount }, gpu, { execute: true, expectedToFail, moreData }));
-        expected.add(report.expectedFailures, built.description);
-      } catch (e) {
+      const check = countedCase(stats, checkCase(impl, oneKernel(built), gpu, { execute: true, expectedToFail: expected.rules, moreData }));
+      const report = await expected.judge(check, built.description).catch((e: unknown) => {
         if (e instanceof ConformanceFailure && e.timedOut) timedOut = true;
-        // A stage that failed by a rule the expectations name is tallied like a failed check ([suite.expect.3]).
-        if (e instanceof ConformanceFailure && !e.timedOut && e.findings.length === 0 && expectedToFail.has(e.rule)) {
-          expected.addStage(e, built.description);
-          stats.cases += 1;
-        } else throw e;
-      }
+        throw e;
+      });
+      // Stopped at a stage, as expected: a case judged, with no kernels to count.
+      if (report === undefined) stats.cases += 1;
     },
     { seed: settings.seed, numRuns: settings.path === undefined ? numRuns : 1, withExamples: true, ...(settings.path === undefined ? {} : { path: settings.path }) },
   );
@@ -52,7 +46,7 @@ export async function judgeRandomProperty(property: RandomProperty, impl: Implem
     const report = `fast-check: ${run.numRuns} case(s) run, shrunk ${run.numShrinks} time(s), seed ${run.seed}, path ${run.counterexamplePath ?? ''}`;
     throw formatPropertyFailure(property.testTitle, property.testFile, { seed: run.seed, path: run.counterexamplePath, error: run.error, report });
   }
-  const failure = expected.failure(impl.name, stats.cases);
+  const failure = expected.failure(impl.name);
   if (failure !== undefined) throw failure;
   console.log(`[${property.rule}] ${property.name}: ${stats.cases} cases in ${(stats.ms / 1000).toFixed(1)} s, ${((1000 * stats.cases) / stats.ms).toFixed(1)} cases/s`);
 }

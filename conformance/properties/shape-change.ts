@@ -16,15 +16,10 @@ import { buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.
 import type { MatmulCase } from '../generators/matmul-case.js';
 import type { Gpu } from '../harness/device.js';
 import { runProgram } from '../harness/run-program.js';
-import { checkCase, ConformanceFailure } from './check.js';
-import type { CaseUnderTest } from './check.js';
+import { checkCase, ConformanceFailure, oneKernel } from './check.js';
 
 export const DYNAMIC = { staticShapes: false } as const;
 
-/** A built case as the spec counts it: one fused kernel, one eager dispatch per op and call. */
-export function oneKernel(built: BuiltCase): CaseUnderTest {
-  return { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount };
-}
 
 /** A graph's structure without its shapes (ranks included). */
 export const structureOf = (graph: Graph): string => printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32');

@@ -9,10 +9,10 @@ import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
 import { PATTERNS, patternCase } from '../generators/patterns.js';
 import type { Gpu } from '../harness/device.js';
 import { gate } from '../harness/gates.js';
-import { checkCase, ConformanceFailure } from '../properties/check.js';
+import { checkCase, ConformanceFailure, oneKernel } from '../properties/check.js';
 import { passesOnSameCases, ruleThatCatches } from '../properties/meta.js';
 import { RANDOM_PROPERTIES } from '../properties/random-properties.js';
-import { checkRankChange, checkShapeChange, oneKernel, rerankedPair, reshapedPair } from '../properties/shape-change.js';
+import { checkRankChange, checkShapeChange, rerankedPair, reshapedPair } from '../properties/shape-change.js';
 
 // Meta-tests (spec/suite.md [meta.mutant.*]): every planted fault of conformance/faults/ is run through
 // the judging check it names, through the same interface as any implementation, with a fixed seed, and

@@ -8,13 +8,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuiltCase } from '../../conformance/generators/fusion-case.js';
 import { dataVariants } from '../../conformance/generators/built-case.js';
-import { checkCase } from '../../conformance/properties/check.js';
+import { caseDocument, checkCase, oneKernel } from '../../conformance/properties/check.js';
 import type { CaseReport, StageMs } from '../../conformance/properties/check.js';
 import type { Gpu } from '../../conformance/harness/device.js';
 import type { Implementation } from '../../spec/implementation.js';
 import { RANDOM_PROPERTIES, isPropertyName, PROPERTY_NAMES, shellQuote, vitestReplayCommand } from '../../conformance/properties/random-properties.js';
 import type { PropertyName } from '../../conformance/properties/random-properties.js';
-import { irOf, recordInCorpus, signatureOf } from './fuzz-corpus.js';
+import { recordInCorpus, signatureOf } from './fuzz-corpus.js';
 import type { CorpusEntry } from './fuzz-corpus.js';
 
 /** key → number of cases. */
@@ -160,8 +160,7 @@ function messageOf(error: unknown): string {
 /** Judges one built case as the vitest properties do: one fused kernel, fused ≈ eager ≈ interpreter. */
 function caseChecker(impl: Implementation, gpu: Gpu, timeoutMs: number | undefined, stageMs: StageMs | undefined, variants: number, onPass?: (report: CaseReport) => void) {
   return async (built: BuiltCase): Promise<void> => {
-    const c = { ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount };
-    const report = await checkCase(impl, c, gpu, { execute: true, moreData: dataVariants(built, variants), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(stageMs === undefined ? {} : { stageMs }) });
+    const report = await checkCase(impl, oneKernel(built), gpu, { execute: true, moreData: dataVariants(built, variants), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(stageMs === undefined ? {} : { stageMs }) });
     onPass?.(report);
   };
 }
@@ -295,7 +294,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       const built = property.caseAt(failed.seed, failed.path).build();
       const signature = signatureOf(failed.rule, built);
       const entry = recordInCorpus(corpus, signature, failed.rule, (file) => {
-        writeReplayFile(corpus, failed, new Date(), { file, extra: { signature, ir: irOf(built) } });
+        writeReplayFile(corpus, failed, new Date(), { file, extra: { signature, ir: caseDocument(oneKernel(built)) ?? null } });
       });
       corpusEntries.push(entry);
       o.onCorpus?.(entry, failed);
@@ -340,6 +339,20 @@ export interface CampaignRecord {
   readonly shard: { readonly index: number; readonly count: number };
   readonly batches: readonly BatchReport[];
   readonly failure: string | null;
+}
+
+/** The record of a campaign run with `o` (its settings) that ended with `result`. */
+export function campaignRecord(o: Pick<CampaignOptions, 'firstSeed' | 'batch' | 'properties' | 'dataVariants' | 'shard'>, result: CampaignResult): CampaignRecord {
+  return {
+    format: 'wgfuse-fuzz-campaign/1',
+    firstSeed: o.firstSeed,
+    batch: o.batch,
+    properties: o.properties,
+    dataVariants: o.dataVariants ?? 0,
+    shard: o.shard ?? { index: 0, count: 1 },
+    batches: result.stats.batches,
+    failure: result.failure?.file ?? null,
+  };
 }
 
 /**

@@ -9,8 +9,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { printGraph } from '../../spec/index.js';
 import type { BuiltCase } from '../../conformance/generators/fusion-case.js';
-import { caseToJson } from '../../conformance/ir-json/write.js';
-import type { IrDocument } from '../../conformance/ir-json/document.js';
 
 export interface CorpusEntry {
   readonly signature: string;
@@ -30,15 +28,6 @@ interface IndexEntry {
 /** `rule-hash`: the broken rule and the first 12 hex digits of the SHA-256 of the shrunk graph's text. */
 export function signatureOf(rule: string, built: Pick<BuiltCase, 'graph'>): string {
   return `${rule}-${createHash('sha256').update(printGraph(built.graph)).digest('hex').slice(0, 12)}`;
-}
-
-/** The shrunk case as an IR document, or null when the interchange format cannot hold it (non-finite data). */
-export function irOf(built: BuiltCase): IrDocument | null {
-  try {
-    return caseToJson({ ...built, fusedKernels: 1, eagerKernels: built.opCount + built.callCount });
-  } catch {
-    return null;
-  }
 }
 
 /**
