@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { numel } from '../../spec/index.js';
 import type { Graph, KernelCatalog, Shape } from '../../spec/index.js';
-import { createRegistry, fusedReference, generateProgram, lowerGraph, matmul, softmax, TEMPLATES, trace } from '../reference-door.js';
+import { createRegistry, eagerReference, fusedReference, generateProgram, lowerGraph, matmul, softmax, TEMPLATES, trace } from '../reference-door.js';
 import type { CodegenLimits, Tensor } from '../reference-door.js';
 import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
 import { PATTERNS } from '../generators/patterns.js';
@@ -39,6 +39,21 @@ describe('the reference on a device', () => {
     expect(first.compileCounts.pipelinesCreated).toBe(1);
     expect(second.compileCounts.pipelinesCreated).toBe(0);
     expect(second.counts.dispatches).toBe(1);
+  });
+
+  test('[runtime.cache.2] the eager executor reuses its pipelines across graphs: other extents, constants and positions build none', async (ctx) => {
+    const gpu = await gate(ctx, { device: true });
+    const eagerPipelines = async (graph: Graph, kernels: KernelCatalog): Promise<number> => {
+      const inputs = graph.inputs.map((id) => new Float32Array(numel(graph.nodes[id]?.shape ?? [])).fill(1));
+      const r = await runProgram(eagerReference, graph, kernels, inputs, gpu);
+      if (!r.ok) throw new Error(r.message);
+      return r.compileCounts.pipelinesCreated;
+    };
+    const kernels = createRegistry().kernels;
+    // Extents no other test uses, so the first graph builds its kernels here.
+    await eagerPipelines(trace((x: Tensor) => x.mul(3).relu(), { x: [19, 23] }), kernels);
+    // The same ops at other extents and constants, at other node positions behind another op: nothing new but the exp.
+    expect(await eagerPipelines(trace((x: Tensor) => x.exp().mul(-0.5).relu(), { x: [29, 31] }), kernels)).toBe(1);
   });
 
   test('[shapes.static.1] under staticShapes: true the reference builds a new pipeline for a new shape', async (ctx) => {
