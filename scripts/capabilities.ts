@@ -36,6 +36,7 @@ if (values.json === true) {
     backend: gpu?.backend ?? null,
     summary: gpu?.summary ?? null,
     attempts: caps.attempts,
+    loopCap: caps.loopCap ?? null,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } else {

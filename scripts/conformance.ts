@@ -176,6 +176,7 @@ let lastRule = '';
 for (const r of rows) {
   const seen = kernelsSeen(r.kernels);
   out.push(`${MARK[r.outcome].padEnd(8)} ${(r.rule === lastRule ? '' : r.rule).padEnd(width)}  ${String(r.cases ?? '').padStart(5)}  ${`${(r.ms / 1000).toFixed(2)}s`.padStart(7)}  ${r.title}${seen === '' ? '' : ` — ${seen}`}`);
+  if (r.setAside !== undefined) out.push(`${''.padEnd(width + 10)}set aside, not judged: ${r.setAside} case(s) past the adapter's loop cap [harness.loopcap.3]`);
   if (r.skipReason !== undefined) out.push(`${''.padEnd(width + 10)}skipped: ${r.skipReason}`);
   if (r.verdict !== 'as expected') out.push(`${''.padEnd(width + 10)}${r.verdict}${r.expectation === undefined ? '' : ` (expected ${r.expectation.status}: ${r.expectation.reason})`}`);
   lastRule = r.rule;
@@ -199,7 +200,7 @@ if (reportDir !== undefined) {
     profile: { name: profile, declaredNeeds: describeNeeds(judged.needs) },
     seed: Number(process.env['WGFUSE_SEED']),
     runsPerProperty: Number(process.env['WGFUSE_NUM_RUNS'] ?? 200),
-    adapter: caps.gpu === undefined ? null : { tier: caps.tier, backend: caps.gpu.backend, ...caps.gpu.summary },
+    adapter: caps.gpu === undefined ? null : { tier: caps.tier, backend: caps.gpu.backend, ...caps.gpu.summary, loopCap: caps.loopCap ?? null },
     startedAt,
     seconds,
     expectations: { file: expectFile ?? null, unmatched },

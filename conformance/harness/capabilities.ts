@@ -4,6 +4,8 @@
  */
 import { getGpu } from './device.js';
 import type { Attempt, Gpu, Tier } from './device.js';
+import { formatLoopCap, loopCapOf } from './loop-cap.js';
+import type { LoopCap } from './loop-cap.js';
 
 /** 'none' when no backend gave a device at all. */
 export type CapabilityTier = 'none' | Tier;
@@ -13,6 +15,8 @@ export interface Capabilities {
   readonly gpu: Gpu | undefined;
   /** The backends that were tried and failed, in order, whether or not a later one succeeded. */
   readonly attempts: readonly Attempt[];
+  /** The adapter's loop iteration cap ([harness.loopcap.1]); absent when no device executes. */
+  readonly loopCap?: LoopCap;
 }
 
 export const TIER_MEANINGS: Readonly<Record<CapabilityTier, string>> = {
@@ -30,7 +34,8 @@ export function executes(tier: CapabilityTier): boolean {
 export async function probeCapabilities(): Promise<Capabilities> {
   const acquired = await getGpu();
   if (!acquired.ok) return { tier: 'none', gpu: undefined, attempts: acquired.attempts };
-  return { tier: acquired.gpu.tier, gpu: acquired.gpu, attempts: acquired.gpu.attempts };
+  const gpu = acquired.gpu;
+  return { tier: gpu.tier, gpu, attempts: gpu.attempts, ...(executes(gpu.tier) ? { loopCap: await loopCapOf(gpu) } : {}) };
 }
 
 /** How to get an executing adapter, judged from why the attempts failed. */
@@ -67,6 +72,7 @@ export function formatCapabilityReport(c: Capabilities): string {
       '  limits:',
       ...Object.entries(s.limits).map(([name, value]) => `    ${name.padEnd(36)}${value}`),
     );
+    if (c.loopCap !== undefined) lines.push(`  loop cap:      ${formatLoopCap(c.loopCap)}`);
   }
   if (c.attempts.length > 0) {
     lines.push(gpu === undefined ? '  tried:' : '  tried first:');

@@ -6,6 +6,8 @@ import { eagerReference } from '../reference-door.js';
 import { countComputeEntryPoints } from '../harness/counter.js';
 import type { KernelCounts } from '../harness/counter.js';
 import type { Gpu } from '../harness/device.js';
+import { adapterName, CaseSetAside, loopCapOf, loopNeed, setAsideReason } from '../harness/loop-cap.js';
+import type { LoopCap } from '../harness/loop-cap.js';
 import { runProgram } from '../harness/run-program.js';
 import type { ProgramRunResult, ProgramSuccess } from '../harness/run-program.js';
 import { checkAgreement, checkWithinIntervals } from '../oracle/acceptance.js';
@@ -125,6 +127,8 @@ export interface CheckOptions {
   readonly moreData?: readonly (readonly Float32Array[])[];
   /** Where the time of each stage goes, added up over cases (the throughput bench). */
   readonly stageMs?: StageMs;
+  /** The adapter's loop cap, instead of the probed one ([harness.loopcap.2]): a selftest fakes one here. */
+  readonly loopCap?: LoopCap;
 }
 
 /** Milliseconds spent per stage of checkCase: the implementation's program, the eager reference's, the judging. */
@@ -197,8 +201,15 @@ export function formatFindings(findings: readonly Finding[]): string {
  * intervals, fused ≈ eager, and all of it again on a second run with other data of the same shape
  * ([interface.repeat.1]). Throws a ConformanceFailure listing every check when any fails.
  * `execute: false` (validation-only tier) keeps the counts and skips everything that needs kernels to run.
+ * A case whose kernels may loop past the adapter's loop cap is not run: it throws CaseSetAside, with the
+ * reason ([harness.loopcap.2]).
  */
 export async function checkCase(impl: Implementation, c: CaseUnderTest, gpu: Gpu, options: CheckOptions): Promise<CaseReport> {
+  if (options.execute) {
+    // Never judged on a result the adapter truncated: a case past its loop cap is not run at all.
+    const reason = setAsideReason(c.graph, options.loopCap ?? (await loopCapOf(gpu)), adapterName(gpu));
+    if (reason !== undefined) throw new CaseSetAside(reason, c.description, loopNeed(c.graph)?.semantics ?? 'call');
+  }
   const second = secondDataSet(c.inputs);
   const repeats = options.execute ? [second, ...(options.moreData ?? [])] : [];
   const t0 = performance.now();

@@ -10,6 +10,7 @@ import { gate } from '../harness/gates.js';
 import { checkCase, ConformanceFailure, oneKernel } from './check.js';
 import { ExpectedFailures } from './expected-failures.js';
 import { formatPropertyFailure, propertySettings } from './params.js';
+import { SetAsideCases } from './set-aside.js';
 import type { RandomProperty } from './random-properties.js';
 import { countedCase, newStats } from './stats.js';
 
@@ -25,22 +26,26 @@ export async function judgeRandomProperty(property: RandomProperty, impl: Implem
   // A case failing only by the rules this implementation's expectations name is tallied, not thrown, so
   // every case still gets every other check ([suite.expect.3]).
   const expected = ExpectedFailures.forTest(ctx.task.name);
+  // A case past the adapter's loop cap is not judged: tallied and reported, never a pass ([harness.loopcap.3]).
+  const setAside = new SetAsideCases();
   const run = await property.run(
     async (build) => {
       if (timedOut) return;
       const built = build();
       const moreData = dataVariants(built, settings.dataVariants);
       const check = countedCase(stats, checkCase(impl, oneKernel(built), gpu, { execute: true, expectedToFail: expected.rules, moreData }));
-      const report = await expected.judge(check, built.description).catch((e: unknown) => {
+      const asideBefore = setAside.count;
+      const report = await setAside.judge(expected.judge(check, built.description)).catch((e: unknown) => {
         if (e instanceof ConformanceFailure && e.timedOut) timedOut = true;
         throw e;
       });
       // Stopped at a stage, as expected: a case judged, with no kernels to count.
-      if (report === undefined) stats.cases += 1;
+      if (report === undefined && setAside.count === asideBefore) stats.cases += 1;
     },
     { seed: settings.seed, numRuns: settings.path === undefined ? numRuns : 1, withExamples: true, ...(settings.path === undefined ? {} : { path: settings.path }) },
   );
   stats.ms = performance.now() - t0;
+  stats.setAside = setAside.count;
   ctx.task.meta.wgfuse = stats;
   if (run.failed) {
     const report = `fast-check: ${run.numRuns} case(s) run, shrunk ${run.numShrinks} time(s), seed ${run.seed}, path ${run.counterexamplePath ?? ''}`;
@@ -48,5 +53,9 @@ export async function judgeRandomProperty(property: RandomProperty, impl: Implem
   }
   const failure = expected.failure(impl.name);
   if (failure !== undefined) throw failure;
-  console.log(`[${property.rule}] ${property.name}: ${stats.cases} cases in ${(stats.ms / 1000).toFixed(1)} s, ${((1000 * stats.cases) / stats.ms).toFixed(1)} cases/s`);
+  // Nothing judged is not a pass: skipped with the reason, like a test whose needs the adapter cannot meet.
+  const nothing = setAside.nothingJudged(`property ${property.name}`);
+  if (nothing !== undefined) ctx.skip(nothing);
+  const aside = setAside.summary();
+  console.log(`[${property.rule}] ${property.name}: ${stats.cases} cases in ${(stats.ms / 1000).toFixed(1)} s, ${((1000 * stats.cases) / stats.ms).toFixed(1)} cases/s${aside === undefined ? '' : `; ${aside}`}`);
 }

@@ -9,6 +9,8 @@ export interface CaseStats {
   fusedKernels: Record<string, number>;
   eagerDispatches: number;
   ms: number;
+  /** Cases not judged because the adapter cannot run them faithfully ([harness.loopcap.3]); not in `cases`. */
+  setAside?: number;
 }
 
 declare module 'vitest' {

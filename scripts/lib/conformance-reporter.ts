@@ -38,6 +38,7 @@ export class ConformanceReporter implements Reporter {
       outcome,
       ms: test.diagnostic()?.duration ?? 0,
       ...(stats === undefined ? {} : { cases: stats.cases, kernels: stats.fusedKernels }),
+      ...(stats?.setAside === undefined || stats.setAside === 0 ? {} : { setAside: stats.setAside }),
       ...(message === undefined ? {} : { message, replay: /^replay: (.*)$/m.exec(message)?.[1] }),
       ...(result.state === 'skipped' ? { skipReason: result.note ?? 'skipped' } : {}),
       ...(result.state === 'failed' && test.meta().failingCase !== undefined ? { case: test.meta().failingCase } : {}),

@@ -20,6 +20,8 @@ export interface TestResult {
   /** Cases checked on the device, and how many cases dispatched how many kernels. */
   readonly cases?: number;
   readonly kernels?: Readonly<Record<string, number>>;
+  /** Cases set aside, not judged, because the adapter could not run them faithfully ([harness.loopcap.3]). */
+  readonly setAside?: number;
   readonly message?: string;
   readonly replay?: string | undefined;
   readonly skipReason?: string;
