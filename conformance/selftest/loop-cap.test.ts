@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import type { TestContext } from 'vitest';
 import type { Implementation } from '../../spec/implementation.js';
 import { buildMatmulCase } from '../generators/matmul-case.js';
 import { PATTERNS, patternCase } from '../generators/patterns.js';
@@ -12,6 +13,8 @@ import { CaseSetAside, LOOP_PROBE_BOUND, loopCapFromCounts, loopCapOf, loopNeed,
 import type { LoopCap } from '../harness/loop-cap.js';
 import { fusedReference } from '../reference-door.js';
 import { checkCase, ConformanceFailure, oneKernel } from '../properties/check.js';
+import { judgeRandomProperty } from '../properties/judge-property.js';
+import type { RandomProperty } from '../properties/random-properties.js';
 import { SetAsideCases } from '../properties/set-aside.js';
 
 // llvmpipe's cap as the probe finds it on CI's adapter (adapters/findings/llvmpipe-loop-cap.md).
@@ -23,6 +26,34 @@ function matmulCase(k: number, blockSizes: MatmulCase['blockSizes'] = [1, 1, 1])
   return oneKernel(
     buildMatmulCase({ batch: null, m: 1, n: 1, k, blockSizes, inputRanges: [[0.5, 1], [0.5, 1]], prologues: [[], []], epilogue: [], dataSeed: 7, returnsKernelOutput: false, staticShapes: true }),
   );
+}
+
+/** A property of matmul cases with these K, run in order: judgeRandomProperty's handling without a generator. */
+function propertyOf(ks: readonly number[]): RandomProperty {
+  const built = (k: number) => buildMatmulCase({ batch: null, m: 1, n: 1, k, blockSizes: [8, 8, 4], inputRanges: [[0.5, 1], [0.5, 1]], prologues: [[], []], epilogue: [], dataSeed: 7, returnsKernelOutput: false, staticShapes: true });
+  return {
+    name: 'matmul',
+    rule: 'harness.loopcap.3',
+    testFile: 'conformance/selftest/loop-cap.test.ts',
+    testTitle: 'loop-cap property',
+    testExamples: 0,
+    weight: 1,
+    caseAt: () => ({ value: ks[0], build: () => built(ks[0] ?? 1) }),
+    cases: () => {
+      throw new Error('not drawn');
+    },
+    run: async (check) => {
+      for (const k of ks) await check(() => built(k), k);
+      return { failed: false, numRuns: ks.length, numShrinks: 0, seed: 0, counterexample: undefined, counterexamplePath: undefined, error: undefined };
+    },
+  };
+}
+
+class Skipped extends Error {}
+
+/** A test context that records the property's meta and turns ctx.skip into an error the test can see. */
+function contextFor(name: string): TestContext & { task: { meta: { wgfuse?: { cases: number; setAside?: number } } } } {
+  return { task: { name, meta: {} }, skip: (note?: string) => { throw new Skipped(note); } } as unknown as TestContext & { task: { meta: { wgfuse?: { cases: number; setAside?: number } } } };
 }
 
 function rowCase(template: ReductionTemplate, cols: number) {
@@ -138,6 +169,27 @@ describe('loop caps on the device', () => {
     await expect(checkCase(impl, matmulCase(13106), gpu, { execute: true })).resolves.toBeDefined();
     await expect(checkCase(impl, rowCase('softmax', 21844), gpu, { execute: true })).resolves.toBeDefined();
     expect(compiles()).toBe(2);
+  });
+
+  test('[harness.loopcap.3] a property names the cases it set aside; one that set aside every case is skipped with the reason, not passed', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    if ((await loopCapOf(gpu)).kind !== 'cap') return ctx.skip('this adapter has no loop cap: nothing to set aside');
+    const logged: string[] = [];
+    const log = console.log;
+    console.log = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+    try {
+      const mixed = contextFor('mixed');
+      await judgeRandomProperty(propertyOf([64, 65536]), fusedReference, mixed);
+      expect(mixed.task.meta.wgfuse).toMatchObject({ cases: 1, setAside: 1 });
+      expect(logged.join('\n')).toMatch(/matmul: 1 cases in .*; \[harness\.loopcap\.3\] 1 of 2 case\(s\) set aside, not judged, as past this adapter's loop cap:\n {2}set aside \[harness\.loopcap\.2\] matmul: 1 case\(s\)/);
+      const all = contextFor('all');
+      const skipped = await judgeRandomProperty(propertyOf([65536, 70000]), fusedReference, all).then(() => undefined, (e: unknown) => e);
+      expect(skipped).toBeInstanceOf(Skipped);
+      expect((skipped as Skipped).message).toMatch(/^\[harness\.loopcap\.3\] property matmul: every one of its 2 case\(s\) was set aside, so nothing was judged: not a pass/);
+      expect(all.task.meta.wgfuse).toMatchObject({ cases: 0, setAside: 2 });
+    } finally {
+      console.log = log;
+    }
   });
 
   test('[harness.loopcap.2] with the probe faked to report no cap, the K = 65536 case is judged and fails on llvmpipe: the truncation is real', async (ctx) => {
