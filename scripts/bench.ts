@@ -211,6 +211,7 @@ if (parts.has('conformance')) {
     batch: cases,
     maxCases: cases,
     outDir: '.wgfuse/bench',
+    tier: 'ci',
   });
   const st = result.stats;
   say(`   ${st.cases} cases in ${(st.ms / 1000).toFixed(1)} s: ${(st.cases / (st.ms / 1000)).toFixed(1)} cases/s`);
@@ -233,7 +234,7 @@ if (parts.has('throughput')) {
     for (const pass of ['fresh seed', 'same seed again'] as const) {
       const n = family === 'matmul' ? Math.max(1, Math.round(cases / 4)) : cases;
       const stageMs = { build: 0, fused: 0, eager: 0, judge: 0 };
-      const result = await runCampaign({ impl: fusedReference, implModule: undefined, gpu, properties: [family], firstSeed: seed, batch: n, maxCases: n, outDir: '.wgfuse/bench', stageMs, dataVariants: variants });
+      const result = await runCampaign({ impl: fusedReference, implModule: undefined, gpu, properties: [family], firstSeed: seed, batch: n, maxCases: n, outDir: '.wgfuse/bench', stageMs, dataVariants: variants, tier: 'ci' });
       const st = result.stats;
       if (result.failure !== undefined) {
         failed = true;

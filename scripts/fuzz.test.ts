@@ -73,10 +73,12 @@ describe('fuzz campaigns on a device', () => {
     // The mutant drops an epilogue op, so the shrunk case keeps exactly one.
     expect((saved.case as { epilogue: unknown[] }).epilogue).toHaveLength(1);
     expect(saved.replay).toBe(`npm run fuzz -- --replay ${failure.file}`);
-    expect(saved.vitestReplay).toContain(`WGFUSE_SEED=${saved.seed} WGFUSE_PATH=${vitestPath(RANDOM_PROPERTIES.fusion, saved.path)} npx vitest run conformance/judge/fusion.test.ts -t `);
+    // A campaign draws the campaign tier ([gen.large.1]), so the vitest replay asks for it too.
+    expect(saved.tier).toBe('campaign');
+    expect(saved.vitestReplay).toContain(`WGFUSE_SEED=${saved.seed} WGFUSE_PATH=${vitestPath(RANDOM_PROPERTIES.fusion, saved.path)} WGFUSE_TIER=campaign npx vitest run conformance/judge/fusion.test.ts -t `);
   });
 
-  test('[fuzz.replay.1] replaying the file fails again the same way, on the same case; against the reference it passes', async (ctx) => {
+  test('[fuzz.replay.1] replaying the file fails again the same way, on the same case; against the reference it passes; once the arbitraries change, the stored case is the one judged', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     const { result } = await plantedCampaign(gpu);
     const file = result.failure?.file;
@@ -86,6 +88,12 @@ describe('fuzz campaigns on a device', () => {
     expect(again).toMatchObject({ stillFails: true, rule: saved.rule, message: saved.message, sameCase: true });
     const fixed = await replayFailure(saved, fusedReference, gpu);
     expect(fixed).toMatchObject({ stillFails: false, sameCase: true });
+    // Once the arbitraries change, seed and path give another case: the one the file stores is judged.
+    const stored = { ...saved, case: SEED_CASE };
+    const drifted = await replayFailure(stored, planted.implementation, gpu);
+    expect(drifted).toMatchObject({ stillFails: true, rule: 'numerics.oracle.1', sameCase: false });
+    expect(drifted.message).toContain('on case: relu(add(mul(x, 2), add(y, 1)))');
+    expect(await replayFailure(stored, fusedReference, gpu)).toMatchObject({ stillFails: false, sameCase: false });
   });
 
   test('[fuzz.variants.1] data variants get every check: a fault that shows only on a third data set is caught with variants and not without, and its replay file judges the same variants', async (ctx) => {

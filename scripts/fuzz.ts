@@ -40,6 +40,8 @@ options:
   --record <file>      write the campaign's settings and batches as JSON, for --merge
   --merge <a,b,…>      merge the records of a campaign's shards into one (written with --record), and print
                        its summary; needs no GPU. Scale out with a CI matrix: one job per --shard, then --merge
+  --tier <t>           campaign (default): the CI properties' cases plus, one in 50, sizes past 65535
+                       workgroups, rows or loop trips; ci: exactly what the judging tests draw
   -h, --help           this text
 
 exit status: 0 no failure (or interrupted with Ctrl-C), 1 a case failed, 2 bad arguments or no executing adapter
@@ -60,7 +62,8 @@ const cli = parseCli('fuzz', HELP, {
         shard: { type: 'string' },
         corpus: { type: 'string' },
         record: { type: 'string' },
-        merge: { type: 'string' }
+        merge: { type: 'string' },
+        tier: { type: 'string' }
       });
 const { values } = cli;
 // A declared function, so that TypeScript narrows after a call that never returns.
@@ -84,6 +87,8 @@ const properties: readonly PropertyName[] =
   propertyChoice === 'all' ? PROPERTY_NAMES : PROPERTY_NAMES.filter((p) => p === propertyChoice);
 if (properties.length === 0) usageError(`--property ${propertyChoice}: expected ${PROPERTY_NAMES.join(', ')} or all`);
 const outDir = values.out ?? '.wgfuse/fuzz';
+const tier = values.tier ?? 'campaign';
+if (tier !== 'ci' && tier !== 'campaign') usageError(`--tier ${tier}: expected ci or campaign`);
 const shard = values.shard === undefined ? { index: 0, count: 1 } : (() => {
   const m = /^(\d+)\/(\d+)$/.exec(values.shard);
   const [i, n] = [Number(m?.[1]), Number(m?.[2])];
@@ -173,7 +178,7 @@ if (replayFile !== undefined) {
   const outcome = await replayFailure(r, impl, gpu);
   if (!outcome.sameCase) {
     process.stdout.write(
-      'warning: seed and path now generate a different case than the file holds (the arbitraries changed since it was written)\n' +
+      'warning: seed and path now generate a different case than the file holds (the arbitraries changed since it was written); judging the case the file holds\n' +
         `  file:      ${JSON.stringify(r.case)}\n  generated: ${JSON.stringify(outcome.generated)}\n`,
     );
   }
@@ -202,11 +207,12 @@ function summary(stats: CampaignStats, note: string): string {
   const seedText =
     seeds.length === 0
       ? 'none finished'
-      : `${seeds[0]}..${seeds[seeds.length - 1]} (${seeds.length} batch${seeds.length === 1 ? '' : 'es'}); rerun with --seed ${firstSeed} --batch ${batch} --property ${propertyChoice}${variants > 0 ? ` --data-variants ${variants}` : ''}${shard.count > 1 ? ` --shard ${shard.index + 1}/${shard.count}` : ''}`;
+      : `${seeds[0]}..${seeds[seeds.length - 1]} (${seeds.length} batch${seeds.length === 1 ? '' : 'es'}); rerun with --seed ${firstSeed} --batch ${batch} --property ${propertyChoice}${variants > 0 ? ` --data-variants ${variants}` : ''}${tier === 'ci' ? ' --tier ci' : ''}${shard.count > 1 ? ` --shard ${shard.index + 1}/${shard.count}` : ''}`;
   return [
     `fuzz summary${note}`,
     `  cases:         ${stats.cases} graphs (${per}), each judged on ${2 + variants} data sets: ${stats.cases * (2 + variants)} judged`,
     `  time:          ${(stats.ms / 1000).toFixed(1)} s, ${rate(stats.cases, stats.ms)} graphs/s, ${rate(stats.cases * (2 + variants), stats.ms)} judged data sets/s`,
+    ...(stats.setAside === 0 ? [] : [`  set aside:     ${stats.setAside} graphs not judged here: ${Object.entries(stats.setAsideReasons).map(([why, n]) => `${why} ${n}`).join('; ')}`]),
     `  fused kernels: ${formatHistogram(stats.fusedKernels)}`,
     `  eager kernels: ${formatHistogram(stats.eagerKernels)}`,
     `  seeds:         ${seedText}`,
@@ -234,6 +240,7 @@ const result = await runCampaign({
   firstSeed,
   batch,
   dataVariants: variants,
+  tier,
   shard,
   ...(values.corpus === undefined ? {} : { corpus: values.corpus }),
   onCorpus: (entry, r) => {
@@ -246,13 +253,13 @@ const result = await runCampaign({
   onBatch: (b, s) => {
     process.stdout.write(
       `seed ${String(b.seed).padStart(11)}  ${b.property.padEnd(9)} ${String(b.cases).padStart(4)} cases  total ${String(s.cases).padStart(6)}  ` +
-        `${rate(b.cases, b.ms).padStart(6)} cases/s  fused kernels ${formatHistogram(b.fusedKernels)}  eager kernels ${formatHistogram(b.eagerKernels)}\n`,
+        `${rate(b.cases, b.ms).padStart(6)} cases/s${b.setAside === undefined ? '' : `  set aside ${b.setAside}`}  fused kernels ${formatHistogram(b.fusedKernels)}  eager kernels ${formatHistogram(b.eagerKernels)}\n`,
     );
   },
 });
 
 if (values.record !== undefined) {
-  writeFileSync(values.record, `${JSON.stringify(campaignRecord({ firstSeed, batch, properties, dataVariants: variants, shard }, result), null, 2)}\n`);
+  writeFileSync(values.record, `${JSON.stringify(campaignRecord({ firstSeed, batch, properties, dataVariants: variants, tier, shard }, result), null, 2)}\n`);
 }
 const failure = result.failure;
 if (failure !== undefined) {
@@ -279,4 +286,6 @@ if (failure !== undefined) {
 process.stdout.write(`\n${summary(stats, '')}`);
 const met = result.corpus ?? [];
 if (met.length > 0) process.stdout.write(`corpus ${values.corpus ?? ''}: ${met.length} failure(s), ${new Set(met.map((e) => e.signature)).size} signature(s), ${met.filter((e) => e.added).length} new\n`);
-process.exit(met.length > 0 ? 1 : 0);
+// A campaign that judged nothing (every case set aside) is not a clean run.
+if (stats.cases === 0 && stats.setAside > 0) process.stdout.write(`no case was judged: all ${stats.setAside} were set aside on this adapter\n`);
+process.exit(met.length > 0 || (stats.cases === 0 && stats.setAside > 0) ? 1 : 0);

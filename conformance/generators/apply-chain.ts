@@ -2,8 +2,8 @@ import type { BinaryOp, OpName, Shape, UnaryOp } from '../../spec/ir/index.js';
 import type { Tensor } from '../reference-door.js';
 import { isBinaryStep, sideShape } from './chain.js';
 import type { Broadcast, Chain } from './chain.js';
-import { bounded, EXP_MAX, meets, opInterval, SAFE_MARGIN, SIGMOID_MIN } from './interval.js';
-import type { Interval } from './interval.js';
+import { bounded, meets, opInterval, ORDINARY } from './interval.js';
+import type { Interval, ValueSpace } from './interval.js';
 
 /**
  * Applies generated chains on traced tensors while tracking each value's range, and inserts a guard
@@ -89,32 +89,37 @@ function binaryRaw(op: BinaryOp, a: Value, b: Value): Value {
   return { t: left.binary(op, b.t), range, text };
 }
 
-/** `add(abs(v), 0.5)`: maps any range to one ≥ 0.5, keeping the data's variation. */
-function awayFromZero(v: Value, guards: Guard[], where: string, op: OpName, reason: string): Value {
-  guards.push({ where, op, inserted: 'add(abs(·), 0.5)', reason });
-  return binaryRaw('add', unaryRaw('abs', v), constant(0.5));
+/**
+ * `add(abs(v), c)`: maps any range to one ≥ c, keeping the data's variation. c is the space's guard
+ * floor: 0.5 in the ordinary space (twice its margin), the margin itself in the wide one, so arguments
+ * come just inside the edge.
+ */
+function awayFromZero(v: Value, guards: Guard[], where: string, op: OpName, reason: string, space: ValueSpace, floor = space.guardFloor): Value {
+  const c = constant(floor);
+  guards.push({ where, op, inserted: `add(abs(·), ${c.text})`, reason });
+  return binaryRaw('add', unaryRaw('abs', v), c);
 }
 
-/** `tanh(v)`: maps any range into [-1, 1]; used where the next op would pass VALUE_LIMIT. */
+/** `tanh(v)`: maps any range into [-1, 1]; used where the next op would pass the space's limit. */
 function squash(v: Value, guards: Guard[], where: string, op: OpName, reason: string): Value {
   guards.push({ where, op, inserted: 'tanh(·)', reason });
   return unaryRaw('tanh', v);
 }
 
 /** Applies a unary op, guarding its argument first when the op's domain needs it. */
-export function applyUnary(op: UnaryOp, v: Value, guards: Guard[], where: string): Value {
+export function applyUnary(op: UnaryOp, v: Value, guards: Guard[], where: string, space: ValueSpace = ORDINARY): Value {
   let arg = v;
   const [lo, hi] = arg.range;
-  if ((op === 'log' || op === 'sqrt') && lo < SAFE_MARGIN) {
-    arg = awayFromZero(arg, guards, where, op, `argument range ${fmtRange(arg.range)} is not >= ${SAFE_MARGIN}`);
-  } else if (op === 'exp' && hi > EXP_MAX) {
-    guards.push({ where, op, inserted: `minimum(·, ${EXP_MAX})`, reason: `argument range ${fmtRange(arg.range)} passes ${EXP_MAX}` });
-    arg = binaryRaw('minimum', arg, constant(EXP_MAX));
-  } else if (op === 'sigmoid' && lo < SIGMOID_MIN) {
-    guards.push({ where, op, inserted: `maximum(·, ${SIGMOID_MIN})`, reason: `argument range ${fmtRange(arg.range)} goes below ${SIGMOID_MIN}` });
-    arg = binaryRaw('maximum', arg, constant(SIGMOID_MIN));
+  if ((op === 'log' || op === 'sqrt') && lo < space.guardBelow) {
+    arg = awayFromZero(arg, guards, where, op, `argument range ${fmtRange(arg.range)} is not >= ${fmt(space.guardBelow)}`, space);
+  } else if (op === 'exp' && hi > space.expMax) {
+    guards.push({ where, op, inserted: `minimum(·, ${space.expMax})`, reason: `argument range ${fmtRange(arg.range)} passes ${space.expMax}` });
+    arg = binaryRaw('minimum', arg, constant(space.expMax));
+  } else if (op === 'sigmoid' && lo < space.sigmoidMin) {
+    guards.push({ where, op, inserted: `maximum(·, ${space.sigmoidMin})`, reason: `argument range ${fmtRange(arg.range)} goes below ${space.sigmoidMin}` });
+    arg = binaryRaw('maximum', arg, constant(space.sigmoidMin));
   }
-  if (!bounded(opInterval(op, arg.range))) {
+  if (!bounded(opInterval(op, arg.range), space.limit)) {
     arg = squash(arg, guards, where, op, `result range ${fmtRange(opInterval(op, arg.range))} passes the value limit`);
   }
   return unaryRaw(op, arg);
@@ -122,17 +127,21 @@ export function applyUnary(op: UnaryOp, v: Value, guards: Guard[], where: string
 
 /**
  * Applies `a op b`, guarding tensor operands only (constants are safe by construction). A divisor
- * whose range meets [-0.25, 0.25] is moved away from zero; a result that would pass VALUE_LIMIT gets
- * its larger tensor operand squashed.
+ * whose range comes within the space's margin of zero (0.25, ordinarily) is moved away from it; a result
+ * that would pass the space's limit gets its larger tensor operand squashed.
  */
-export function applyBinary(op: BinaryOp, a: Value, b: Value, guards: Guard[], where: string): Value {
+export function applyBinary(op: BinaryOp, a: Value, b: Value, guards: Guard[], where: string, space: ValueSpace = ORDINARY): Value {
   let [left, right] = [a, b];
-  if (op === 'div' && meets(right.range, -SAFE_MARGIN, SAFE_MARGIN)) {
-    if (typeof right.t === 'number') throw new Error(`[gen.domain.1] ${where}: constant divisor ${right.text} is within ${SAFE_MARGIN} of zero`);
-    right = awayFromZero(right, guards, where, op, `divisor range ${fmtRange(right.range)} meets [-${SAFE_MARGIN}, ${SAFE_MARGIN}]`);
+  // A constant numerator c bounds the quotient only through the divisor: it keeps |divisor| ≥ 4|c|/limit too.
+  const numeratorFloor = op === 'div' && typeof left.t === 'number' ? (4 * Math.abs(left.t)) / space.limit : 0;
+  const m = Math.max(space.guardBelow, numeratorFloor);
+  if (op === 'div' && meets(right.range, -m, m) && typeof right.t !== 'number') {
+    right = awayFromZero(right, guards, where, op, `divisor range ${fmtRange(right.range)} meets [-${fmt(m)}, ${fmt(m)}]`, space, Math.max(space.guardFloor, numeratorFloor));
+  } else if (op === 'div' && meets(right.range, -space.margin, space.margin)) {
+    throw new Error(`[gen.domain.1] ${where}: constant divisor ${right.text} is within ${fmt(space.margin)} of zero`);
   }
   const magnitude = (v: Value): number => Math.max(Math.abs(v.range[0]), Math.abs(v.range[1]));
-  for (let tries = 0; tries < 2 && !bounded(opInterval(op, left.range, right.range)); tries++) {
+  for (let tries = 0; tries < 2 && !bounded(opInterval(op, left.range, right.range), space.limit); tries++) {
     const reason = `result range ${fmtRange(opInterval(op, left.range, right.range))} passes the value limit`;
     // Squash the larger tensor operand; a squashed divisor would meet zero, so a divisor is never squashed.
     const squashLeft = typeof right.t === 'number' || op === 'div' || (typeof left.t !== 'number' && magnitude(left) >= magnitude(right));
@@ -140,18 +149,18 @@ export function applyBinary(op: BinaryOp, a: Value, b: Value, guards: Guard[], w
     else right = squash(right, guards, where, op, reason);
   }
   const result = binaryRaw(op, left, right);
-  if (!bounded(result.range)) throw new Error(`[gen.range.1] ${where}: ${result.text} has range ${fmtRange(result.range)} even after guards`);
+  if (!bounded(result.range, space.limit)) throw new Error(`[gen.range.1] ${where}: ${result.text} has range ${fmtRange(result.range)} even after guards`);
   return result;
 }
 
 /**
  * Guards the two inputs of a kernel that adds them (the add kernel) so that its output stays within
- * VALUE_LIMIT: the larger is squashed, as applyBinary would for an add op.
+ * the space's limit: the larger is squashed, as applyBinary would for an add op.
  */
-export function guardSum(a: Value, b: Value, guards: Guard[], where: string): [Value, Value] {
+export function guardSum(a: Value, b: Value, guards: Guard[], where: string, space: ValueSpace = ORDINARY): [Value, Value] {
   let [x, y] = [a, b];
   const magnitude = (v: Value): number => Math.max(Math.abs(v.range[0]), Math.abs(v.range[1]));
-  for (let tries = 0; tries < 2 && !bounded(opInterval('add', x.range, y.range)); tries++) {
+  for (let tries = 0; tries < 2 && !bounded(opInterval('add', x.range, y.range), space.limit); tries++) {
     const reason = `result range ${fmtRange(opInterval('add', x.range, y.range))} passes the value limit`;
     if (magnitude(x) >= magnitude(y)) x = squash(x, guards, where, 'add', reason);
     else y = squash(y, guards, where, 'add', reason);
@@ -163,18 +172,18 @@ export function guardSum(a: Value, b: Value, guards: Guard[], where: string): [V
  * Applies `chain` to `start`. `sides` are the chain's side tensors (see planSides) as values, in order.
  * `where` names the chain in guard records, e.g. 'prologue x'.
  */
-export function applyChain(start: Value, chain: Chain, sides: readonly Value[], guards: Guard[], where: string): Value {
+export function applyChain(start: Value, chain: Chain, sides: readonly Value[], guards: Guard[], where: string, space: ValueSpace = ORDINARY): Value {
   let v = start;
   let nextSide = 0;
   chain.forEach((step, i) => {
     const at = `${where} step ${i}`;
     if (!isBinaryStep(step)) {
-      v = applyUnary(step.op, v, guards, at);
+      v = applyUnary(step.op, v, guards, at, space);
       return;
     }
     const operand = step.operand.kind === 'const' ? constant(step.operand.value) : sides[nextSide++];
     if (operand === undefined) throw new Error(`[gen.chain.2] ${at}: chain reads more side tensors than were planned`);
-    v = step.swap ? applyBinary(step.op, operand, v, guards, at) : applyBinary(step.op, v, operand, guards, at);
+    v = step.swap ? applyBinary(step.op, operand, v, guards, at, space) : applyBinary(step.op, v, operand, guards, at, space);
   });
   return v;
 }

@@ -5,7 +5,8 @@ import { trace } from '../reference-door.js';
 import type { Tensor } from '../reference-door.js';
 import { splitSides } from './apply-chain.js';
 import type { Guard, SideInput, Value } from './apply-chain.js';
-import type { Interval } from './interval.js';
+import { ORDINARY } from './interval.js';
+import type { Interval, ValueSpace } from './interval.js';
 
 /** A graph input as a generated case declares it: its data is uniform in `range` (rounded to f32). */
 export interface InputSpec {
@@ -29,6 +30,8 @@ export interface BuiltCase {
   readonly description: string;
   /** Guards inserted to keep every op in its domain (see apply-chain.ts). */
   readonly guards: readonly Guard[];
+  /** The value space the case was drawn from: the bounds its values and op arguments keep ([gen.space.1]). */
+  readonly space: ValueSpace;
 }
 
 /** mulberry32: a 32-bit PRNG, tiny and the same on every platform, so a case's data replays from its seed. */
@@ -46,16 +49,43 @@ export function mulberry32(seed: number): () => number {
 const MIN_NORMAL = 2 ** -126;
 
 /**
- * Data uniform in [lo, hi], rounded to f32 and kept inside the range. One element in 8 is an edge
- * value (lo, hi, or 0 when in range) to hit kinks (relu at 0, ties in maximum). Subnormals are replaced:
- * GPUs may flush them, which would make the inputs differ between reference and device ([gen.inputs.1]).
+ * True for a range that spans orders of magnitude (a one-signed range whose ends differ by more than
+ * 1000 times, or a mixed one reaching past ±1e6): its data are drawn log-uniform in magnitude, so tiny,
+ * ordinary and huge values all occur. Every range of the ordinary space is uniform.
+ */
+export function spansMagnitudes([lo, hi]: Interval): boolean {
+  if (lo > 0) return hi / lo > 1000;
+  if (hi < 0) return lo / hi > 1000;
+  return Math.max(-lo, hi) > 1e6;
+}
+
+/** |x| log-uniform in [a, b] (0 < a ≤ b). */
+function logUniform(a: number, b: number, random: () => number): number {
+  return Math.exp(Math.log(a) + (Math.log(b) - Math.log(a)) * random());
+}
+
+/** One value of [lo, hi]: uniform, or log-uniform in magnitude (with a random sign for a mixed range). */
+function drawIn([lo, hi]: Interval, random: () => number): number {
+  if (!spansMagnitudes([lo, hi])) return lo + (hi - lo) * random();
+  if (lo > 0) return logUniform(lo, hi, random);
+  if (hi < 0) return -logUniform(-hi, -lo, random);
+  const negative = random() < 0.5;
+  const top = negative ? -lo : hi;
+  return (negative ? -1 : 1) * logUniform(MIN_NORMAL, top, random);
+}
+
+/**
+ * Data in [lo, hi] (uniform, or log-uniform in magnitude for a range that spans orders of magnitude),
+ * rounded to f32 and kept inside the range. One element in 8 is an edge value (lo, hi, or 0 when in
+ * range) to hit kinks (relu at 0, ties in maximum). Subnormals are replaced: GPUs may flush them, which
+ * would make the inputs differ between reference and device ([gen.inputs.1]).
  */
 export function fillRange(total: number, [lo, hi]: Interval, random: () => number): Float32Array {
   const edges = lo <= 0 && hi >= 0 ? [lo, hi, 0] : [lo, hi];
   const out = new Float32Array(total);
   for (let i = 0; i < total; i++) {
     const edge = random() < 0.125;
-    const pick = edge ? (edges[Math.floor(random() * edges.length)] ?? lo) : lo + (hi - lo) * random();
+    const pick = edge ? (edges[Math.floor(random() * edges.length)] ?? lo) : drawIn([lo, hi], random);
     let v = Math.fround(pick);
     if (v < lo || v > hi) v = Math.fround(Math.min(Math.max(v, lo), hi));
     if (v !== 0 && Math.abs(v) < MIN_NORMAL) v = lo <= 0 && hi >= 0 ? 0 : lo;
@@ -99,6 +129,7 @@ export function traceCase(
   kernels: KernelCatalog,
   dataSeed: number,
   body: (heads: readonly Value[], sides: readonly Value[][], guards: Guard[]) => CaseOutputs,
+  space: ValueSpace = ORDINARY,
 ): BuiltCase {
   const specs: InputSpec[] = [...heads, ...sides.flat()];
   const guards: Guard[] = [];
@@ -113,7 +144,7 @@ export function traceCase(
     },
     specs.map(({ name, shape }) => ({ name, shape })),
   );
-  return { graph, kernels, inputs: fillInputs(specs, dataSeed), inputSpecs: specs, ...countNodes(graph), description, guards };
+  return { graph, kernels, inputs: fillInputs(specs, dataSeed), inputSpecs: specs, ...countNodes(graph), description, guards, space };
 }
 
 /**

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { BINARY_OPS, UNARY_OPS } from '../../spec/ir/index.js';
 import type { BinaryOp, OpName, UnaryOp } from '../../spec/ir/index.js';
-import { DIVISOR_RANGES, SIDE_RANGES } from './interval.js';
-import type { Interval } from './interval.js';
+import { ORDINARY } from './interval.js';
+import type { Interval, ValueSpace } from './interval.js';
 
 /**
  * How a side tensor broadcasts against the chain's shape S (rank r): scalar [1], scalar0d [] (0-d),
@@ -36,6 +36,8 @@ export interface ChainConstraints {
   readonly ops?: readonly OpName[];
   /** Kinds of side tensors to draw (default all); an empty list means constants only. */
   readonly broadcasts?: readonly BroadcastKind[];
+  /** Where side tensors' ranges and constants come from (default ORDINARY; [gen.space.1]). */
+  readonly space?: ValueSpace;
 }
 
 export const BROADCASTS: readonly BroadcastKind[] = ['scalar', 'scalar0d', 'row', 'column', 'full', 'mask'];
@@ -68,16 +70,23 @@ export function sideShape(b: Broadcast, shape: readonly number[]): number[] {
   return kept.map((extent, j) => (pattern.charAt(pattern.length - kept.length + j) === '1' ? 1 : extent));
 }
 
-// Constants k/8 shrink towards 0 and print short; a few awkward f32 values (0.1, 1/3) test literal printing.
+// Constants k/8 shrink towards 0 and print short; a few awkward f32 values (0.1, 1/3) test literal printing;
+// the wide space adds its own (1e30, tiny normals), which test literals at f32's edges.
 const AWKWARD = [0.1, -0.1, 1 / 3, 1e-3, 100] as const;
-const constValue = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: -32, max: 32 }).map((k) => k / 8) },
-  { weight: 1, arbitrary: fc.constantFrom(...AWKWARD).map(Math.fround) },
-);
-// Divisor constants keep |c| ≥ 0.5 (rule: division by a value near zero is not generated).
-const divisorValue = fc
-  .tuple(fc.boolean(), fc.integer({ min: 4, max: 32 }))
-  .map(([negative, k]) => (negative ? -k : k) / 8);
+function constValue(space: ValueSpace): fc.Arbitrary<number> {
+  const choices: fc.WeightedArbitrary<number>[] = [
+    { weight: 4, arbitrary: fc.integer({ min: -32, max: 32 }).map((k) => k / 8) },
+    { weight: 1, arbitrary: fc.constantFrom(...AWKWARD).map(Math.fround) },
+  ];
+  if (space.constants.length > 0) choices.push({ weight: 2, arbitrary: fc.constantFrom(...space.constants).map(Math.fround) });
+  return fc.oneof(...choices);
+}
+// Divisor constants keep |c| ≥ 0.5, or come from the space's own list, each at least its margin from zero.
+function divisorValue(space: ValueSpace): fc.Arbitrary<number> {
+  const ordinary = fc.tuple(fc.boolean(), fc.integer({ min: 4, max: 32 })).map(([negative, k]) => (negative ? -k : k) / 8);
+  if (space.divisorConstants.length === 0) return ordinary;
+  return fc.oneof({ weight: 2, arbitrary: ordinary }, { weight: 1, arbitrary: fc.constantFrom(...space.divisorConstants).map(Math.fround) });
+}
 
 function broadcastArbitrary(kinds: readonly BroadcastKind[]): fc.Arbitrary<Broadcast> {
   const named = kinds.filter((k): k is Exclude<BroadcastKind, 'mask'> => k !== 'mask');
@@ -86,26 +95,26 @@ function broadcastArbitrary(kinds: readonly BroadcastKind[]): fc.Arbitrary<Broad
   return fc.oneof(...choices);
 }
 
-function operandArbitrary(op: BinaryOp, broadcasts: readonly BroadcastKind[]): fc.Arbitrary<Operand> {
-  const value = op === 'div' ? divisorValue : constValue;
+function operandArbitrary(op: BinaryOp, broadcasts: readonly BroadcastKind[], space: ValueSpace): fc.Arbitrary<Operand> {
+  const value = op === 'div' ? divisorValue(space) : constValue(space);
   const constant = value.map((v): Operand => ({ kind: 'const', value: v }));
   if (broadcasts.length === 0) return constant;
   // A side tensor may end up the divisor (when not swapped), so div draws only ranges away from zero.
-  const ranges = op === 'div' ? DIVISOR_RANGES : SIDE_RANGES;
+  const ranges = op === 'div' ? space.divisorRanges : space.sideRanges;
   const tensor = fc
     .record({ broadcast: broadcastArbitrary(broadcasts), range: fc.constantFrom(...ranges) })
     .map(({ broadcast, range }): Operand => ({ kind: 'tensor', broadcast, range }));
   return fc.oneof(constant, tensor);
 }
 
-function stepArbitrary(ops: readonly OpName[], broadcasts: readonly BroadcastKind[]): fc.Arbitrary<Step> {
+function stepArbitrary(ops: readonly OpName[], broadcasts: readonly BroadcastKind[], space: ValueSpace): fc.Arbitrary<Step> {
   const unary = UNARY_OPS.filter((o) => ops.includes(o));
   const binary = BINARY_OPS.filter((o) => ops.includes(o));
   // Weighted per op, so unary and binary ops are drawn about equally often.
   const choices: fc.WeightedArbitrary<Step>[] = [];
   if (unary.length > 0) choices.push({ weight: unary.length, arbitrary: fc.constantFrom(...unary).map((op): Step => ({ op })) });
   for (const op of binary) {
-    const arbitrary = fc.record({ op: fc.constant(op), operand: operandArbitrary(op, broadcasts), swap: fc.boolean() });
+    const arbitrary = fc.record({ op: fc.constant(op), operand: operandArbitrary(op, broadcasts, space), swap: fc.boolean() });
     choices.push({ weight: 1, arbitrary });
   }
   if (choices.length === 0) throw new Error('[gen.chain.1] chainArbitrary: constraints.ops selects no op from the catalog');
@@ -117,7 +126,7 @@ function stepArbitrary(ops: readonly OpName[], broadcasts: readonly BroadcastKin
  * arbitrary's job but `applyChain`'s, which inserts guards, so a shrunk chain stays valid.
  */
 export function chainArbitrary(c: ChainConstraints = {}): fc.Arbitrary<Chain> {
-  const step = stepArbitrary(c.ops ?? [...UNARY_OPS, ...BINARY_OPS], c.broadcasts ?? BROADCASTS);
+  const step = stepArbitrary(c.ops ?? [...UNARY_OPS, ...BINARY_OPS], c.broadcasts ?? BROADCASTS, c.space ?? ORDINARY);
   return fc.array(step, { minLength: c.minLength ?? 0, maxLength: c.maxLength ?? 8 });
 }
 

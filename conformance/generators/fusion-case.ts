@@ -11,8 +11,10 @@ import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
 import { blockSizesArbitrary } from './config.js';
 import type { BlockSizesConstraints } from './config.js';
-import { INPUT_RANGES, opInterval } from './interval.js';
-import type { Interval } from './interval.js';
+import { opInterval, spaceOf } from './interval.js';
+import { foldedAddLayout } from './large.js';
+import { inSpaces } from './spaces.js';
+import type { Interval, ValueSpace } from './interval.js';
 import { shapeArbitrary } from './shape.js';
 import type { ShapeConstraints } from './shape.js';
 
@@ -36,6 +38,8 @@ export interface FusionCase {
   readonly dataSeed: number;
   /** Also return the kernel's own output, so it has a user besides the epilogue ([fusion.epilogue.3]). */
   readonly returnsKernelOutput?: boolean;
+  /** Drawn from the wide value space ([gen.space.1]); absent: the ordinary one. */
+  readonly space?: 'wide';
 }
 
 export interface FusionCaseConstraints {
@@ -43,8 +47,12 @@ export interface FusionCaseConstraints {
   readonly blockSizes?: BlockSizesConstraints;
   /** Applies to both prologues and the epilogue. */
   readonly chain?: ChainConstraints;
-  /** Ranges to draw x and y from (default INPUT_RANGES). */
+  /** Ranges to draw x and y from (default: the value space's). */
   readonly inputRanges?: readonly Interval[];
+  /** Value spaces to draw from (default both, ordinary three times as often as wide; [gen.space.1]). */
+  readonly spaces?: readonly ValueSpace[];
+  /** Draw only layouts past 65535 workgroups, instead of `shape` and `blockSizes` ([gen.large.1]). */
+  readonly large?: boolean;
 }
 
 /** The case of the origin test (vLLM PR #39944): `relu(add(x*2, y+1))`, 4×4, blocks [4, 4]. */
@@ -62,23 +70,27 @@ export const SEED_CASE: FusionCase = {
 
 /** Random fusion cases around the elementwise add kernel ([gen.case.1]). */
 export function fusionCaseArbitrary(c: FusionCaseConstraints = {}): fc.Arbitrary<FusionCase> {
-  const chain = chainArbitrary(c.chain);
-  const range = fc.constantFrom(...(c.inputRanges ?? INPUT_RANGES));
+  return inSpaces(c.spaces, (space) => fusionCaseIn(space, c));
+}
+
+function fusionCaseIn(space: ValueSpace, c: FusionCaseConstraints): fc.Arbitrary<FusionCase> {
+  const chain = chainArbitrary({ ...c.chain, space });
+  const range = fc.constantFrom(...(c.inputRanges ?? space.inputRanges));
+  const layout = c.large === true ? foldedAddLayout() : fc.record({ shape: shapeArbitrary(c.shape), blockSizes: blockSizesArbitrary(c.blockSizes) });
   return fc
     .record({
-      shape: shapeArbitrary(c.shape),
-      blockSizes: blockSizesArbitrary(c.blockSizes),
+      layout,
       inputRanges: fc.tuple(range, range),
       prologues: fc.tuple(chain, chain),
       epilogue: chain,
       dataSeed: fc.integer({ min: 0, max: 0x7fffffff }),
       returnsKernelOutput: fc.boolean(),
     })
-    .map((fcase): FusionCase => {
+    .map(({ layout: { shape, blockSizes }, ...fcase }): FusionCase => {
       // A second store takes a storage buffer too, so one side tensor fewer fits.
       const max = fcase.returnsKernelOutput ? MAX_SIDE_TENSORS - 1 : MAX_SIDE_TENSORS;
       const [px, py, epilogue] = capSideTensors([fcase.prologues[0], fcase.prologues[1], fcase.epilogue] as const, max);
-      return { ...fcase, prologues: [px, py], epilogue };
+      return { shape, blockSizes, ...fcase, prologues: [px, py], epilogue };
     });
 }
 
@@ -97,17 +109,19 @@ export function buildFusionCase(fcase: FusionCase, settings: Partial<KernelSetti
     { name: 'x', shape: fcase.shape, range: fcase.inputRanges[0] },
     { name: 'y', shape: fcase.shape, range: fcase.inputRanges[1] },
   ];
+  const space = spaceOf(fcase);
   return traceCase(heads, sides, registry.kernels, fcase.dataSeed, ([xv, yv], [xs = [], ys = [], es = []], guards) => {
     const [px, py] = guardSum(
-      applyChain(xv as Value, fcase.prologues[0], xs, guards, 'prologue x'),
-      applyChain(yv as Value, fcase.prologues[1], ys, guards, 'prologue y'),
+      applyChain(xv as Value, fcase.prologues[0], xs, guards, 'prologue x', space),
+      applyChain(yv as Value, fcase.prologues[1], ys, guards, 'prologue y', space),
       guards,
       `call ${ADD_KERNEL}`,
+      space,
     );
     const out = add(px.t as Tensor, py.t as Tensor);
     // The kernel computes x + y, so its output range is that of an add.
     const called: Value = { t: out, range: opInterval('add', px.range, py.range), text: `${ADD_KERNEL}(${px.text}, ${py.text})` };
-    const result = applyChain(called, fcase.epilogue, es, guards, 'epilogue');
+    const result = applyChain(called, fcase.epilogue, es, guards, 'epilogue', space);
     return { result, alsoReturned: fcase.returnsKernelOutput === true ? called : undefined };
-  });
+  }, space);
 }

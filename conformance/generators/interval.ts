@@ -36,6 +36,77 @@ export const DIVISOR_RANGES: readonly Interval[] = [
   [1, 3],
 ];
 
+/**
+ * The part of each op's domain a case is drawn from ([gen.space.1]): the bounds every node value and op
+ * argument keep, the data ranges, and constants beyond the ordinary ones. `ordinary` keeps values
+ * moderate, so tolerances stay tight; `wide` reaches the edges of f32 and of each op's domain
+ * (magnitudes up to 1e37, log/sqrt arguments and divisors down to 2^-100, exp arguments up to 85,
+ * sigmoid arguments down to -87, tiny normals), still where every result is determinate.
+ */
+export interface ValueSpace {
+  readonly name: 'ordinary' | 'wide';
+  /** Every node value stays within ±limit. */
+  readonly limit: number;
+  /** log/sqrt arguments and divisors stay at least this far from zero. */
+  readonly margin: number;
+  /**
+   * A log/sqrt argument or divisor whose range comes closer to zero than this gets a guard,
+   * `add(abs(·), guardFloor)`. Wide: 1e-3, so an operand the oracle widens by an op's absolute error
+   * (tanh's 1e-5) is guarded too, while the guarded value still comes down to the margin.
+   */
+  readonly guardBelow: number;
+  readonly guardFloor: number;
+  /** exp arguments stay ≤ this. */
+  readonly expMax: number;
+  /** sigmoid arguments stay ≥ this. */
+  readonly sigmoidMin: number;
+  readonly inputRanges: readonly Interval[];
+  readonly sideRanges: readonly Interval[];
+  readonly divisorRanges: readonly Interval[];
+  /** Constants drawn besides k/8 and the awkward ones; divisor constants besides ±k/8 ≥ 0.5. */
+  readonly constants: readonly number[];
+  readonly divisorConstants: readonly number[];
+}
+
+export const ORDINARY: ValueSpace = {
+  name: 'ordinary',
+  limit: VALUE_LIMIT,
+  margin: SAFE_MARGIN,
+  guardBelow: SAFE_MARGIN,
+  guardFloor: 0.5,
+  expMax: EXP_MAX,
+  sigmoidMin: SIGMOID_MIN,
+  inputRanges: INPUT_RANGES,
+  sideRanges: SIDE_RANGES,
+  divisorRanges: DIVISOR_RANGES,
+  constants: [],
+  divisorConstants: [],
+};
+
+const TINY = 2 ** -100; // ≈ 7.9e-31: a tiny normal, 2^26 above the smallest one
+export const WIDE: ValueSpace = {
+  name: 'wide',
+  // e^85 ≈ 8.2e36 and 1e37 leave a factor of 30 below f32's largest finite value. Data and constants
+  // stay within ±1e36, so an op on them (or a side tensor turned constant) has room before the limit.
+  limit: 1e37,
+  margin: TINY,
+  guardBelow: 1e-3,
+  guardFloor: TINY,
+  expMax: 85,
+  // exp(87) ≈ 6.1e37 is finite: sigmoid lowered through exp(-x) stays determinate.
+  sigmoidMin: -87,
+  inputRanges: [...INPUT_RANGES, [-1e36, 1e36], [1e30, 1e36], [-1e36, -1e30], [2 ** -125, TINY], [70, 85], [-87, -70]],
+  sideRanges: [...SIDE_RANGES, [-1e36, 1e36], [1e30, 1e36], [2 ** -125, TINY]],
+  divisorRanges: [...DIVISOR_RANGES, [2 ** -99, 2 ** -80], [1e30, 1e36], [-1e36, -1e30]],
+  constants: [1e30, -1e36, 2 ** -120, -TINY],
+  divisorConstants: [2 ** -99, -1e30, 1e36],
+};
+
+/** The space a case names: `wide` when it says so, else `ordinary` (cases written before spaces existed). */
+export function spaceOf(c: { readonly space?: 'wide' | undefined }): ValueSpace {
+  return c.space === 'wide' ? WIDE : ORDINARY;
+}
+
 // Each op's f32 rounding may move a value by half an ULP: widen every tracked bound by 2^-20 relative.
 function widen([lo, hi]: Interval): Interval {
   const slack = (x: number): number => Math.abs(x) * 2 ** -20 + 2 ** -126;
@@ -88,9 +159,9 @@ export function meets([a, b]: Interval, lo: number, hi: number): boolean {
   return a <= hi && b >= lo;
 }
 
-/** True when every value of the interval is within ±VALUE_LIMIT. */
-export function bounded([lo, hi]: Interval): boolean {
-  return lo >= -VALUE_LIMIT && hi <= VALUE_LIMIT;
+/** True when every value of the interval is within ±limit (the space's; VALUE_LIMIT by default). */
+export function bounded([lo, hi]: Interval, limit = VALUE_LIMIT): boolean {
+  return lo >= -limit && hi <= limit;
 }
 
 /**
@@ -115,14 +186,14 @@ export function inOpDomain(op: OpName, a: number, b = 0): boolean {
   }
 }
 
-/** The generators' stricter promise: operands stay SAFE_MARGIN away from the edges that blow up derivatives. */
-export function inGeneratorMargin(op: OpName, a: number, b = 0): boolean {
-  const margin = SAFE_MARGIN * (1 - 2 ** -20);
+/** The generators' stricter promise: operands stay inside the space's margins (SAFE_MARGIN from zero, ordinarily). */
+export function inGeneratorMargin(op: OpName, a: number, b = 0, space: ValueSpace = ORDINARY): boolean {
+  const margin = space.margin * (1 - 2 ** -20);
   switch (op) {
     case 'exp':
-      return a <= EXP_MAX;
+      return a <= space.expMax;
     case 'sigmoid':
-      return a >= SIGMOID_MIN;
+      return a >= space.sigmoidMin;
     case 'log':
     case 'sqrt':
       return a >= margin;

@@ -9,20 +9,22 @@ import { traceCase } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
 import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
-import { bounded, INPUT_RANGES, opInterval } from './interval.js';
-import type { Interval } from './interval.js';
+import { bounded, opInterval, ORDINARY, spaceOf } from './interval.js';
+import type { Interval, ValueSpace } from './interval.js';
+import { largeMatmulLayout } from './large.js';
+import { inSpaces } from './spaces.js';
 import { matmulBlockSizesArbitrary } from './matmul-config.js';
 import type { MatmulBlockSizesConstraints } from './matmul-config.js';
 import { fitShape } from './shape.js';
 
 /**
  * One matmul case: `epilogue(matmul(prologues[0](a), prologues[1](b)))` with A [M,K] and B [K,N], or a
- * batch of them ([Bt,M,K] × [Bt,K,N]), around the registered tiled matmul kernel with blocks
+ * batch of them ([...Bt,M,K] × [...Bt,K,N], one to four batch extents), around the registered tiled matmul kernel with blocks
  * `blockSizes`. Plain data, so fast-check prints and shrinks it.
  */
 export interface MatmulCase {
-  /** The batch extent, or null for rank-2 operands. */
-  readonly batch: number | null;
+  /** The batch extents (a number: one), or null for rank-2 operands. */
+  readonly batch: number | readonly number[] | null;
   readonly m: number;
   readonly k: number;
   readonly n: number;
@@ -39,6 +41,8 @@ export interface MatmulCase {
   readonly returnsKernelOutput: boolean;
   /** The kernel's registry setting: false puts the extents in a uniform ([shapes.dynamic.1]). */
   readonly staticShapes: boolean;
+  /** Drawn from the wide value space ([gen.space.1]); absent: the ordinary one. */
+  readonly space?: 'wide';
 }
 
 export interface MatmulCaseConstraints {
@@ -50,10 +54,14 @@ export interface MatmulCaseConstraints {
   /** Applies to both prologues and the epilogue. */
   readonly chain?: ChainConstraints;
   readonly inputRanges?: readonly Interval[];
-  /** Draw batched (rank-3) cases too (default true). */
+  /** Draw batched cases (rank 3 to 6) too (default true). */
   readonly batch?: boolean;
   /** Draw staticShapes: false too (default true). */
   readonly dynamic?: boolean;
+  /** Value spaces to draw from (default both; [gen.space.1]). */
+  readonly spaces?: readonly ValueSpace[];
+  /** Draw only extents past 65535 output tiles or past llvmpipe's loop cap ([gen.large.1]). */
+  readonly large?: boolean;
 }
 
 /** The name the matmul kernel is registered under in generated cases. */
@@ -64,8 +72,18 @@ export const MATMUL_KERNEL = 'matmul';
 const NOTABLE = [1, 2, 3, 5, 7, 13, 17, 31, 33, 63, 65, 127, 129, 4, 8, 16, 32, 64] as const;
 
 /** The shapes of A, B and C for a case. */
+/** A case's batch extents as a list: [] for rank-2 operands. */
+export function batchExtents(batch: MatmulCase['batch']): number[] {
+  return batch === null ? [] : typeof batch === 'number' ? [batch] : [...batch];
+}
+
+/** Bt: the product of the batch extents (1 for rank-2 operands). */
+export function batchCount(batch: MatmulCase['batch']): number {
+  return batchExtents(batch).reduce((a, b) => a * b, 1);
+}
+
 export function matmulShapes(c: Pick<MatmulCase, 'batch' | 'm' | 'k' | 'n'>): { a: Shape; b: Shape; out: Shape } {
-  const lead = c.batch === null ? [] : [c.batch];
+  const lead = batchExtents(c.batch);
   return { a: [...lead, c.m, c.k], b: [...lead, c.k, c.n], out: [...lead, c.m, c.n] };
 }
 
@@ -82,33 +100,42 @@ export function matmulRange(a: Interval, b: Interval, k: number): Interval {
 const fmt = ([lo, hi]: Interval): string => `[${Number(lo.toPrecision(4))}, ${Number(hi.toPrecision(4))}]`;
 
 /**
- * Guards the two matmul operands so that its output stays within ±VALUE_LIMIT ([gen.guard.1]): the
+ * Guards the two matmul operands so that its output stays within the space's limit ([gen.guard.1]): the
  * larger is squashed with tanh, then the other if needed; K ≤ 65536 terms of magnitude ≤ 1 then fit.
  */
-export function guardMatmul(a: Value, b: Value, k: number, guards: Guard[], where: string): [Value, Value] {
+export function guardMatmul(a: Value, b: Value, k: number, guards: Guard[], where: string, space: ValueSpace = ORDINARY): [Value, Value] {
   let [x, y] = [a, b];
   const magnitude = (v: Value): number => Math.max(Math.abs(v.range[0]), Math.abs(v.range[1]));
-  for (let tries = 0; tries < 2 && !bounded(matmulRange(x.range, y.range, k)); tries++) {
+  for (let tries = 0; tries < 2 && !bounded(matmulRange(x.range, y.range, k), space.limit); tries++) {
     guards.push({ where, op: 'mul', inserted: 'tanh(·)', reason: `a sum of ${k} products has range ${fmt(matmulRange(x.range, y.range, k))}, past the value limit` });
-    if (magnitude(x) >= magnitude(y)) x = applyUnary('tanh', x, guards, where);
-    else y = applyUnary('tanh', y, guards, where);
+    if (magnitude(x) >= magnitude(y)) x = applyUnary('tanh', x, guards, where, space);
+    else y = applyUnary('tanh', y, guards, where, space);
   }
-  if (!bounded(matmulRange(x.range, y.range, k))) throw new Error(`[gen.range.1] ${where}: K = ${k} is too large to keep the sum within the value limit`);
+  if (!bounded(matmulRange(x.range, y.range, k), space.limit)) throw new Error(`[gen.range.1] ${where}: K = ${k} is too large to keep the sum within the value limit`);
   return [x, y];
 }
 
 /** Random matmul cases ([gen.matmul.1]): ragged extents, configs within compatibility-mode limits, batch and dynamic shapes sometimes. */
 export function matmulCaseArbitrary(c: MatmulCaseConstraints = {}): fc.Arbitrary<MatmulCase> {
+  return inSpaces(c.spaces, (space) => matmulCaseIn(space, c));
+}
+
+function matmulCaseIn(space: ValueSpace, c: MatmulCaseConstraints): fc.Arbitrary<MatmulCase> {
   const maxExtent = c.maxExtent ?? 130;
   const maxWork = c.maxWork ?? 65536;
   const extent = fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...NOTABLE.filter((d) => d <= maxExtent)) },
     { weight: 2, arbitrary: fc.integer({ min: 1, max: maxExtent }) },
   );
-  const batch = c.batch === false ? fc.constant(null) : fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) });
-  const chain = chainArbitrary(c.chain);
-  const range = fc.constantFrom(...(c.inputRanges ?? INPUT_RANGES));
-  return fc
+  // One batch extent mostly; up to four (operands of rank 6) sometimes.
+  const batchList = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 2, maxLength: 4 });
+  const batch: fc.Arbitrary<MatmulCase['batch']> =
+    c.batch === false
+      ? fc.constant(null)
+      : fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: batchList });
+  const chain = chainArbitrary({ ...c.chain, space });
+  const range = fc.constantFrom(...(c.inputRanges ?? space.inputRanges));
+  const small = fc
     .record({
       batch,
       extents: fc.tuple(extent, extent, extent),
@@ -122,11 +149,20 @@ export function matmulCaseArbitrary(c: MatmulCaseConstraints = {}): fc.Arbitrary
     })
     .map(({ extents, ...rest }): MatmulCase => {
       // Largest extents shrink first until Bt·M·K·N fits (a map, so the case still shrinks).
-      const [m = 1, k = 1, n = 1] = fitShape(extents, Math.max(1, Math.floor(maxWork / (rest.batch ?? 1))));
-      const max = rest.returnsKernelOutput ? MAX_SIDE_TENSORS - 1 : MAX_SIDE_TENSORS;
-      const [pa, pb, epilogue] = capSideTensors([rest.prologues[0], rest.prologues[1], rest.epilogue] as const, max);
-      return { ...rest, m, k, n, prologues: [pa, pb], epilogue };
+      const [m = 1, k = 1, n = 1] = fitShape(extents, Math.max(1, Math.floor(maxWork / batchCount(rest.batch))));
+      return fitSides({ ...rest, m, k, n });
     });
+  if (c.large !== true) return small;
+  return fc
+    .record({ layout: largeMatmulLayout(), inputRanges: fc.tuple(range, range), prologues: fc.tuple(chain, chain), epilogue: chain, dataSeed: fc.integer({ min: 0, max: 0x7fffffff }), returnsKernelOutput: fc.boolean(), staticShapes: fc.boolean() })
+    .map(({ layout, ...rest }): MatmulCase => fitSides({ ...layout, ...rest }));
+}
+
+/** Side tensors past what fits [gen.limits.1] become constants. */
+function fitSides(mc: MatmulCase): MatmulCase {
+  const max = mc.returnsKernelOutput ? MAX_SIDE_TENSORS - 1 : MAX_SIDE_TENSORS;
+  const [pa, pb, epilogue] = capSideTensors([mc.prologues[0], mc.prologues[1], mc.epilogue] as const, max);
+  return { ...mc, prologues: [pa, pb], epilogue };
 }
 
 /**
@@ -150,17 +186,19 @@ export function buildMatmulCase(mc: MatmulCase, settings: Partial<KernelSettings
     { name: 'a', shape: shapes.a, range: mc.inputRanges[0] },
     { name: 'b', shape: shapes.b, range: mc.inputRanges[1] },
   ];
+  const space = spaceOf(mc);
   return traceCase(heads, sides, registry.kernels, mc.dataSeed, ([av, bv], [as = [], bs = [], es = []], guards) => {
     const [pa, pb] = guardMatmul(
-      applyChain(av as Value, mc.prologues[0], as, guards, 'prologue a'),
-      applyChain(bv as Value, mc.prologues[1], bs, guards, 'prologue b'),
+      applyChain(av as Value, mc.prologues[0], as, guards, 'prologue a', space),
+      applyChain(bv as Value, mc.prologues[1], bs, guards, 'prologue b', space),
       mc.k,
       guards,
       `call ${MATMUL_KERNEL}`,
+      space,
     );
     const out = mm(pa.t as Tensor, pb.t as Tensor);
     const called: Value = { t: out, range: matmulRange(pa.range, pb.range, mc.k), text: `${MATMUL_KERNEL}(${pa.text}, ${pb.text})` };
-    const result = applyChain(called, mc.epilogue, es, guards, 'epilogue');
+    const result = applyChain(called, mc.epilogue, es, guards, 'epilogue', space);
     return { result, alsoReturned: mc.returnsKernelOutput ? called : undefined };
-  });
+  }, space);
 }

@@ -4,14 +4,16 @@ import { rmsnorm } from '../reference-door.js';
 import { softmax } from '../reference-door.js';
 import { createRegistry } from '../reference-door.js';
 import type { Tensor } from '../reference-door.js';
-import { applyChain, applyUnary, planSides } from './apply-chain.js';
+import { applyBinary, applyChain, applyUnary, constant, planSides } from './apply-chain.js';
 import type { Guard, Value } from './apply-chain.js';
 import { traceCase } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
 import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
-import { INPUT_RANGES, VALUE_LIMIT } from './interval.js';
-import type { Interval } from './interval.js';
+import { ORDINARY, spaceOf, WIDE } from './interval.js';
+import type { Interval, ValueSpace } from './interval.js';
+import { largeReductionLayout } from './large.js';
+import { inSpaces } from './spaces.js';
 import { fitShape } from './shape.js';
 
 /** The row-reduction templates a case can call. */
@@ -37,6 +39,8 @@ export interface ReductionCase {
   readonly returnsKernelOutput: boolean;
   /** false: sizes go into a uniform ([shapes.dynamic.1]). */
   readonly staticShapes: boolean;
+  /** Drawn from the wide value space ([gen.space.1]); absent: the ordinary one. */
+  readonly space?: 'wide';
 }
 
 export interface ReductionCaseConstraints {
@@ -46,6 +50,10 @@ export interface ReductionCaseConstraints {
   readonly maxElements?: number;
   /** Lanes per row to draw B from (default LANE_VALUES). */
   readonly lanes?: readonly number[];
+  /** Value spaces to draw from (default both; [gen.space.1]). */
+  readonly spaces?: readonly ValueSpace[];
+  /** Draw only shapes past 65535 rows or past llvmpipe's loop cap ([gen.large.1]). */
+  readonly large?: boolean;
 }
 
 /**
@@ -66,7 +74,8 @@ function reductionShape(maxElements: number): fc.Arbitrary<Shape> {
     { weight: 4, arbitrary: fc.constantFrom(...ROW_LENGTHS) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 600 }) },
   );
-  const leading = fc.array(fc.oneof(fc.constantFrom(...LEADING), fc.integer({ min: 1, max: 40 })), { maxLength: 3 });
+  // Up to five leading extents: x of rank 1 to 6, batched ([gen.reduction.1]).
+  const leading = fc.array(fc.oneof(fc.constantFrom(...LEADING), fc.integer({ min: 1, max: 40 })), { maxLength: 5 });
   return fc.tuple(leading, cols).map(([lead, c]): Shape => {
     const C = Math.min(c, maxElements);
     return [...fitShape(lead, Math.max(1, Math.floor(maxElements / C))), C];
@@ -75,13 +84,17 @@ function reductionShape(maxElements: number): fc.Arbitrary<Shape> {
 
 /** Random row-reduction cases with prologue and epilogue chains ([gen.reduction.1]). */
 export function reductionCaseArbitrary(c: ReductionCaseConstraints = {}): fc.Arbitrary<ReductionCase> {
-  const chain = chainArbitrary(c.chain);
-  const range = fc.constantFrom(...INPUT_RANGES);
+  return inSpaces(c.spaces, (space) => reductionCaseIn(space, c));
+}
+
+function reductionCaseIn(space: ValueSpace, c: ReductionCaseConstraints): fc.Arbitrary<ReductionCase> {
+  const chain = chainArbitrary({ ...c.chain, space });
+  const range = fc.constantFrom(...space.inputRanges);
+  const layout = c.large === true ? largeReductionLayout() : fc.record({ shape: reductionShape(c.maxElements ?? 4096), blockSizes: fc.tuple(fc.constantFrom(...(c.lanes ?? LANE_VALUES))) });
   return fc
     .record({
       template: fc.constantFrom(...(c.templates ?? (['softmax', 'rmsnorm'] as const))),
-      shape: reductionShape(c.maxElements ?? 4096),
-      blockSizes: fc.tuple(fc.constantFrom(...(c.lanes ?? LANE_VALUES))),
+      layout,
       inputRanges: fc.tuple(range, range),
       prologues: fc.tuple(chain, chain),
       epilogue: chain,
@@ -89,7 +102,8 @@ export function reductionCaseArbitrary(c: ReductionCaseConstraints = {}): fc.Arb
       returnsKernelOutput: fc.boolean(),
       staticShapes: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     })
-    .map((rcase): ReductionCase => {
+    .map(({ layout: { shape, blockSizes }, ...drawn }): ReductionCase => {
+      const rcase = { ...drawn, shape, blockSizes };
       const px = rcase.prologues[0];
       const pw: Chain = rcase.template === 'softmax' ? [] : rcase.prologues[1];
       // x, w (rmsnorm) and the output take storage buffers; a second store takes one more.
@@ -125,12 +139,37 @@ function outputRange(template: ReductionTemplate, cols: number, w: Interval): In
   return [-bound, bound];
 }
 
-/** A weight whose output bound √C·max|w| would pass VALUE_LIMIT is squashed by tanh first ([gen.guard.1]). */
-function guardWeight(w: Value, cols: number, guards: Guard[]): Value {
+/** A weight whose output bound √C·max|w| would pass the space's limit is squashed by tanh first ([gen.guard.1]). */
+function guardWeight(w: Value, cols: number, guards: Guard[], space: ValueSpace): Value {
   const [, hi] = outputRange('rmsnorm', cols, w.range);
-  if (hi <= VALUE_LIMIT) return w;
+  if (hi <= space.limit) return w;
   guards.push({ where: 'call rmsnorm', op: 'mul', inserted: 'tanh(·)', reason: `weight range [${w.range.join(', ')}] times √${cols} passes the value limit` });
-  return applyUnary('tanh', w, guards, 'call rmsnorm');
+  return applyUnary('tanh', w, guards, 'call rmsnorm', space);
+}
+
+/**
+ * softmax subtracts the row's maximum from each x_j: where x can be as large as 1e36, an implementation
+ * that loads x_j twice (allowed: spec/numerics.md) may see two values a few f32 steps apart, and past
+ * about 1e9 that gap alone overflows exp. An x past ±1e6 is scaled by a power of two first, exactly, so
+ * its rows keep their shape (all large and positive, all large and negative) ([gen.guard.1]).
+ */
+function guardSoftmax(x: Value, guards: Guard[], space: ValueSpace): Value {
+  const big = Math.max(Math.abs(x.range[0]), Math.abs(x.range[1]));
+  if (big <= ORDINARY.limit) return x;
+  const scale = 2 ** -Math.ceil(Math.log2(big / ORDINARY.limit));
+  guards.push({ where: 'call softmax', op: 'mul', inserted: `mul(·, 2^${Math.log2(scale)})`, reason: `x in [${x.range.join(', ')}] passes ±${ORDINARY.limit}` });
+  return applyBinary('mul', x, constant(scale), guards, 'call softmax', space);
+}
+
+/**
+ * rmsnorm sums x_j² over a row: an x whose C·max|x|² would pass 1e37 (a factor of 30 below f32's
+ * overflow; only the wide space's values get there) is squashed by tanh first ([gen.guard.1]).
+ */
+function guardRow(x: Value, cols: number, guards: Guard[], space: ValueSpace): Value {
+  const big = Math.max(Math.abs(x.range[0]), Math.abs(x.range[1]));
+  if (cols * big * big * (1 + 2 ** -18) <= WIDE.limit) return x;
+  guards.push({ where: 'call rmsnorm', op: 'mul', inserted: 'tanh(·)', reason: `a sum of ${cols} squares of x in [${x.range.join(', ')}] passes the value limit` });
+  return applyUnary('tanh', x, guards, 'call rmsnorm', space);
 }
 
 /**
@@ -154,13 +193,15 @@ export function buildReductionCase(rcase: ReductionCase): BuiltCase {
   const sides = [...xSides, ...wSides, ...eSides];
   const args: InputSpec[] = [{ name: 'x', shape: rcase.shape, range: rcase.inputRanges[0] }];
   if (!isSoftmax) args.push({ name: 'w', shape: rowShape, range: rcase.inputRanges[1] });
+  const space = spaceOf(rcase);
   return traceCase(args, sides, registry.kernels, rcase.dataSeed, (values, [xs = [], ws = [], es = []], guards) => {
-    const px = applyChain(values[0] as Value, rcase.prologues[0], xs, guards, 'prologue x');
-    const pw = isSoftmax ? undefined : guardWeight(applyChain(values[1] as Value, rcase.prologues[1], ws, guards, 'prologue w'), cols, guards);
+    const chained = applyChain(values[0] as Value, rcase.prologues[0], xs, guards, 'prologue x', space);
+    const px = isSoftmax ? guardSoftmax(chained, guards, space) : guardRow(chained, cols, guards, space);
+    const pw = isSoftmax ? undefined : guardWeight(applyChain(values[1] as Value, rcase.prologues[1], ws, guards, 'prologue w', space), cols, guards, space);
     const out = pw === undefined ? kernel(px.t as Tensor) : kernel(px.t as Tensor, pw.t as Tensor);
     const text = `${rcase.template}(${px.text}${pw === undefined ? '' : `, ${pw.text}`})`;
     const called: Value = { t: out, range: outputRange(rcase.template, cols, pw?.range ?? [0, 0]), text };
-    const result = applyChain(called, rcase.epilogue, es, guards, 'epilogue');
+    const result = applyChain(called, rcase.epilogue, es, guards, 'epilogue', space);
     return { result, alsoReturned: rcase.returnsKernelOutput ? called : undefined };
-  });
+  }, space);
 }

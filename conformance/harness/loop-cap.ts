@@ -167,12 +167,13 @@ export function adapterName(gpu: Pick<Gpu, 'summary' | 'backend'>): string {
  * Not a ConformanceFailure: a caller that does not know it fails on it, never counts it as passed.
  */
 export class CaseSetAside extends Error {
-  readonly rule = 'harness.loopcap.2';
   constructor(
     readonly reason: string,
     readonly description: string,
     /** What set it aside, for tallies ("matmul"). */
     readonly semantics: string,
+    /** The rule that sets it aside: the loop cap's, or [gen.space.2]'s for a case the oracle cannot judge. */
+    readonly rule = 'harness.loopcap.2',
   ) {
     super(`${reason}\ncase: ${description}`);
     this.name = 'CaseSetAside';

@@ -5,6 +5,9 @@ import type { Tensor } from '../reference-door.js';
 import { graphInputs } from '../generators/built-case.js';
 import { buildMatmulCase } from '../generators/matmul-case.js';
 import type { MatmulCase } from '../generators/matmul-case.js';
+import { buildReductionCase } from '../generators/reduction-case.js';
+import type { ReductionCase } from '../generators/reduction-case.js';
+import type { Chain } from '../generators/chain.js';
 import { gate } from '../harness/gates.js';
 import { checkCase, oneKernel } from '../properties/check.js';
 import { implementationUnderTest } from '../properties/implementation-under-test.js';
@@ -54,6 +57,20 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
       const call = graph.nodes.find((node) => node.kind === 'call');
       expect(call?.kind === 'call' ? call.configKey : undefined).toBe(key);
       await countedCase(stats, checkCase(impl, { graph, kernels: registry.kernels, inputs: graphInputs(graph, 3), description: `mm picks '${key}'`, fusedKernels: 1, eagerKernels: 3 }, gpu, { execute: true }));
+    }
+  });
+
+  test('[gen.large.1] named cases past 65535 workgroups: matmul with 66402 output tiles, softmax and rmsnorm with 70001 rows, each grid folded into 2-D with a ragged last row, chains fused', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const stats = newStats();
+    ctx.task.meta.wgfuse = stats;
+    const relu: Chain = [{ op: 'relu' }];
+    const half: Chain = [{ op: 'mul', operand: { kind: 'const', value: 0.5 }, swap: false }];
+    // 2 batches of 153 × 217 tiles of 1×1: 66402 workgroups.
+    const mc: MatmulCase = { batch: 2, m: 153, k: 3, n: 217, blockSizes: [1, 1, 2], inputRanges: [[-2, 2], [-2, 2]], prologues: [half, []], epilogue: relu, dataSeed: 5, returnsKernelOutput: false, staticShapes: true };
+    const row = (template: 'softmax' | 'rmsnorm'): ReductionCase => ({ template, shape: [70001, 3], blockSizes: [2], inputRanges: [[-2, 2], [0.5, 2]], prologues: [half, []], epilogue: relu, dataSeed: 6, returnsKernelOutput: false, staticShapes: true });
+    for (const built of [buildMatmulCase(mc), buildReductionCase(row('softmax')), buildReductionCase(row('rmsnorm'))]) {
+      await countedCase(stats, checkCase(impl, oneKernel(built), gpu, { execute: true }));
     }
   });
 });

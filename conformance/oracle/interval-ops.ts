@@ -55,10 +55,13 @@ function setRounded(lo: number, hi: number): void {
   }
 }
 
-/** setRounded for ends computed with f64 rounding error (library functions, division). */
+/**
+ * setRounded for ends computed with f64 rounding error (library functions, division): each end moves
+ * by FUZZ of its own magnitude. (The larger end's magnitude at both ends, as before, pushed the lower end
+ * of a range like [1, 1e15] below zero.)
+ */
 function setWidened(lo: number, hi: number): void {
-  const slack = Math.max(Math.abs(lo), Math.abs(hi)) * FUZZ;
-  setRounded(lo - slack, hi + slack);
+  setRounded(lo - Math.abs(lo) * FUZZ, hi + Math.abs(hi) * FUZZ);
 }
 
 /**

@@ -42,7 +42,7 @@ export async function judgeRandomProperty(property: RandomProperty, impl: Implem
       // Stopped at a stage, as expected: a case judged, with no kernels to count.
       if (report === undefined && setAside.count === asideBefore) stats.cases += 1;
     },
-    { seed: settings.seed, numRuns: settings.path === undefined ? numRuns : 1, withExamples: true, ...(settings.path === undefined ? {} : { path: settings.path }) },
+    { seed: settings.seed, tier: settings.tier, numRuns: settings.path === undefined ? numRuns : 1, withExamples: true, ...(settings.path === undefined ? {} : { path: settings.path }) },
   );
   stats.ms = performance.now() - t0;
   stats.setAside = setAside.count;

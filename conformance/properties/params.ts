@@ -10,6 +10,8 @@ export interface PropertySettings {
   readonly path: string | undefined;
   /** Further data sets judged per generated graph, each a case of its own (WGFUSE_DATA_VARIANTS, default 0). */
   readonly dataVariants: number;
+  /** Which draws the random properties make (WGFUSE_TIER: ci, the default, or campaign; [gen.large.1]). */
+  readonly tier: 'ci' | 'campaign';
 }
 
 function envInt(name: string): number | undefined {
@@ -28,11 +30,14 @@ export function propertySettings(defaultRuns = 200): PropertySettings {
   const path = process.env['WGFUSE_PATH'] || undefined;
   const dataVariants = envInt('WGFUSE_DATA_VARIANTS') ?? 0;
   if (dataVariants < 0) throw new Error(`WGFUSE_DATA_VARIANTS=${dataVariants}: expected 0 or more`);
+  const tierText = process.env['WGFUSE_TIER'] || 'ci';
+  if (tierText !== 'ci' && tierText !== 'campaign') throw new Error(`WGFUSE_TIER=${tierText}: expected ci or campaign`);
+  const tier: 'ci' | 'campaign' = tierText;
   if (!announced) {
     announced = true;
     console.log(`fast-check: seed ${seed}${process.env['WGFUSE_SEED'] ? ' (pinned by WGFUSE_SEED)' : ''}, ${numRuns} runs per property${path ? `, replaying path ${path}` : ''}`);
   }
-  return { seed, numRuns, path, dataVariants };
+  return { seed, numRuns, path, dataVariants, tier };
 }
 
 /** What a failed property reports, whichever runner ran it. */
@@ -52,6 +57,7 @@ export function replayCommand(title: string, file: string | undefined, seed: num
   const env = [`WGFUSE_SEED=${seed}`, `WGFUSE_PATH=${path ?? ''}`];
   const variants = process.env['WGFUSE_DATA_VARIANTS'];
   if (variants !== undefined && variants !== '' && variants !== '0') env.push(`WGFUSE_DATA_VARIANTS=${shellQuote(variants)}`);
+  if (process.env['WGFUSE_TIER'] === 'campaign') env.push('WGFUSE_TIER=campaign');
   const impl = process.env['WGFUSE_IMPL'];
   if (impl !== undefined && impl !== '') env.push(`WGFUSE_IMPL=${shellQuote(impl)}`);
   return `${env.join(' ')} npx vitest run ${file === undefined ? '' : `${shellQuote(file)} `}-t ${shellQuote(escapeRegExp(title))}`;

@@ -30,8 +30,18 @@ export interface PropertyRun {
   readonly error: unknown;
 }
 
+/**
+ * Which draws a property makes ([gen.large.1]): 'ci', what the judging tests run; 'campaign', the same
+ * plus, one case in 50, sizes past 65535 workgroups, rows or loop trips (too slow for every CI run).
+ * Fuzz campaigns draw the campaign tier.
+ */
+export type Tier = 'ci' | 'campaign';
+export const TIERS: readonly Tier[] = ['ci', 'campaign'];
+
 export interface RunParams {
   readonly seed: number;
+  /** Default 'ci'. */
+  readonly tier?: Tier;
   readonly numRuns: number;
   /** Replays from this path (fast-check's `path`), running numRuns values from there. */
   readonly path?: string;
@@ -57,9 +67,14 @@ export interface RandomProperty {
    * than calling fc.check with the path: given a shrink path, fast-check 4 ignores numRuns and, when
    * the value passes, goes on through the shrink candidates after it.
    */
-  caseAt(seed: number, path: string): { readonly value: unknown; build(): BuiltCase };
+  caseAt(seed: number, path: string, tier?: Tier): { readonly value: unknown; build(): BuiltCase };
   /** The property's values, each with its case: the same draws as `run` makes, for the meta-tests. */
-  cases(): fc.Arbitrary<{ readonly value: unknown; build(): BuiltCase }>;
+  cases(tier?: Tier): fc.Arbitrary<{ readonly value: unknown; build(): BuiltCase }>;
+  /**
+   * Builds a value as stored (a replay file's `case`): plain data of the property's case type, which
+   * build() checks as it traces. For replaying a case the current arbitraries no longer generate.
+   */
+  buildValue(value: unknown): BuiltCase;
   /**
    * fc.check of the property, with `check` judging each generated value. `build` traces its case: inside
    * `check`, so a case that fails to build is seen by `check` like one that fails to run.
@@ -67,28 +82,33 @@ export interface RandomProperty {
   run(check: (build: () => BuiltCase, value: unknown) => Promise<void>, params: RunParams): Promise<PropertyRun>;
 }
 
-interface PropertySpec<T> extends Omit<RandomProperty, 'run' | 'caseAt' | 'cases' | 'testExamples'> {
+interface PropertySpec<T> extends Omit<RandomProperty, 'run' | 'caseAt' | 'cases' | 'testExamples' | 'buildValue'> {
+  /** The small cases; `large`, if given, the campaign tier's rare large ones. */
   readonly arbitrary: () => fc.Arbitrary<T>;
+  readonly large?: () => fc.Arbitrary<T>;
   readonly examples: readonly T[];
   readonly build: (value: T) => BuiltCase;
 }
 
 // The value type stays inside this closure, so a table of properties needs no casts.
 function defineProperty<T>(spec: PropertySpec<T>): RandomProperty {
-  const { arbitrary, build, examples, ...described } = spec;
+  const { arbitrary: small, large, build, examples, ...described } = spec;
+  const arbitrary = (tier: Tier = 'ci'): fc.Arbitrary<T> =>
+    tier === 'campaign' && large !== undefined ? fc.oneof({ weight: 49, arbitrary: small() }, { weight: 1, arbitrary: large() }) : small();
   return {
     ...described,
     testExamples: examples.length,
-    caseAt(seed, path) {
+    caseAt(seed, path, tier) {
       // fc.check wraps the arbitrary in a 1-tuple, which draws and shrinks exactly as the arbitrary does.
-      const [value] = fc.sample(arbitrary(), { seed, path, numRuns: 1 });
+      const [value] = fc.sample(arbitrary(tier), { seed, path, numRuns: 1 });
       if (value === undefined) throw new Error(`[fuzz.replay.2] property ${described.name}: seed ${seed} and path ${path} give no value`);
       // Built on demand: a case that fails to build is a failure to report, like one that fails to run.
       return { value, build: () => build(value) };
     },
-    cases: () => arbitrary().map((value) => ({ value, build: () => build(value) })),
+    cases: (tier) => arbitrary(tier).map((value) => ({ value, build: () => build(value) })),
+    buildValue: (value) => build(value as T),
     async run(check, params) {
-      const property = fc.asyncProperty(arbitrary(), (value) => check(() => build(value), value));
+      const property = fc.asyncProperty(arbitrary(params.tier), (value) => check(() => build(value), value));
       const details = await fc.check(property, {
         seed: params.seed,
         numRuns: params.numRuns,
@@ -119,6 +139,7 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     examples: [SEED_CASE],
     weight: 1,
     arbitrary: () => fusionCaseArbitrary(),
+    large: () => fusionCaseArbitrary({ large: true }),
     build: buildFusionCase,
   }),
   pointwise: defineProperty({
@@ -139,6 +160,7 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     examples: [],
     weight: 0.25,
     arbitrary: () => matmulCaseArbitrary(),
+    large: () => matmulCaseArbitrary({ large: true }),
     build: (mc) => buildMatmulCase(mc),
   }),
   softmax: defineProperty({
@@ -149,6 +171,7 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     examples: [SOFTMAX_SEED_CASE],
     weight: 0.3,
     arbitrary: () => reductionCaseArbitrary({ templates: ['softmax'] }),
+    large: () => reductionCaseArbitrary({ templates: ['softmax'], large: true }),
     build: buildReductionCase,
   }),
   rmsnorm: defineProperty({
@@ -159,6 +182,7 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     examples: [],
     weight: 0.3,
     arbitrary: () => reductionCaseArbitrary({ templates: ['rmsnorm'] }),
+    large: () => reductionCaseArbitrary({ templates: ['rmsnorm'], large: true }),
     build: buildReductionCase,
   }),
 };
@@ -176,8 +200,9 @@ export function vitestPath(property: RandomProperty, path: string): string {
 export { escapeRegExp, shellQuote };
 
 /** The command that replays a case in the vitest test the property mirrors. */
-export function vitestReplayCommand(property: RandomProperty, seed: number, path: string, implModule: string | undefined, dataVariants = 0): string {
+export function vitestReplayCommand(property: RandomProperty, seed: number, path: string, implModule: string | undefined, dataVariants = 0, tier: Tier = 'ci'): string {
   const env = [`WGFUSE_SEED=${seed}`, `WGFUSE_PATH=${vitestPath(property, path)}`];
+  if (tier !== 'ci') env.push(`WGFUSE_TIER=${tier}`);
   if (dataVariants > 0) env.push(`WGFUSE_DATA_VARIANTS=${dataVariants}`);
   if (implModule !== undefined) env.push(`WGFUSE_IMPL=${shellQuote(implModule)}`);
   return `${env.join(' ')} npx vitest run ${property.testFile} -t ${shellQuote(escapeRegExp(property.testTitle))}`;

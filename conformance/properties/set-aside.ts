@@ -45,7 +45,7 @@ export class SetAsideCases {
     if (this.setAsideCases === 0) return undefined;
     const total = this.setAsideCases + this.judgedCases;
     const lines = [...this.seen.entries()].map(([what, { cases, first }]) => `  set aside [${first.rule}] ${what}: ${cases} case(s), the first: ${first.description}: ${first.reason.replace(/^\[[^\]]*\] /, '')}`);
-    return `[harness.loopcap.3] ${this.setAsideCases} of ${total} case(s) set aside, not judged, as past this adapter's loop cap:\n${lines.join('\n')}`;
+    return `[harness.loopcap.3] ${this.setAsideCases} of ${total} case(s) set aside, not judged:\n${lines.join('\n')}`;
   }
 
   /** Why the property judged nothing when every case was set aside; undefined when it judged some, or had none. */

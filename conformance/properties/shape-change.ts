@@ -11,6 +11,7 @@ import type { Graph, Shape } from '../../spec/index.js';
 import type { Implementation } from '../../spec/implementation.js';
 import { buildFusionCase, fusionCaseArbitrary } from '../generators/fusion-case.js';
 import type { FusionCase } from '../generators/fusion-case.js';
+import { ORDINARY } from '../generators/interval.js';
 import type { BuiltCase } from '../generators/built-case.js';
 import { buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
 import type { MatmulCase } from '../generators/matmul-case.js';
@@ -26,7 +27,7 @@ export const structureOf = (graph: Graph): string => printGraph(graph).replace(/
 
 /** The same case at other extents: every extent above 1 replaced, every 1 kept, so the structure holds. */
 export const reshapedPair = fc
-  .tuple(fusionCaseArbitrary(), fc.array(fc.integer({ min: 0, max: 1 << 20 }), { minLength: 4, maxLength: 4 }))
+  .tuple(fusionCaseArbitrary({ spaces: [ORDINARY] }), fc.array(fc.integer({ min: 0, max: 1 << 20 }), { minLength: 4, maxLength: 4 }))
   .map(([a, draws]): [FusionCase, FusionCase] => {
     const perDim = Math.max(2, Math.floor(4096 ** (1 / a.shape.length)));
     const shape: Shape = a.shape.map((e, d) => (e === 1 ? 1 : 2 + ((draws[d] ?? 0) % (perDim - 1))));
@@ -35,16 +36,17 @@ export const reshapedPair = fc
 
 /** The same case at another rank: extents re-drawn, so the structure changes while the chains do not. */
 export const rerankedPair = fc
-  .tuple(fusionCaseArbitrary(), fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 4, maxLength: 4 }))
+  .tuple(fusionCaseArbitrary({ spaces: [ORDINARY] }), fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 4, maxLength: 4 }))
   .filter(([a, rank]) => rank !== a.shape.length)
   .map(([a, rank, extents]): [FusionCase, FusionCase] => [a, { ...a, shape: extents.slice(0, rank) }]);
 
 /** A matmul case at other extents: each extent above 1 redrawn (M, N, K in 2..24, the batch in 2..4), each 1 kept. */
 export const reshapedMatmulPair = fc
-  .tuple(matmulCaseArbitrary({ dynamic: false, maxWork: 8192 }), fc.array(fc.integer({ min: 2, max: 24 }), { minLength: 4, maxLength: 4 }))
+  .tuple(matmulCaseArbitrary({ dynamic: false, maxWork: 8192, spaces: [ORDINARY] }), fc.array(fc.integer({ min: 2, max: 24 }), { minLength: 4, maxLength: 4 }))
   .map(([a, [bt = 2, m = 2, k = 2, n = 2]]): [MatmulCase, MatmulCase] => {
     const redraw = (old: number, fresh: number): number => (old === 1 ? 1 : fresh);
-    const b = { ...a, batch: a.batch === null ? null : redraw(a.batch, 2 + (bt % 3)), m: redraw(a.m, m), k: redraw(a.k, k), n: redraw(a.n, n) };
+    const batch = a.batch === null ? null : typeof a.batch === 'number' ? redraw(a.batch, 2 + (bt % 3)) : a.batch.map((d, i) => redraw(d, 2 + ((bt + i) % 3)));
+    const b = { ...a, batch, m: redraw(a.m, m), k: redraw(a.k, k), n: redraw(a.n, n) };
     return [a, b];
   });
 

@@ -10,6 +10,7 @@ import { PATTERNS, patternCase } from '../generators/patterns.js';
 import { failureOf } from './fixtures/failure.js';
 import type { FusionPattern } from '../generators/patterns.js';
 import { checkCase } from '../properties/check.js';
+import { CaseSetAside } from '../harness/loop-cap.js';
 import type { CaseUnderTest } from '../properties/check.js';
 
 // Each check of conformance/properties/check.ts, shown to fail on a hand-made implementation that
@@ -108,5 +109,20 @@ describe('the checks a case goes through', () => {
     const run = await runProgram(fusedReference, g, registry.kernels, names.map(() => new Float32Array(8)), gpu);
     expect(run).toMatchObject({ ok: false, stage: 'compile' });
     expect(run.ok ? '' : run.message).toMatch(/\[codegen\.limits\.2\] kernel k0 .*needs 10 storage buffers; the device allows 8 per shader stage/);
+  });
+
+  test('[gen.space.2] a wide-space case whose acceptance interval is unbounded is set aside with the reason, never run; an ordinary one fails loudly', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    // tanh may be off by an absolute 1e-5, so tanh(1e-6) may be ≤ 0 and log of it is unbounded.
+    const graph = trace((x: Tensor) => x.tanh().log(), { x: [1] });
+    let compiled = 0;
+    const counting: Implementation = { ...fusedReference, compile: (...args) => ((compiled += 1), fusedReference.compile(...args)) };
+    const c: CaseUnderTest = { graph, kernels: new Map(), inputs: [Float32Array.of(1e-6)], description: 'log(tanh(x)), x = 1e-6', fusedKernels: 1, eagerKernels: 2 };
+    const aside = await checkCase(counting, { ...c, oracleMayRefuse: true }, gpu, { execute: true }).then(() => undefined, (e: unknown) => e);
+    expect(aside).toBeInstanceOf(CaseSetAside);
+    expect((aside as CaseSetAside).rule).toBe('gen.space.2');
+    expect((aside as CaseSetAside).message).toMatch(/^\[gen\.space\.2\] the spec cannot judge this wide-space case: %2 = log\(%1\) \(an output\) element 0: operand interval\(s\) \[-0\.0000\d+, 0\.0000\d+\]: log needs x > 0.*set aside, not judged\ncase: log\(tanh\(x\)\), x = 1e-6$/s);
+    expect(compiled).toBe(0);
+    await expect(checkCase(counting, c, gpu, { execute: true })).rejects.toThrow(/^\[numerics\.interval\.domain\] %2 = log\(%1\).*the case or its generator is at fault/);
   });
 });

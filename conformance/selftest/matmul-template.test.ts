@@ -6,10 +6,10 @@ import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, lowerGraph, mat
 import type { Graph, KernelCatalog, Shape } from '../../spec/index.js';
 import type { CodegenLimits, TemplateContext, Tensor } from '../reference-door.js';
 import { formatGuards } from '../generators/apply-chain.js';
-import { buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
+import { batchCount, buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
 import type { MatmulCase } from '../generators/matmul-case.js';
 import type { BuiltCase } from '../generators/built-case.js';
-import { inGeneratorMargin, inOpDomain, VALUE_LIMIT } from '../generators/interval.js';
+import { inGeneratorMargin, inOpDomain } from '../generators/interval.js';
 import { acceptanceIntervals } from '../oracle/interval.js';
 import { PATTERNS } from '../generators/patterns.js';
 import { firstBadOperand, showCase } from '../generators/case-checks.js';
@@ -46,17 +46,20 @@ const structureOf = (graph: Graph): string => printGraph(graph).replace(/f32\[[\
 const show = showCase;
 
 describe('the matmul template', () => {
-  test('[templates.matmul.contract] A [M,K] x B [K,N] is [M,N], [Bt,M,K] x [Bt,K,N] is [Bt,M,N]; anything else names both shapes', () => {
+  test('[templates.matmul.contract] A [M,K] x B [K,N] is [M,N], [...Bt,M,K] x [...Bt,K,N] is [...Bt,M,N] up to rank 6; anything else names both shapes', () => {
     const registry = createRegistry();
     const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes: [4, 4, 4] } } });
     const shapeOf = (a: Shape, b: Shape): Shape | undefined => trace((x: Tensor, y: Tensor) => mm(x, y), { a, b }).nodes.at(-1)?.shape;
     expect(shapeOf([3, 5], [5, 7])).toEqual([3, 7]);
     expect(shapeOf([2, 3, 5], [2, 5, 7])).toEqual([2, 3, 7]);
+    expect(shapeOf([2, 1, 3, 2, 3, 5], [2, 1, 3, 2, 5, 7])).toEqual([2, 1, 3, 2, 3, 7]);
     expect(shapeOf([1, 1], [1, 1])).toEqual([1, 1]);
     expect(() => shapeOf([3, 5], [4, 7])).toThrow(/^\[registry\.call\.shape\] mm\(%0, %1\): matmul takes .* got \[3,5\] and \[4,7\]: A has 5 columns but B has 4 rows/);
-    expect(() => shapeOf([2, 3, 5], [5, 7])).toThrow(/\[registry\.call\.shape\] .*got \[2,3,5\] and \[5,7\]: the ranks must both be 2 or both be 3/);
-    expect(() => shapeOf([2, 3, 5], [3, 5, 7])).toThrow(/\[registry\.call\.shape\] .*the batch extents differ \(2 and 3\)/);
-    expect(() => shapeOf([5], [5, 7])).toThrow(/\[registry\.call\.3\] .*rank 1 \[5\]; mm takes rank 2\.\.3/);
+    expect(() => shapeOf([2, 3, 5], [5, 7])).toThrow(/\[registry\.call\.shape\] .*got \[2,3,5\] and \[5,7\]: the ranks must be equal, from 2 to 6/);
+    expect(() => shapeOf([2, 3, 5], [3, 5, 7])).toThrow(/\[registry\.call\.shape\] .*the batch extents differ \(\[2\] and \[3\]\)/);
+    expect(() => shapeOf([4, 2, 3, 5], [2, 4, 5, 7])).toThrow(/\[registry\.call\.shape\] .*the batch extents differ \(\[4,2\] and \[2,4\]\)/);
+    expect(() => shapeOf([5], [5, 7])).toThrow(/\[registry\.call\.3\] .*rank 1 \[5\]; mm takes rank 2\.\.6/);
+    expect(() => shapeOf([1, 1, 1, 1, 1, 3, 5], [1, 1, 1, 1, 1, 5, 7])).toThrow(/\[registry\.call\.3\] .*rank 7 .*; mm takes rank 2\.\.6/);
   });
 
   test('[templates.matmul.eval] the normative result is the exact sum of the f32 products, rounded once', () => {
@@ -201,17 +204,19 @@ describe('generated matmul cases', () => {
     fc.assert(
       fc.property(matmulCaseArbitrary(), (mc) => {
         const b = buildMatmulCase(mc);
-        expect((mc.batch ?? 1) * mc.m * mc.n * mc.k).toBeLessThanOrEqual(65536);
+        expect(batchCount(mc.batch) * mc.m * mc.n * mc.k).toBeLessThanOrEqual(65536);
         const values = interpretAll(b.graph, b.inputs);
         expect(firstBadOperand(b, values, inOpDomain)).toBeUndefined();
-        expect(firstBadOperand(b, values, inGeneratorMargin)).toBeUndefined();
+        expect(firstBadOperand(b, values, (op, a, x) => inGeneratorMargin(op, a, x, b.space))).toBeUndefined();
         values.forEach((v, id) => {
-          const bad = v.findIndex((x) => !Number.isFinite(x) || Math.abs(x) > VALUE_LIMIT);
+          const bad = v.findIndex((x) => !Number.isFinite(x) || Math.abs(x) > b.space.limit);
           expect(bad, `%${id} element ${bad} is ${v[bad]}\n${show(b)}`).toBe(-1);
         });
         // Within 8 storage buffers, 128 invocations and 16 KiB of workgroup memory; the oracle accepts the case.
         expect(() => generateProgram(lowerGraph(b.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS), show(b)).not.toThrow();
-        expect(() => acceptanceIntervals(b.graph, b.inputs), show(b)).not.toThrow();
+        // A wide-space case may be one the spec cannot judge; the check sets it aside ([gen.space.2]).
+        if (b.space.name === 'ordinary') expect(() => acceptanceIntervals(b.graph, b.inputs), show(b)).not.toThrow();
+        else expect(() => acceptanceIntervals(b.graph, b.inputs), show(b)).not.toThrow(/^(?!\[numerics\.interval\.domain\])/);
         expect(b.callCount).toBe(1);
         expect(printGraph(buildMatmulCase(mc).graph)).toBe(printGraph(b.graph));
       }),

@@ -16,6 +16,8 @@ import type { Random } from '../oracle/conforming-device.js';
 import { ceilF32, floorF32, stepF32, ulpAt, ulpDistance, ulpF32 } from '../oracle/f32.js';
 import { LOG_ABSOLUTE, TANH_ABSOLUTE } from '../oracle/interval-ops.js';
 import { acceptanceIntervals, nodeIntervals } from '../oracle/interval.js';
+import { ORDINARY, WIDE } from '../generators/interval.js';
+import type { ValueSpace } from '../generators/interval.js';
 import type { Intervals } from '../oracle/interval.js';
 
 // The CPU oracle's acceptance intervals (spec/numerics.md), checked on the CPU alone: each op's
@@ -249,11 +251,13 @@ describe('reassociation', () => {
   });
 });
 
-/** Fusion cases and pointwise cases, drawn about equally. */
-const anyCase = fc.oneof(
-  fusionCaseArbitrary().map((c) => ({ kind: 'fusion' as const, c })),
-  pointwiseCaseArbitrary().map((c) => ({ kind: 'pointwise' as const, c })),
-);
+/** Fusion cases and pointwise cases, drawn about equally, from the value spaces given. */
+const casesIn = (spaces: readonly ValueSpace[]) =>
+  fc.oneof(
+    fusionCaseArbitrary({ spaces }).map((c) => ({ kind: 'fusion' as const, c })),
+    pointwiseCaseArbitrary({ spaces }).map((c) => ({ kind: 'pointwise' as const, c })),
+  );
+const anyCase = casesIn([ORDINARY]);
 type AnyCase = typeof anyCase extends fc.Arbitrary<infer T> ? T : never;
 const build = (k: AnyCase): BuiltCase => (k.kind === 'fusion' ? buildFusionCase(k.c) : buildPointwiseCase(k.c));
 
@@ -301,6 +305,38 @@ describe('composed intervals on generated cases', () => {
     const at = (q: number): number => widths[Math.min(widths.length - 1, Math.floor(q * widths.length))] ?? NaN;
     console.log(`[numerics.interval.2] interval widths over ${widths.length} output elements, in f32 steps: median ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${at(1)}`);
     expect(at(0.5)).toBeLessThanOrEqual(64);
+  });
+
+  test('[gen.space.2] on wide-space cases (values to 1e36, tiny normals, arguments at domain edges) the interpreter, an f64 device and conforming devices land inside, and the oracle refuses few', () => {
+    let refused = 0;
+    let judged = 0;
+    fc.assert(
+      fc.property(casesIn([WIDE]), (k) => {
+        const b = build(k);
+        let iv: Intervals;
+        try {
+          iv = acceptanceIntervals(b.graph, b.inputs);
+        } catch (e) {
+          // The one refusal a wide-space case may meet: an interval the spec leaves unbounded.
+          expect((e as { rule?: string }).rule, b.description).toBe('numerics.interval.domain');
+          refused += 1;
+          return;
+        }
+        judged += 1;
+        const show = (who: string, message: string | undefined): string => `${who}: ${message}\n${b.description}`;
+        const reference = checkWithinIntervals(interpret(b.graph, b.inputs), iv);
+        expect(reference.ok, show('interpreter', reference.message)).toBe(true);
+        const exact = checkWithinIntervals(exactDevice(b), iv);
+        expect(exact.ok, show('f64 device', exact.message)).toBe(true);
+        for (const salt of [1, 2]) {
+          const worst = checkWithinIntervals(runConformingDevice(b.graph, b.inputs, mulberry32(k.c.dataSeed ^ (0x5eed * salt))), iv);
+          expect(worst.ok, show(`conforming device ${salt}`, worst.message)).toBe(true);
+        }
+      }),
+      params(150),
+    );
+    console.log(`[gen.space.2] wide-space cases: ${judged} judged, ${refused} refused by the oracle`);
+    expect(refused).toBeLessThanOrEqual(Math.ceil(0.05 * (judged + refused)));
   });
 });
 

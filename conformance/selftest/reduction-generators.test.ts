@@ -4,18 +4,18 @@ import { broadcastOffsets, interpretAll, numel } from '../../spec/index.js';
 import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES } from '../reference-door.js';
 import type { BuiltCase } from '../generators/built-case.js';
 import { showCase as show } from '../generators/case-checks.js';
-import { inGeneratorMargin, VALUE_LIMIT } from '../generators/interval.js';
+import { inGeneratorMargin } from '../generators/interval.js';
 import { buildReductionCase, LANE_VALUES, reductionCaseArbitrary } from '../generators/reduction-case.js';
 import { acceptanceIntervals } from '../oracle/interval.js';
 
 // The generator of row-reduction cases (softmax, rmsnorm), checked on the CPU alone.
 
-/** The first op element whose operands leave the generators' margins, or whose value passes ±VALUE_LIMIT. */
+/** The first op element whose operands leave the generators' margins, or whose value passes its value space's limit. */
 function outOfDomain(b: BuiltCase): string | undefined {
   const values = interpretAll(b.graph, b.inputs);
   for (const node of b.graph.nodes) {
     const v = values[node.id] as Float32Array;
-    const big = v.findIndex((x) => !(Math.abs(x) <= VALUE_LIMIT));
+    const big = v.findIndex((x) => !(Math.abs(x) <= b.space.limit));
     if (big >= 0) return `%${node.id} element ${big} is ${v[big]}`;
     if (node.kind !== 'op') continue;
     const [ia = 0, ib] = node.args;
@@ -24,15 +24,16 @@ function outOfDomain(b: BuiltCase): string | undefined {
     for (let i = 0; i < numel(node.shape); i++) {
       const a = values[ia]?.[offA[i] ?? 0] ?? NaN;
       const x = ib === undefined ? 0 : (values[ib]?.[offB[i] ?? 0] ?? NaN);
-      if (!inGeneratorMargin(node.op, a, x)) return `%${node.id} = ${node.op} element ${i}: operands ${a}, ${x}`;
+      if (!inGeneratorMargin(node.op, a, x, b.space)) return `%${node.id} = ${node.op} element ${i}: operands ${a}, ${x}`;
     }
   }
   return undefined;
 }
 
 describe('generated reduction cases, on the CPU', () => {
-  test('[gen.reduction.1] cases stay in domain, fit the device\'s defaults, are judged without refusal, and cover rows of 1, primes and rows longer than B', () => {
-    const seen = { one: 0, prime: 0, longer: 0, ragged: 0, dynamic: 0, softmax: 0, rmsnorm: 0 };
+  test('[gen.reduction.1] cases stay in domain, fit the device\'s defaults, are judged without refusal (but for rare wide-space ones, [gen.space.2]), and cover rows of 1, primes and rows longer than B', () => {
+    const seen = { one: 0, prime: 0, longer: 0, ragged: 0, dynamic: 0, softmax: 0, rmsnorm: 0, wide: 0 };
+    let refused = 0;
     const isPrime = (n: number): boolean => n > 1 && Array.from({ length: Math.floor(Math.sqrt(n)) - 1 }, (_, k) => k + 2).every((d) => n % d !== 0);
     fc.assert(
       fc.property(reductionCaseArbitrary(), (rcase) => {
@@ -42,7 +43,17 @@ describe('generated reduction cases, on the CPU', () => {
         expect(numel(rcase.shape)).toBeLessThanOrEqual(4096);
         expect(outOfDomain(b), show(b)).toBeUndefined();
         expect(() => generateProgram(lowerGraph(b.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS), show(b)).not.toThrow();
-        expect(() => acceptanceIntervals(b.graph, b.inputs), show(b)).not.toThrow();
+        if (b.space.name === 'ordinary') expect(() => acceptanceIntervals(b.graph, b.inputs), show(b)).not.toThrow();
+        else {
+          // A wide-space case may be one the spec cannot judge: the check sets it aside ([gen.space.2]).
+          seen.wide += 1;
+          try {
+            acceptanceIntervals(b.graph, b.inputs);
+          } catch (e) {
+            expect((e as { rule?: string }).rule, show(b)).toBe('numerics.interval.domain');
+            refused += 1;
+          }
+        }
         seen.one += cols === 1 ? 1 : 0;
         seen.prime += isPrime(cols) ? 1 : 0;
         seen.longer += cols > rcase.blockSizes[0] ? 1 : 0;
@@ -54,6 +65,8 @@ describe('generated reduction cases, on the CPU', () => {
     );
     console.log(`[gen.reduction.1] over 300 cases: ${JSON.stringify(seen)}`);
     for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(10);
+    // The spec judges all but a few wide-space cases: set-aside stays rare.
+    expect(refused, `${refused} of ${seen.wide} wide-space cases refused by the oracle`).toBeLessThanOrEqual(Math.ceil(0.05 * seen.wide));
     expect(LANE_VALUES.every((b) => b <= 128)).toBe(true);
   });
 });

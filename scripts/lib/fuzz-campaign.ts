@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import type { BuiltCase } from '../../conformance/generators/fusion-case.js';
 import { dataVariants } from '../../conformance/generators/built-case.js';
 import { caseDocument, checkCase, oneKernel } from '../../conformance/properties/check.js';
+import { CaseSetAside } from '../../conformance/harness/loop-cap.js';
 import type { CaseReport, StageMs } from '../../conformance/properties/check.js';
 import type { Gpu } from '../../conformance/harness/device.js';
 import type { Implementation } from '../../spec/implementation.js';
-import { RANDOM_PROPERTIES, isPropertyName, PROPERTY_NAMES, shellQuote, vitestReplayCommand } from '../../conformance/properties/random-properties.js';
+import { RANDOM_PROPERTIES, isPropertyName, PROPERTY_NAMES, shellQuote, TIERS, vitestReplayCommand } from '../../conformance/properties/random-properties.js';
+import type { Tier } from '../../conformance/properties/random-properties.js';
 import type { PropertyName } from '../../conformance/properties/random-properties.js';
 import { recordInCorpus, signatureOf } from './fuzz-corpus.js';
 import type { CorpusEntry } from './fuzz-corpus.js';
@@ -30,6 +32,8 @@ export interface BatchReport {
   readonly fusedKernels: Histogram;
   /** Kernels the eager reference dispatched per case (one per op and call): how big the graphs were. */
   readonly eagerKernels: Histogram;
+  /** Cases set aside as not judgeable here ([harness.loopcap.2], [gen.space.2]); absent in older records: 0. */
+  readonly setAside?: number;
 }
 
 /** Totals kept up to date case by case, so an interrupt can report the batch running now too. */
@@ -40,6 +44,9 @@ export interface CampaignStats {
   ms: number;
   readonly fusedKernels: Histogram;
   readonly eagerKernels: Histogram;
+  /** Cases set aside, not judged, and why: `[rule] what` → cases ([harness.loopcap.3]). */
+  setAside: number;
+  readonly setAsideReasons: Histogram;
   /** Finished batches. */
   readonly batches: BatchReport[];
   /** Set when a case has failed and fast-check is shrinking it. */
@@ -83,6 +90,8 @@ export interface CampaignOptions {
   readonly onCorpus?: (entry: CorpusEntry, failure: Pick<ReplayFile, 'rule' | 'property' | 'seed' | 'path'>) => void;
   /** Further data sets judged per generated graph ([fuzz.variants.1]); recorded in replay files. Default 0. */
   readonly dataVariants?: number;
+  /** Which draws the properties make ([gen.large.1]); default 'campaign', recorded in replay files. */
+  readonly tier?: Tier;
   /** Time per stage, added up (the throughput bench): building cases, and checkCase's stages. */
   readonly stageMs?: StageMs & { build: number };
 }
@@ -103,6 +112,8 @@ export interface ReplayFile {
   readonly case: unknown;
   /** Data variants judged per graph when it failed (absent: 0); the replay judges the same. */
   readonly dataVariants?: number;
+  /** The tier the case was drawn from (absent: 'ci', as files written before tiers were). */
+  readonly tier?: Tier;
   readonly rule: string;
   readonly message: string;
   /** `npm run fuzz -- --replay <this file>` */
@@ -126,7 +137,7 @@ export interface CampaignResult {
 }
 
 export function newCampaignStats(): CampaignStats {
-  return { cases: 0, casesByProperty: Object.fromEntries(PROPERTY_NAMES.map((p) => [p, 0])) as Record<PropertyName, number>, ms: 0, fusedKernels: {}, eagerKernels: {}, batches: [], failing: undefined };
+  return { cases: 0, casesByProperty: Object.fromEntries(PROPERTY_NAMES.map((p) => [p, 0])) as Record<PropertyName, number>, ms: 0, fusedKernels: {}, eagerKernels: {}, setAside: 0, setAsideReasons: {}, batches: [], failing: undefined };
 }
 
 /** Powers-of-two buckets, so a histogram of graph sizes stays one line. */
@@ -157,10 +168,20 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Judges one built case as the vitest properties do: one fused kernel, fused ≈ eager ≈ interpreter. */
-function caseChecker(impl: Implementation, gpu: Gpu, timeoutMs: number | undefined, stageMs: StageMs | undefined, variants: number, onPass?: (report: CaseReport) => void) {
+/**
+ * Judges one built case as the vitest properties do: one fused kernel, fused ≈ eager ≈ interpreter. A case
+ * set aside as not judgeable here is neither a pass nor a failure: it goes to onSetAside.
+ */
+function caseChecker(impl: Implementation, gpu: Gpu, timeoutMs: number | undefined, stageMs: StageMs | undefined, variants: number, onPass?: (report: CaseReport) => void, onSetAside?: (e: CaseSetAside) => void) {
   return async (built: BuiltCase): Promise<void> => {
-    const report = await checkCase(impl, oneKernel(built), gpu, { execute: true, moreData: dataVariants(built, variants), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(stageMs === undefined ? {} : { stageMs }) });
+    let report: CaseReport;
+    try {
+      report = await checkCase(impl, oneKernel(built), gpu, { execute: true, moreData: dataVariants(built, variants), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(stageMs === undefined ? {} : { stageMs }) });
+    } catch (e) {
+      if (!(e instanceof CaseSetAside)) throw e;
+      onSetAside?.(e);
+      return;
+    }
     onPass?.(report);
   };
 }
@@ -183,7 +204,7 @@ export function writeReplayFile(
     format: REPLAY_FORMAT,
     ...failure,
     replay: `npm run fuzz -- --replay ${shellQuote(file)}`,
-    vitestReplay: vitestReplayCommand(property, failure.seed, failure.path, failure.impl ?? undefined, failure.dataVariants ?? 0),
+    vitestReplay: vitestReplayCommand(property, failure.seed, failure.path, failure.impl ?? undefined, failure.dataVariants ?? 0, failure.tier ?? 'ci'),
     createdAt: now.toISOString(),
   };
   writeFileSync(file, `${JSON.stringify({ ...replay, ...options.extra }, null, 2)}\n`);
@@ -217,6 +238,7 @@ export function readReplayFile(file: string): ReplayFile {
     if (typeof r[field] !== 'string') throw bad(field, 'a string', r[field]);
   }
   if (r['dataVariants'] !== undefined && !(Number.isInteger(r['dataVariants']) && (r['dataVariants'] as number) >= 0)) throw bad('dataVariants', 'an integer 0 or more', r['dataVariants']);
+  if (r['tier'] !== undefined && !TIERS.includes(r['tier'] as Tier)) throw bad('tier', `one of ${TIERS.join(', ')}`, r['tier']);
   return data as ReplayFile;
 }
 
@@ -228,6 +250,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   if (o.properties.length === 0) throw new Error('[fuzz.campaign.1] runCampaign: no property to run');
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`[fuzz.campaign.1] runCampaign: batch must be a positive integer, got ${o.batch}`);
   const stats = o.stats ?? newCampaignStats();
+  const tier = o.tier ?? 'campaign';
   const started = performance.now();
   const shard = o.shard ?? { index: 0, count: 1 };
   if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
@@ -247,6 +270,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const fusedKernels: Histogram = {};
     const eagerKernels: Histogram = {};
     let passed = 0;
+    let setAside = 0;
     let shrinking = false;
     const check = caseChecker(o.impl, o.gpu, o.timeoutMs, o.stageMs, o.dataVariants ?? 0, (report) => {
       // Cases fast-check tries while shrinking are not new coverage.
@@ -256,6 +280,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       stats.casesByProperty[name]++;
       for (const h of [fusedKernels, stats.fusedKernels]) bump(h, String(report.fused.dispatches));
       for (const h of [eagerKernels, stats.eagerKernels]) bump(h, sizeBucket(report.eager.dispatches));
+    }, (e) => {
+      if (shrinking) return;
+      setAside++;
+      stats.setAside++;
+      bump(stats.setAsideReasons, `[${e.rule}] ${e.semantics}`);
     });
     const t0 = performance.now();
     const run = await property.run(async (build) => {
@@ -269,10 +298,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
         stats.failing ??= { seed, property: name };
         throw e;
       }
-    }, { seed, numRuns: left });
+    }, { seed, numRuns: left, tier });
     const ms = performance.now() - t0;
     stats.ms = performance.now() - started;
-    const batch: BatchReport = { index, seed, property: name, cases: passed, ms, fusedKernels, eagerKernels };
+    const batch: BatchReport = { index, seed, property: name, cases: passed, ms, fusedKernels, eagerKernels, ...(setAside > 0 ? { setAside } : {}) };
     stats.batches.push(batch);
     if (!run.failed) {
       o.onBatch?.(batch, stats);
@@ -286,12 +315,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       implName: o.impl.name,
       case: run.counterexample,
       ...((o.dataVariants ?? 0) > 0 ? { dataVariants: o.dataVariants } : {}),
+      tier,
       rule: ruleOf(run.error),
       message: messageOf(run.error),
     };
     if (o.corpus !== undefined) {
       const corpus = o.corpus;
-      const built = property.caseAt(failed.seed, failed.path).build();
+      const built = property.caseAt(failed.seed, failed.path, tier).build();
       const signature = signatureOf(failed.rule, built);
       const entry = recordInCorpus(corpus, signature, failed.rule, (file) => {
         writeReplayFile(corpus, failed, new Date(), { file, extra: { signature, ir: caseDocument(oneKernel(built)) ?? null } });
@@ -317,12 +347,21 @@ export interface ReplayOutcome {
   readonly sameCase: boolean;
 }
 
-/** Regenerates the file's case from its seed and path and judges exactly that case, once. */
+/**
+ * Regenerates the file's case from its seed and path and judges exactly that case, once; when seed and
+ * path now generate another case (the arbitraries changed since the file was written), the case the file
+ * stores is judged instead, and `sameCase` says so.
+ */
 export async function replayFailure(r: ReplayFile, impl: Implementation, gpu: Gpu, timeoutMs?: number): Promise<ReplayOutcome> {
-  const { value, build } = RANDOM_PROPERTIES[r.property].caseAt(r.seed, r.path);
+  const property = RANDOM_PROPERTIES[r.property];
+  const { value, build } = property.caseAt(r.seed, r.path, r.tier ?? 'ci');
   const sameCase = JSON.stringify(value) === JSON.stringify(r.case);
+  // Seed and path give another case once the arbitraries change: the stored case is judged then.
+  const judged = sameCase ? build : () => property.buildValue(r.case);
   try {
-    await caseChecker(impl, gpu, timeoutMs, undefined, r.dataVariants ?? 0)(build());
+    let setAside: CaseSetAside | undefined;
+    await caseChecker(impl, gpu, timeoutMs, undefined, r.dataVariants ?? 0, undefined, (e) => (setAside = e))(judged());
+    if (setAside !== undefined) return { stillFails: false, rule: setAside.rule, message: `set aside, not judged here: ${setAside.reason}`, generated: value, sameCase };
     return { stillFails: false, rule: undefined, message: undefined, generated: value, sameCase };
   } catch (e) {
     return { stillFails: true, rule: ruleOf(e), message: messageOf(e), generated: value, sameCase };
@@ -336,19 +375,22 @@ export interface CampaignRecord {
   readonly batch: number;
   readonly properties: readonly PropertyName[];
   readonly dataVariants: number;
+  /** Absent in records written before tiers: 'campaign'. */
+  readonly tier?: Tier;
   readonly shard: { readonly index: number; readonly count: number };
   readonly batches: readonly BatchReport[];
   readonly failure: string | null;
 }
 
 /** The record of a campaign run with `o` (its settings) that ended with `result`. */
-export function campaignRecord(o: Pick<CampaignOptions, 'firstSeed' | 'batch' | 'properties' | 'dataVariants' | 'shard'>, result: CampaignResult): CampaignRecord {
+export function campaignRecord(o: Pick<CampaignOptions, 'firstSeed' | 'batch' | 'properties' | 'dataVariants' | 'shard' | 'tier'>, result: CampaignResult): CampaignRecord {
   return {
     format: 'wgfuse-fuzz-campaign/1',
     firstSeed: o.firstSeed,
     batch: o.batch,
     properties: o.properties,
     dataVariants: o.dataVariants ?? 0,
+    tier: o.tier ?? 'campaign',
     shard: o.shard ?? { index: 0, count: 1 },
     batches: result.stats.batches,
     failure: result.failure?.file ?? null,
@@ -363,10 +405,10 @@ export function mergeCampaigns(parts: readonly CampaignRecord[]): CampaignRecord
   const first = parts[0];
   if (first === undefined) throw new Error('[fuzz.shard.1] nothing to merge');
   const count = first.shard.count;
-  const settings = (r: CampaignRecord): string => JSON.stringify([r.firstSeed, r.batch, r.properties, r.dataVariants, r.shard.count]);
+  const settings = (r: CampaignRecord): string => JSON.stringify([r.firstSeed, r.batch, r.properties, r.dataVariants, r.tier ?? 'campaign', r.shard.count]);
   for (const r of parts) {
     if (r.format !== 'wgfuse-fuzz-campaign/1') throw new Error(`[fuzz.shard.1] not a campaign record: format ${JSON.stringify(r.format)}`);
-    if (settings(r) !== settings(first)) throw new Error(`[fuzz.shard.1] shard ${r.shard.index + 1}/${r.shard.count} was run with other settings than shard ${first.shard.index + 1}/${count} (seed, batch, properties, data variants, shard count)`);
+    if (settings(r) !== settings(first)) throw new Error(`[fuzz.shard.1] shard ${r.shard.index + 1}/${r.shard.count} was run with other settings than shard ${first.shard.index + 1}/${count} (seed, batch, properties, data variants, tier, shard count)`);
   }
   const seen = parts.map((r) => r.shard.index).sort((a, b) => a - b);
   const missing = Array.from({ length: count }, (_, k) => k).filter((k) => !seen.includes(k));

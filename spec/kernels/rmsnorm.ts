@@ -27,7 +27,7 @@ export const RMSNORM: KernelSemantics = {
   id: 'rmsnorm',
   arity: 2,
   argNames: ['x', 'w'],
-  ranks: [1, 4],
+  ranks: [1, 6],
   blockRank: 1,
   outputShape(argShapes: readonly Shape[], subject: string): Shape {
     const x = rowShape(argShapes[0], 'rmsnorm', subject);

@@ -8,10 +8,10 @@ export function rowsOf(shape: Shape): { readonly rows: number; readonly cols: nu
   return { rows: shape.slice(0, -1).reduce((a, b) => a * b, 1), cols };
 }
 
-/** A row-reduction argument must have rank 1..4 and at least one element per row. */
+/** A row-reduction argument must have rank 1..6 and at least one element per row. */
 export function rowShape(x: Shape | undefined, kernel: string, subject: string): Shape {
-  if (x === undefined || x.length < 1 || x.length > 4) {
-    throw new WgfuseError('registry.call.shape', `${subject}: ${kernel} reduces the last dimension of x of rank 1..4, got ${formatShape(x ?? [])}`);
+  if (x === undefined || x.length < 1 || x.length > 6) {
+    throw new WgfuseError('registry.call.shape', `${subject}: ${kernel} reduces the last dimension of x of rank 1..6, got ${formatShape(x ?? [])}`);
   }
   return x;
 }

@@ -22,7 +22,7 @@ export const SOFTMAX: KernelSemantics = {
   id: 'softmax',
   arity: 1,
   argNames: ['x'],
-  ranks: [1, 4],
+  ranks: [1, 6],
   blockRank: 1,
   outputShape(argShapes: readonly Shape[], subject: string): Shape {
     return rowShape(argShapes[0], 'softmax', subject);
