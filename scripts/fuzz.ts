@@ -1,8 +1,9 @@
 // npm run fuzz: long random campaigns over the conformance properties on an executing adapter, with a
 // replay file for the first failure. Exit 0: no failure (or interrupted); 1: a failure; 2: could not run.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeCapabilities } from '../conformance/harness/capabilities.js';
 import { unmetNeed } from '../conformance/harness/gates.js';
@@ -40,6 +41,8 @@ options:
   --record <file>      write the campaign's settings and batches as JSON, for --merge
   --merge <a,b,…>      merge the records of a campaign's shards into one (written with --record), and print
                        its summary; needs no GPU. Scale out with a CI matrix: one job per --shard, then --merge
+  --workers <k>        run k campaign processes on this machine, each a shard of this campaign (--shard i/n
+                       splits further: worker j runs shard i + (j-1)·n of n·k), and merge their records
   --tier <t>           campaign (default): the CI properties' cases plus, one in 50, sizes past 65535
                        workgroups, rows or loop trips; ci: exactly what the judging tests draw
   -h, --help           this text
@@ -63,7 +66,8 @@ const cli = parseCli('fuzz', HELP, {
         corpus: { type: 'string' },
         record: { type: 'string' },
         merge: { type: 'string' },
-        tier: { type: 'string' }
+        tier: { type: 'string' },
+        workers: { type: 'string' }
       });
 const { values } = cli;
 // A declared function, so that TypeScript narrows after a call that never returns.
@@ -96,6 +100,28 @@ const shard = values.shard === undefined ? { index: 0, count: 1 } : (() => {
   return { index: i - 1, count: n };
 })();
 
+/** A merged record's summary: cases, batches and seeds, kernels, cases set aside, the failure if any. */
+function mergedSummary(title: string, merged: CampaignRecord, wallMs?: number): string {
+  const total = merged.batches.reduce((n, b) => n + b.cases, 0);
+  const aside = merged.batches.reduce((n, b) => n + (b.setAside ?? 0), 0);
+  const hist = (pick: (b: BatchReport) => Readonly<Record<string, number>>): string => {
+    const sum: Record<string, number> = {};
+    for (const b of merged.batches) for (const [k, v] of Object.entries(pick(b))) sum[k] = (sum[k] ?? 0) + v;
+    return formatHistogram(sum);
+  };
+  const judged = total * (2 + merged.dataVariants);
+  return [
+    title,
+    `  cases:         ${total} graphs in ${merged.batches.length} batches, seeds ${merged.batches.map((b) => b.seed).join(', ')}`,
+    ...(wallMs === undefined ? [] : [`  time:          ${(wallMs / 1000).toFixed(1)} s wall, ${(total / (wallMs / 1000)).toFixed(1)} graphs/s, ${(judged / (wallMs / 1000)).toFixed(1)} judged data sets/s`]),
+    ...(aside === 0 ? [] : [`  set aside:     ${aside} graphs not judged here`]),
+    `  fused kernels: ${hist((b) => b.fusedKernels)}`,
+    `  eager kernels: ${hist((b) => b.eagerKernels)}`,
+    `  failure:       ${merged.failure ?? 'none'}`,
+    '',
+  ].join('\n');
+}
+
 if (values.merge !== undefined) {
   // Merging reads files only: no device, no campaign.
   let merged: CampaignRecord;
@@ -105,23 +131,51 @@ if (values.merge !== undefined) {
     usageError(`--merge: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (values.record !== undefined) writeFileSync(values.record, `${JSON.stringify(merged, null, 2)}\n`);
-  const total = merged.batches.reduce((n, b) => n + b.cases, 0);
-  const hist = (pick: (b: BatchReport) => Readonly<Record<string, number>>): string => {
-    const sum: Record<string, number> = {};
-    for (const b of merged.batches) for (const [k, v] of Object.entries(pick(b))) sum[k] = (sum[k] ?? 0) + v;
-    return formatHistogram(sum);
-  };
-  process.stdout.write(
-    [
-      `fuzz merge of ${values.merge.split(',').length} shard(s)`,
-      `  cases:         ${total} graphs in ${merged.batches.length} batches, seeds ${merged.batches.map((b) => b.seed).join(', ')}`,
-      `  fused kernels: ${hist((b) => b.fusedKernels)}`,
-      `  eager kernels: ${hist((b) => b.eagerKernels)}`,
-      `  failure:       ${merged.failure ?? 'none'}`,
-      '',
-    ].join('\n'),
-  );
+  process.stdout.write(mergedSummary(`fuzz merge of ${values.merge.split(',').length} shard(s)`, merged));
   process.exit(merged.failure === null ? 0 : 1);
+}
+
+const workers = numberOption('workers', values.workers, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'an integer from 1 to 64') ?? 1;
+if (workers > 1 && values.replay !== undefined) usageError('--workers: a replay judges one case; drop --workers');
+if (workers > 1) {
+  // k processes, each a shard of this campaign ([fuzz.shard.1]): the shard mechanism does the splitting,
+  // and their records merge back into this campaign's. One seed for all, chosen here when none was given.
+  const firstSeed = seedOption ?? ((Date.now() ^ (Math.random() * 0x7fffffff)) | 0);
+  const dir = mkdtempSync(join(tmpdir(), 'wgfuse-workers-'));
+  const passed = Object.entries(values).filter(([k, v]) => !['workers', 'shard', 'record', 'seed', 'help'].includes(k) && typeof v === 'string');
+  process.stdout.write(`wgfuse fuzz: ${workers} workers, first seed ${firstSeed}, shard ${shard.index + 1}/${shard.count} split ${workers} ways; records in ${dir}\n`);
+  const t0 = performance.now();
+  const procs: ReturnType<typeof spawn>[] = [];
+  const children = Array.from({ length: workers }, (_, j) => {
+    const sub = { index: shard.index + j * shard.count, count: shard.count * workers };
+    const args = [...passed.flatMap(([k, v]) => [`--${k}`, String(v)]), '--seed', String(firstSeed), '--shard', `${sub.index + 1}/${sub.count}`, '--record', join(dir, `w${j + 1}.json`)];
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WGFUSE_FUZZ_CAMPAIGN: '1' } });
+    procs.push(child);
+    let pending = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) process.stdout.write(`[w${j + 1}] ${line}\n`);
+    });
+    return new Promise<number>((done) => child.on('exit', (c, signal) => done(c ?? 128 + (signal === null ? 0 : constants.signals[signal]))).on('error', () => done(2)));
+  });
+  // Each worker prints its own interrupted summary; the merge below follows.
+  process.on('SIGINT', () => procs.forEach((c) => c.kill('SIGINT')));
+  const codes = await Promise.all(children);
+  const wallMs = performance.now() - t0;
+  let merged: CampaignRecord | undefined;
+  try {
+    const parts = codes.map((_, j) => JSON.parse(readFileSync(join(dir, `w${j + 1}.json`), 'utf8')) as CampaignRecord);
+    const batches = parts.flatMap((r) => r.batches).sort((a, b) => a.index - b.index);
+    const failures = parts.map((r) => r.failure).filter((f): f is string => f !== null);
+    merged = { ...(parts[0] as CampaignRecord), shard, batches, failure: failures[0] ?? null };
+  } catch (e) {
+    process.stderr.write(`fuzz: a worker left no record (exit codes ${codes.join(', ')}): ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(Math.max(2, ...codes));
+  }
+  if (values.record !== undefined) writeFileSync(values.record, `${JSON.stringify(merged, null, 2)}\n`);
+  process.stdout.write(`\n${mergedSummary(`fuzz summary of ${workers} workers (exit codes ${codes.join(', ')})`, merged, wallMs)}`);
+  process.exit(Math.max(...codes));
 }
 const timeout = numberOption('timeout', values.timeout, (n) => Number.isInteger(n) && n >= 1, 'a positive integer of milliseconds');
 if (timeout !== undefined) process.env['WGFUSE_TIMEOUT_MS'] = String(timeout);

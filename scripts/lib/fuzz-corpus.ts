@@ -5,7 +5,7 @@
  * leaves one entry per distinct bug it found, not one per batch.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { printGraph } from '../../spec/index.js';
 import type { BuiltCase } from '../../conformance/generators/fusion-case.js';
@@ -36,6 +36,27 @@ export function signatureOf(rule: string, built: Pick<BuiltCase, 'graph'>): stri
  */
 export function recordInCorpus(dir: string, signature: string, rule: string, write: (file: string) => void): CorpusEntry {
   mkdirSync(dir, { recursive: true });
+  // Workers of one campaign (npm run fuzz -- --workers k) share the folder: one at a time updates the index.
+  const lock = join(dir, 'index.json.lock');
+  for (let waited = 0; ; waited += 20) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+      // A lock older than 30 s was left by a worker that died holding it.
+      if (waited > 30_000) rmSync(lock, { force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    return recordLocked(dir, signature, rule, write);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function recordLocked(dir: string, signature: string, rule: string, write: (file: string) => void): CorpusEntry {
   const indexFile = join(dir, 'index.json');
   const index = existsSync(indexFile) ? (JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, IndexEntry>) : {};
   const file = join(dir, `${signature}.json`);
