@@ -11,6 +11,7 @@ import { fusedReference } from '../reference/implementation.js';
 import type { Gpu } from '../conformance/harness/device.js';
 import type { Implementation } from '../spec/implementation.js';
 import { campaignRecord, mergeCampaigns, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
+import { sh } from './lib/sh.js';
 import type { BatchReport, CampaignRecord, CampaignResult } from './lib/fuzz-campaign.js';
 import { escapeRegExp, RANDOM_PROPERTIES, vitestPath } from '../conformance/properties/random-properties.js';
 
@@ -54,6 +55,8 @@ function plantedCampaign(gpu: Gpu): Promise<{ result: CampaignResult; dir: strin
   })();
   return plantedRun;
 }
+
+const ROOT = new URL('..', import.meta.url).pathname;
 
 describe('fuzz campaigns on a device', () => {
   test('[fuzz.campaign.1] a campaign against a planted fault (drop-epilogue-op) stops at the first failure and writes a replay file', async (ctx) => {
@@ -151,6 +154,24 @@ describe('fuzz campaigns on a device', () => {
     // A shard missing or run with other settings is refused by name.
     expect(() => mergeCampaigns([shards[0] as CampaignRecord])).toThrow(/\[fuzz\.shard\.1\] shards of 2: missing 1/);
     expect(() => mergeCampaigns([shards[0] as CampaignRecord, { ...(shards[1] as CampaignRecord), batch: 5 }])).toThrow(/other settings/);
+  });
+
+  test('[fuzz.workers.1] npm run fuzz -- --workers 2 runs two shard processes and merges them into the unsharded campaign\'s record', async (ctx) => {
+    await gate(ctx, { execution: true });
+    const dir = tempDir();
+    const args = `--cases 12 --batch 3 --seed ${SEED + 11} --property all --tier ci --out ${dir}`;
+    const [whole, split] = await Promise.all([
+      sh(`npx tsx scripts/fuzz.ts ${args} --record ${join(dir, 'whole.json')}`, { cwd: ROOT }),
+      sh(`npx tsx scripts/fuzz.ts ${args} --workers 2 --record ${join(dir, 'split.json')}`, { cwd: ROOT }),
+    ]);
+    expect(whole.code, whole.out).toBe(0);
+    expect(split.code, split.out).toBe(0);
+    expect(split.out).toMatch(/^\[w1\] seed /m);
+    expect(split.out).toMatch(/^\[w2\] seed /m);
+    expect(split.out).toMatch(/fuzz summary of 2 workers \(exit codes 0, 0\)\n {2}cases: {9}12 graphs in 4 batches/);
+    const read = (f: string): CampaignRecord => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CampaignRecord;
+    const strip = (r: CampaignRecord): unknown[] => r.batches.map(({ ms: _ms, ...rest }) => rest);
+    expect(strip(read('split.json'))).toEqual(strip(read('whole.json')));
   });
 
   test('[fuzz.corpus.1] with a corpus a campaign goes on past failures, keeps one replayable entry per signature (rule and shrunk graph), and counts repeats', async (ctx) => {
