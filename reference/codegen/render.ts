@@ -9,7 +9,9 @@ export const WGSL_OPS: Readonly<Record<OpName, (a: string, b: string) => string>
   exp: (a) => `exp(${a})`,
   log: (a) => `log(${a})`,
   sqrt: (a) => `sqrt(${a})`,
-  tanh: (a) => `tanh(${a})`,
+  // Past |x| = 10, tanh(x) is ±1 in f32; clamping there keeps drivers that compute tanh as sinh/cosh
+  // (SwiftShader: NaN from inf/inf past |x| ≈ 89) right where the spec wants ±1 (adapters/findings/swiftshader-tanh-nan.md).
+  tanh: (a) => `tanh(clamp(${a}, -10f, 10f))`,
   sigmoid: (a) => `(1f / (1f + exp(-${a})))`,
   add: (a, b) => `(${a} + ${b})`,
   sub: (a, b) => `(${a} - ${b})`,
