@@ -150,6 +150,8 @@ if (reportDir !== undefined) mkdirSync(reportDir, { recursive: true });
 const vitest = await startVitest('test', [JUDGE_DIR], {
   root: ROOT,
   watch: false,
+  // One configuration per run: the adapter this process found (WGFUSE_BACKEND picks another).
+  project: 'main',
   // JUnit XML for CI systems comes from vitest's own reporter.
   reporters: reportDir === undefined ? [reporter] : [reporter, 'junit'],
   ...(reportDir === undefined ? {} : { outputFile: { junit: join(reportDir, 'junit.xml') } }),

@@ -56,7 +56,7 @@ interface ListedTest {
 function listTests(root: string): ListedTest[] {
   let out: string;
   try {
-    out = execFileSync('npx', ['vitest', 'list', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    out = execFileSync('npx', ['vitest', 'list', '--json', '--project', 'main'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   } catch (e) {
     // A test file that fails to import makes the listing fail; show why instead of a stack trace.
     const detail = e instanceof Error && 'stderr' in e ? String((e as { stderr: unknown }).stderr) : String(e);

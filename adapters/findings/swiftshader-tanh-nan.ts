@@ -11,7 +11,7 @@ process.env['WGFUSE_BACKEND'] = 'vulkan';
 const { acquireGpu } = await import('../../conformance/harness/device.js');
 const acquired = await acquireGpu();
 if (!acquired.ok) {
-  console.log(`no Vulkan adapter: ${acquired.reason}; install libvulkan1 and chromium-common, or set VK_ICD_FILENAMES`);
+  console.log(`no Vulkan adapter (${acquired.attempts.map((a) => `${a.backend}: ${a.message}`).join("; ")}): install libvulkan1 and chromium-common, or set VK_ICD_FILENAMES`);
   process.exit(2);
 }
 const { device, summary, backend } = acquired.gpu;

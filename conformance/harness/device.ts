@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceNeeds } from '../../spec/implementation.js';
 import { withTimeout } from './timeout.js';
@@ -194,6 +194,9 @@ async function tryDawn(backend: DawnBackend, featureLevel: FeatureLevel, attempt
   if (backend === 'vulkan' && process.platform === 'linux' && !hasVulkanLoader()) {
     throw new Error('no Vulkan loader (libvulkan.so.1) on this machine: apt-get install -y libvulkan1 and a Vulkan driver');
   }
+  if (backend === 'vulkan' && process.platform === 'linux' && !hasVulkanDriver()) {
+    throw new Error(`no Vulkan driver on this machine: apt-get install -y mesa-vulkan-drivers, or point VK_ICD_FILENAMES at one (Chromium's SwiftShader: ${SWIFTSHADER_ICD})`);
+  }
   // The one place the EGL platform is set: Mesa's EGL needs one with no display server, and reads it
   // when Dawn creates the instance.
   process.env['EGL_PLATFORM'] ??= 'surfaceless';
@@ -222,6 +225,23 @@ function hasVulkanLoader(): boolean {
   } catch {
     return false;
   }
+}
+
+/** SwiftShader's Vulkan driver as Debian's chromium-common ships it. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Whether the Vulkan loader has a driver (ICD) to load: one named in its environment, or a manifest in the usual folders. */
+function hasVulkanDriver(): boolean {
+  if (['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_ADD_DRIVER_FILES'].some((v) => (process.env[v] ?? '') !== '')) return true;
+  const data = (process.env['XDG_DATA_DIRS'] ?? '/usr/local/share:/usr/share').split(':').filter((d) => d !== '');
+  const dirs = [...data.map((d) => join(d, 'vulkan/icd.d')), '/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
+  return dirs.some((d) => {
+    try {
+      return readdirSync(d).some((f) => f.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** WGFUSE_BACKEND, if it names a backend; otherwise 'auto'. */

@@ -7,6 +7,7 @@
  */
 import { matmulDims, rowsOf } from '../../spec/index.js';
 import type { Graph, NodeId } from '../../spec/index.js';
+import { SWIFTSHADER_ICD } from './device.js';
 import type { Gpu } from './device.js';
 import { withTimeout } from './timeout.js';
 
@@ -152,7 +153,8 @@ export function setAsideReason(graph: Graph, cap: LoopCap, adapter: string): str
     `[harness.loopcap.2] not judged on ${adapter}: call %${need.node} (${need.semantics}) has ${need.extent}, so a kernel for it may make ` +
     `${need.trips} loop trips in one invocation, ${need.how}; this adapter stops loops after ${cap.trips} trips ${budget}, silently ` +
     `(probed, [harness.loopcap.1]), so a result would be judged truncated. Judge this case on an adapter without the cap, ` +
-    `e.g. WGFUSE_BACKEND=vulkan (npm run conformance -- --backend vulkan) on a machine with a Vulkan driver`
+    `e.g. WGFUSE_BACKEND=vulkan (npm run conformance -- --backend vulkan) on a machine with a Vulkan driver; SwiftShader's, ` +
+    `which Debian's chromium-common ships, has none (VK_ICD_FILENAMES=${SWIFTSHADER_ICD}, with Debian's libvulkan1)`
   );
 }
 
