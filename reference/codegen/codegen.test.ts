@@ -1,0 +1,129 @@
+import { describe, expect, test } from 'vitest';
+import { COMPAT_DEFAULT_LIMITS, createRegistry, elementwiseAdd, generateKernel, generateProgram, lowerGraph, trace, TEMPLATES } from '../index.js';
+import type { CodegenLimits, Graph, KernelTemplate, Tensor } from '../index.js';
+
+// The reference's limit checks at their boundaries, on the CPU: a kernel that needs exactly what the device
+// allows compiles, one unit more is refused, and each per-dimension limit is checked on its own. Written
+// for the mutation campaign (conformance/mutation-survivors.md): the tests beside it only go past a limit.
+
+/** The seed, relu(add(x*2, y+1)) on [4,4] in 4x4 blocks: one kernel, workgroup 4x4x1, 3 storage buffers of 64 bytes. */
+const seed = (): Graph => {
+  const registry = createRegistry();
+  const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [4, 4] } } });
+  return trace((x: Tensor, y: Tensor) => add(x.mul(2), y.add(1)).relu(), { x: [4, 4], y: [4, 4] });
+};
+
+const compileSeed = (limits: Partial<CodegenLimits>) => generateProgram(lowerGraph(seed(), TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, ...limits });
+
+describe('codegen limits at their boundaries', () => {
+  test('[codegen.limits.4] a tensor of exactly maxStorageBufferBindingSize bytes is bound; one byte less of limit refuses it', () => {
+    expect(compileSeed({ maxStorageBufferBindingSize: 64 })).toHaveLength(1);
+    expect(() => compileSeed({ maxStorageBufferBindingSize: 63 })).toThrow(/^\[codegen\.limits\.4\] kernel k0 .*a tensor of 64 bytes exceeds the device's maxStorageBufferBindingSize of 63 bytes\. hint: request a larger limit from the adapter, or split the tensor$/);
+    // The largest binding decides, not the first or the smallest: a [4] row (16 bytes) beside [4,4] tensors (64 bytes).
+    const row = trace((x: Tensor, r: Tensor) => r.add(x), { x: [4, 4], r: [4] });
+    expect(() => generateProgram(lowerGraph(row, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxStorageBufferBindingSize: 63 })).toThrow(/a tensor of 64 bytes/);
+  });
+
+  test('[codegen.limits.1] a workgroup of exactly the limits compiles, and each dimension is checked on its own', () => {
+    expect(compileSeed({ maxComputeWorkgroupSizeX: 4, maxComputeWorkgroupSizeY: 4, maxComputeWorkgroupSizeZ: 1, maxComputeInvocationsPerWorkgroup: 16 })).toHaveLength(1);
+    const refused = /^\[codegen\.limits\.1\] kernel k0 .*: workgroup 4x4x1 \(16 invocations\) exceeds the device's limits \(x ≤ \d+, y ≤ \d+, total ≤ \d+\)\. hint: pick smaller block sizes$/;
+    expect(() => compileSeed({ maxComputeWorkgroupSizeX: 3 })).toThrow(refused);
+    expect(() => compileSeed({ maxComputeWorkgroupSizeY: 3 })).toThrow(refused);
+    expect(() => compileSeed({ maxComputeWorkgroupSizeZ: 0 })).toThrow(refused);
+    expect(() => compileSeed({ maxComputeInvocationsPerWorkgroup: 15 })).toThrow(refused);
+    expect(() => compileSeed({ maxComputeWorkgroupSizeX: 3 })).toThrow('(x ≤ 3, y ≤ 128, total ≤ 128)');
+    // Invocations are x·y·z: a 2x2x2 workgroup is 8 of them.
+    const registry = createRegistry();
+    const deep: KernelTemplate = { ...elementwiseAdd, id: 'deep_add', emit: (ctx) => ({ ...elementwiseAdd.emit(ctx), workgroupSize: [2, 2, 2] }) };
+    const k = registry.register('deep', { template: deep, configs: { default: { blockSizes: [2, 2] } } });
+    const g = trace((x: Tensor, y: Tensor) => k(x, y), { x: [4], y: [4] });
+    expect(() => generateProgram(lowerGraph(g, registry.templates), registry.templates, { ...COMPAT_DEFAULT_LIMITS, maxComputeInvocationsPerWorkgroup: 7 })).toThrow(/workgroup 2x2x2 \(8 invocations\) exceeds/);
+  });
+
+  test('[codegen.limits.5] workgroup memory of exactly maxComputeWorkgroupStorageSize compiles; one byte more is refused', () => {
+    const registry = createRegistry();
+    const greedy: KernelTemplate = { ...elementwiseAdd, id: 'greedy_add', emit: (ctx) => ({ ...elementwiseAdd.emit(ctx), workgroupBytes: 16_384 }) };
+    const k = registry.register('greedy', { template: greedy, configs: { default: { blockSizes: [4, 4] } } });
+    const g = trace((x: Tensor, y: Tensor) => k(x, y), { x: [8], y: [8] });
+    const compileAt = (bytes: number) => generateProgram(lowerGraph(g, registry.templates), registry.templates, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: bytes });
+    expect(compileAt(16_384)).toHaveLength(1);
+    expect(() => compileAt(16_383)).toThrow(/^\[codegen\.limits\.5\] kernel k0 \(greedy .*\): needs 16384 bytes of workgroup memory; the device allows 16383\. hint: pick smaller block sizes$/);
+  });
+
+  test('[codegen.limits.2] exactly maxStorageBuffersPerShaderStage bindings compile; one fewer allowed is refused', () => {
+    expect(compileSeed({ maxStorageBuffersPerShaderStage: 3 })).toHaveLength(1);
+    expect(() => compileSeed({ maxStorageBuffersPerShaderStage: 2 })).toThrow(/^\[codegen\.limits\.2\] kernel k0 .*: needs 3 storage buffers; the device allows 2 per shader stage$/);
+  });
+
+  test('[codegen.limits.3] tiles that exactly fill the folded grid compile; one tile more than it holds is refused', () => {
+    // 16 elements in 1x1 blocks: 16 tiles, a 4x4 grid at 4 per dimension; at 3 per dimension a 3x3 grid holds 9.
+    const registry = createRegistry();
+    const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } } });
+    const g = trace((x: Tensor, y: Tensor) => add(x, y), { x: [4, 4], y: [4, 4] });
+    const compileAt = (perDim: number) => generateProgram(lowerGraph(g, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: perDim });
+    expect(compileAt(4).map((k) => k.grid)).toEqual([[4, 4, 1]]);
+    expect(compileAt(16).map((k) => k.grid)).toEqual([[16, 1, 1]]);
+    expect(() => compileAt(3)).toThrow(/^\[codegen\.limits\.3\] kernel k0 .*: 16 workgroups do not fit a 3x3 grid$/);
+  });
+});
+
+describe('codegen, the reference\'s own text', () => {
+  test('[codegen.wgsl.1] each kernel\'s first line names it, what it runs and what it stores, with its shape mode', () => {
+    const header = (wgsl: string | undefined): string => (wgsl ?? '').split('\n')[0] ?? '';
+    const g = seed();
+    const [fused] = generateProgram(lowerGraph(g, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS);
+    expect(header(fused?.wgsl)).toBe("// wgfuse kernel k0: add (elementwise_add, config 'default') at %6, stores %7");
+    // The eager executor's canonical kernels: one per op and call, named k, nodes numbered locally.
+    const eager = generateProgram(lowerGraph(g, TEMPLATES, { fuse: false }), TEMPLATES, COMPAT_DEFAULT_LIMITS, { canonical: true });
+    expect(eager.map((k) => k.name)).toEqual(['k', 'k', 'k', 'k']);
+    expect(eager.map((k) => header(k.wgsl))).toEqual([
+      '// wgfuse kernel k: pointwise, stores %1, canonical',
+      '// wgfuse kernel k: pointwise, stores %1, canonical',
+      '// wgfuse kernel k: elementwise_add, blocks [4,4], stores %2, canonical',
+      '// wgfuse kernel k: pointwise, stores %1, canonical',
+    ]);
+    const registry = createRegistry();
+    const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [4, 4] } }, settings: { staticShapes: false } });
+    const dynamic = trace((x: Tensor, y: Tensor) => add(x, y), { x: [4, 4], y: [4, 4] });
+    const [k] = generateProgram(lowerGraph(dynamic, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS);
+    expect(header(k?.wgsl)).toBe("// wgfuse kernel k0: add (elementwise_add, config 'default') at %2, stores %2, dynamic shapes");
+  });
+
+  test('[shapes.dynamic.1] a pointwise kernel is dynamic when any call of the graph is, and a template kernel follows its own call', () => {
+    const registry = createRegistry();
+    const dyn = registry.register('dyn', { template: elementwiseAdd, configs: { default: { blockSizes: [4, 4] } }, settings: { staticShapes: false } });
+    const fixed = registry.register('fixed', { template: elementwiseAdd, configs: { default: { blockSizes: [4, 4] } } });
+    const uniform = (k: { readonly wgsl: string }): boolean => k.wgsl.includes('var<uniform> sizes');
+    const kernelsOf = (f: (x: Tensor, y: Tensor) => Tensor[]) =>
+      generateProgram(lowerGraph(trace(f, { x: [4, 4], y: [4, 4] }), registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS).map((k) => [k.plan.root, k.plan.call, uniform(k)]);
+    // %2 dyn(x, y), %3 fixed(x, y), %4 exp(x): three kernels; the pointwise one is dynamic because %2 is.
+    expect(kernelsOf((x, y) => [dyn(x, y), fixed(x, y), x.exp()])).toEqual([[2, 2, true], [3, 3, false], [4, undefined, true]]);
+    // Only a static call in the graph: the pointwise kernel bakes its extents in.
+    expect(kernelsOf((x, y) => [fixed(x, y), x.exp()])).toEqual([[2, 2, false], [3, undefined, false]]);
+    expect(kernelsOf((x) => [x.exp()])).toEqual([[2, undefined, false]]);
+  });
+
+  test('[shapes.dynamic.1] the sizes uniform is the declared number of vec4s, its values padded with zeros', () => {
+    const eager = generateProgram(lowerGraph(seed(), TEMPLATES, { fuse: false }), TEMPLATES, COMPAT_DEFAULT_LIMITS, { canonical: true });
+    for (const k of eager) {
+      const vec4s = Number(/var<uniform> sizes: array<vec4u, (\d+)>/.exec(k.wgsl)?.[1]);
+      expect(vec4s, k.wgsl).toBeGreaterThan(0);
+      expect(k.sizes.length, k.wgsl).toBe(4 * vec4s);
+      const used = Math.max(...[...k.wgsl.matchAll(/sizes\[(\d+)\]\.([xyzw])/g)].map((m) => 4 * Number(m[1]) + 'xyzw'.indexOf(m[2] ?? '')));
+      expect(used, k.wgsl).toBeGreaterThan(4 * vec4s - 5);
+    }
+  });
+
+  test('[codegen.internal] a kernel index the schedule does not have is an internal error naming it', () => {
+    const schedule = lowerGraph(seed(), TEMPLATES);
+    expect(() => generateKernel(schedule, 1, TEMPLATES, COMPAT_DEFAULT_LIMITS)).toThrow(/^\[codegen\.internal\] no kernel 1 in the schedule$/);
+  });
+
+  test('[ir.call.1] a schedule generated with a template table that lacks a call\'s semantics is an error naming the node and the semantics', () => {
+    const registry = createRegistry();
+    const own: KernelTemplate = { ...elementwiseAdd, id: 'own_add' };
+    const k = registry.register('own', { template: own, configs: { default: { blockSizes: [4, 4] } } });
+    const g = trace((x: Tensor, y: Tensor) => k(x, y), { x: [4], y: [4] });
+    expect(() => generateProgram(lowerGraph(g, registry.templates), TEMPLATES, COMPAT_DEFAULT_LIMITS)).toThrow(/^\[ir\.call\.1\] %2: the reference has no template for kernel semantics 'own_add'$/);
+  });
+});
