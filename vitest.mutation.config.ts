@@ -10,10 +10,13 @@ import base from './vitest.config.js';
  * Stryker's vitest runner replaces the pool with one worker thread, whose process.env does not reach
  * Mesa: the npm script sets EGL_PLATFORM in the parent process.
  */
+// One configuration: the base config's projects (the second adapter configuration) are not run per mutant.
+const { projects: _projects, ...baseTest } = base.test ?? {};
+
 export default defineConfig({
   ...base,
   test: {
-    ...base.test,
+    ...baseTest,
     include: ['conformance/judge/**/*.test.ts', 'reference/**/*.test.ts', 'conformance/selftest/**/*.test.ts'],
     exclude: [
       'conformance/selftest/generators.test.ts',
