@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, interpret, lowerGraph, rmsnorm, RMSNORM_EPS, softmax, trace, TEMPLATES } from '../index.js';
 import type { KernelFn, Tensor } from '../index.js';
+import type { TemplateContext } from '../registry/template.js';
 
 // The row-reduction templates' contracts (spec/templates.md [templates.softmax.*], [templates.rmsnorm.*],
 // [templates.reduction.*]) on the CPU: normative semantics, shape errors, configs, hooks and masks in the
@@ -100,5 +101,16 @@ describe('row-reduction templates, on the CPU', () => {
     expect(wgslAt([3, 37])).toBe(wgslAt([40, 5]));
     expect(wgslAt([2, 1, 7])).toBe(wgslAt([9, 1, 300]));
     expect(wgslAt([3, 37])).not.toBe(wgslAt([1, 37]));
+  });
+
+  test('[registry.config.1] the row-reduction templates refuse blocks that are not one positive integer themselves, not only through the registry', () => {
+    const ctx = (blockSizes: number[]): TemplateContext => ({ argShapes: [[2, 3], [3]], outShape: [2, 3], config: { blockSizes }, loadHooks: ['load_x', 'load_w'], storeHook: 'store_out', size: String });
+    for (const template of [softmax, rmsnorm]) {
+      for (const bad of [[], [0], [-4], [1.5]]) {
+        expect(() => template.emit(ctx(bad))).toThrow(new RegExp(`^\\[registry\\.config\\.1\\] ${template.id}: blockSizes \\[${bad.join(',')}\\] must be one positive integer, the lanes per row$`));
+      }
+      expect(template.emit(ctx([1])).workgroupSize).toEqual([1, 1, 1]);
+      expect(template.emit(ctx([3])).workgroupSize).toEqual([3, 1, 1]);
+    }
   });
 });
