@@ -280,6 +280,20 @@ function exactDevice(b: BuiltCase): Float32Array[] {
   return b.graph.outputs.map((id) => Float32Array.from(values[id] ?? []));
 }
 
+/** The interpreter, an unrounded f64 device and two worst-case conforming devices all land inside `iv`. */
+function expectDevicesInside(b: BuiltCase, iv: Intervals, dataSeed: number): void {
+  const show = (who: string, message: string | undefined): string => `${who}: ${message}\n${b.description}`;
+  const reference = checkWithinIntervals(interpret(b.graph, b.inputs), iv);
+  expect(reference.ok, show('interpreter', reference.message)).toBe(true);
+  const exact = checkWithinIntervals(exactDevice(b), iv);
+  expect(exact.ok, show('f64 device', exact.message)).toBe(true);
+  for (const salt of [1, 2]) {
+    const random: Random = mulberry32(dataSeed ^ (0x5eed * salt));
+    const worst = checkWithinIntervals(runConformingDevice(b.graph, b.inputs, random), iv);
+    expect(worst.ok, show(`conforming device ${salt}`, worst.message)).toBe(true);
+  }
+}
+
 describe('composed intervals on generated cases', () => {
   test('[numerics.interval.2] the interpreter, an unrounded f64 device and worst-case conforming devices all land inside, and widths stay small', () => {
     const widths: number[] = [];
@@ -287,16 +301,7 @@ describe('composed intervals on generated cases', () => {
       fc.property(anyCase, (k) => {
         const b = build(k);
         const iv = acceptanceIntervals(b.graph, b.inputs);
-        const show = (who: string, message: string | undefined): string => `${who}: ${message}\n${b.description}`;
-        const reference = checkWithinIntervals(interpret(b.graph, b.inputs), iv);
-        expect(reference.ok, show('interpreter', reference.message)).toBe(true);
-        const exact = checkWithinIntervals(exactDevice(b), iv);
-        expect(exact.ok, show('f64 device', exact.message)).toBe(true);
-        for (const salt of [1, 2]) {
-          const random: Random = mulberry32(k.c.dataSeed ^ (0x5eed * salt));
-          const worst = checkWithinIntervals(runConformingDevice(b.graph, b.inputs, random), iv);
-          expect(worst.ok, show(`conforming device ${salt}`, worst.message)).toBe(true);
-        }
+        expectDevicesInside(b, iv, k.c.dataSeed);
         iv.lo.forEach((lo, o) => lo.forEach((l, i) => widths.push(ulpDistance(l, iv.hi[o]?.[i] ?? NaN))));
       }),
       params(120),
@@ -323,15 +328,7 @@ describe('composed intervals on generated cases', () => {
           return;
         }
         judged += 1;
-        const show = (who: string, message: string | undefined): string => `${who}: ${message}\n${b.description}`;
-        const reference = checkWithinIntervals(interpret(b.graph, b.inputs), iv);
-        expect(reference.ok, show('interpreter', reference.message)).toBe(true);
-        const exact = checkWithinIntervals(exactDevice(b), iv);
-        expect(exact.ok, show('f64 device', exact.message)).toBe(true);
-        for (const salt of [1, 2]) {
-          const worst = checkWithinIntervals(runConformingDevice(b.graph, b.inputs, mulberry32(k.c.dataSeed ^ (0x5eed * salt))), iv);
-          expect(worst.ok, show(`conforming device ${salt}`, worst.message)).toBe(true);
-        }
+        expectDevicesInside(b, iv, k.c.dataSeed);
       }),
       params(150),
     );
