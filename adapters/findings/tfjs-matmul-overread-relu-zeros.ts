@@ -8,17 +8,9 @@
 //
 //   npx tsx adapters/findings/tfjs-matmul-overread-relu-zeros.ts   (prints the counts; exits 1 while the bug is there)
 import * as tf from '@tensorflow/tfjs-core';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { acquireGpu, declareNeeds } from '../../conformance/harness/device.js';
+import { tfjsOnHarnessDevice } from './tfjs-device.js';
 
-// The limits the adapter declares (adapters/tfjs/adapter.ts).
-declareNeeds({ limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxStorageBuffersPerShaderStage: 8 } });
-const acquired = await acquireGpu();
-if (!acquired.ok) throw new Error('no WebGPU device');
-const device = acquired.gpu.device;
-Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'node', gpu: {} }, configurable: true });
-tf.registerBackend('webgpu', () => new WebGPUBackend(device));
-await tf.setBackend('webgpu');
+const device = await tfjsOnHarnessDevice();
 
 const STORAGE_COPY = 0x80 | 0x04 | 0x08;
 /** A GPU buffer holding `data`, then `pad` NaN (the harness pads every input with a NaN canary of 64 elements). */

@@ -5,15 +5,9 @@
 //
 //   npx tsx adapters/findings/tfjs-matmul-overread.ts        (prints the NaN count; exits 1 while the bug is there)
 import * as tf from '@tensorflow/tfjs-core';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { acquireGpu } from '../../conformance/harness/device.js';
+import { tfjsOnHarnessDevice } from './tfjs-device.js';
 
-const acquired = await acquireGpu();
-if (!acquired.ok) throw new Error('no WebGPU device');
-const device = acquired.gpu.device;
-Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'node', gpu: {} }, configurable: true });
-tf.registerBackend('webgpu', () => new WebGPUBackend(device));
-await tf.setBackend('webgpu');
+const device = await tfjsOnHarnessDevice({ adapterNeeds: false });
 
 const [batch, m, k, n] = [3, 13, 17, 7];
 const STORAGE_COPY = 0x80 | 0x04 | 0x08;

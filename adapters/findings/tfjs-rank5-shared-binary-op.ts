@@ -5,19 +5,11 @@
 //
 //   npx tsx adapters/findings/tfjs-rank5-shared-binary-op.ts        (prints each rank's outcome; exits 1 while the bug is there)
 import * as tf from '@tensorflow/tfjs-core';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { acquireGpu, declareNeeds } from '../../conformance/harness/device.js';
+import { tfjsOnHarnessDevice } from './tfjs-device.js';
 
-// The limits TF.js's own device factory would ask for: 256-wide workgroups.
-declareNeeds({ limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxStorageBuffersPerShaderStage: 8 } });
-const acquired = await acquireGpu();
-if (!acquired.ok) throw new Error('no WebGPU device');
-const device = acquired.gpu.device;
+const device = await tfjsOnHarnessDevice();
 const errors: string[] = [];
 device.onuncapturederror = (e) => errors.push(e.error.message.split('\n')[0] ?? '');
-Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'node', gpu: {} }, configurable: true });
-tf.registerBackend('webgpu', () => new WebGPUBackend(device));
-await tf.setBackend('webgpu');
 
 let failed = false;
 for (const shape of [[7, 13, 3, 15], [7, 13, 1, 3, 15], [7, 13, 1, 3, 1, 15]]) {

@@ -6,17 +6,9 @@
 //
 //   npx tsx adapters/findings/tfjs-softmax-folded-grid.ts   (prints each row count's outcome; exits 1 while the bug is there)
 import * as tf from '@tensorflow/tfjs-core';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { acquireGpu, declareNeeds } from '../../conformance/harness/device.js';
+import { tfjsOnHarnessDevice } from './tfjs-device.js';
 
-// The limits the adapter declares (adapters/tfjs/adapter.ts); maxComputeWorkgroupsPerDimension stays 65535.
-declareNeeds({ limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxStorageBuffersPerShaderStage: 8 } });
-const acquired = await acquireGpu();
-if (!acquired.ok) throw new Error('no WebGPU device');
-const device = acquired.gpu.device;
-Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'node', gpu: {} }, configurable: true });
-tf.registerBackend('webgpu', () => new WebGPUBackend(device));
-await tf.setBackend('webgpu');
+const device = await tfjsOnHarnessDevice();
 
 const cols = 3;
 let failed = false;
