@@ -4,6 +4,7 @@
 //
 //   npx tsx adapters/findings/llvmpipe-fmin-fmax-fold.ts     (prints each variant; exits 1 while the bug is there)
 import { acquireGpu } from '../../conformance/harness/device.js';
+import { dispatchOnce } from './dispatch-once.js';
 
 const acquired = await acquireGpu();
 if (!acquired.ok) throw new Error('no WebGPU device');
@@ -15,22 +16,7 @@ async function run(body: string, a: number): Promise<number> {
     '@group(0) @binding(1) var<storage, read_write> dst: array<f32>;',
     `@compute @workgroup_size(1) fn main() { let a = src[0]; dst[0] = ${body}; }`,
   ].join('\n');
-  const module = device.createShaderModule({ code });
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const src = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(src, 0, Float32Array.of(a));
-  const dst = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  const back = device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] }));
-  pass.dispatchWorkgroups(1);
-  pass.end();
-  encoder.copyBufferToBuffer(dst, 0, back, 0, 4);
-  device.queue.submit([encoder.finish()]);
-  await back.mapAsync(GPUMapMode.READ);
-  return new Float32Array(back.getMappedRange())[0] as number;
+  return new Float32Array(await dispatchOnce(device, code, Float32Array.of(a), 4))[0] as number;
 }
 
 const f = Math.fround;

@@ -5,6 +5,7 @@
 //
 //   npx tsx adapters/findings/llvmpipe-loop-cap.ts     (prints each variant; exits 1 while the cap is there)
 import { acquireGpu } from '../../conformance/harness/device.js';
+import { dispatchOnce } from './dispatch-once.js';
 
 const acquired = await acquireGpu();
 if (!acquired.ok) throw new Error('no WebGPU device');
@@ -20,22 +21,7 @@ async function run(body: string, n: number, m: number, lanes = 1): Promise<[numb
     '  dst[2u * lid] = c; dst[2u * lid + 1u] = d;',
     '}',
   ].join('\n');
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
-  const src = device.createBuffer({ size: 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(src, 0, Uint32Array.of(n, m));
-  const size = 8 * lanes;
-  const dst = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  const back = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] }));
-  pass.dispatchWorkgroups(1);
-  pass.end();
-  encoder.copyBufferToBuffer(dst, 0, back, 0, size);
-  device.queue.submit([encoder.finish()]);
-  await back.mapAsync(GPUMapMode.READ);
-  const out = new Uint32Array(back.getMappedRange());
+  const out = new Uint32Array(await dispatchOnce(device, code, Uint32Array.of(n, m), 8 * lanes));
   return Array.from({ length: lanes }, (_, k) => [out[2 * k] ?? 0, out[2 * k + 1] ?? 0]);
 }
 

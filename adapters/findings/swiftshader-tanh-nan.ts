@@ -4,6 +4,7 @@
 //
 //   npx tsx adapters/findings/swiftshader-tanh-nan.ts     (prints tanh and sinh/cosh per x; exits 1 while the bug is there)
 import { existsSync } from 'node:fs';
+import { dispatchOnce } from './dispatch-once.js';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (process.env['VK_ICD_FILENAMES'] === undefined && existsSync(ICD)) process.env['VK_ICD_FILENAMES'] = ICD;
@@ -23,22 +24,7 @@ async function run(body: string, xs: readonly number[]): Promise<number[]> {
     '@group(0) @binding(1) var<storage, read_write> dst: array<f32>;',
     `@compute @workgroup_size(1) fn main(@builtin(global_invocation_id) g: vec3u) { let a = src[g.x]; dst[g.x] = ${body}; }`,
   ].join('\n');
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
-  const bytes = xs.length * 4;
-  const src = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(src, 0, Float32Array.from(xs));
-  const dst = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  const back = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] }));
-  pass.dispatchWorkgroups(xs.length);
-  pass.end();
-  encoder.copyBufferToBuffer(dst, 0, back, 0, bytes);
-  device.queue.submit([encoder.finish()]);
-  await back.mapAsync(GPUMapMode.READ);
-  return Array.from(new Float32Array(back.getMappedRange()));
+  return Array.from(new Float32Array(await dispatchOnce(device, code, Float32Array.from(xs), xs.length * 4, xs.length)));
 }
 
 const xs = [-1e30, -100, -89, -88, -10, -0.5, 0.5, 10, 88, 89, 100, 1e30];
