@@ -1,16 +1,17 @@
 import type { CompiledProgram } from '../spec/implementation.js';
 import { createReferenceImplementation } from './implementation.js';
-import { checkInputs, numel, WgfuseError } from '../spec/index.js';
-import type { Graph, Shape } from '../spec/index.js';
+import { checkInputs, decodeElements, encodeElements, numel, WgfuseError } from '../spec/index.js';
+import { bufferBytes } from './runtime/executor.js';
+import type { Graph } from '../spec/index.js';
 import type { Registry } from './registry/registry.js';
 import { trace } from './tracer/index.js';
-import type { Tensor, TraceOutput } from './tracer/index.js';
+import type { InputDecl, Tensor, TraceOutput } from './tracer/index.js';
 
 export interface CompileOptions {
   /** 'fused': prologues and epilogues spliced into kernels; 'eager': one dispatch per op. */
   readonly backend: 'fused' | 'eager';
-  /** Input names and shapes, in the order `fn` takes them. */
-  readonly inputs: Readonly<Record<string, Shape>>;
+  /** Input names and shapes (f32) or `{ shape, dtype }`, in the order `fn` takes them. */
+  readonly inputs: Readonly<Record<string, InputDecl>>;
   readonly registry: Registry;
   /** The WebGPU device to run on; the caller owns it (in Node, e.g. from the `webgpu` package). */
   readonly device: GPUDevice;
@@ -50,10 +51,15 @@ export function compile(fn: (...inputs: Tensor[]) => TraceOutput, options: Compi
       }
       const { device } = program;
       checkInputs(graph, inputs);
-      const sizes = graph.outputs.map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
-      const ins = inputs.map((data) => {
-        const buffer = device.createBuffer({ size: Math.max(4, data.byteLength), usage: STORAGE | COPY_DST });
-        device.queue.writeBuffer(buffer, 0, data);
+      const sizes = graph.outputs.map((id) => bufferBytes(graph.nodes[id]));
+      const ins = inputs.map((data, k) => {
+        const node = graph.nodes[graph.inputs[k] as number];
+        const buffer = device.createBuffer({ size: bufferBytes(node), usage: STORAGE | COPY_DST });
+        const bytes = encodeElements(data, node?.dtype ?? 'f32');
+        // writeBuffer takes whole words: an odd number of f16 elements is padded.
+        const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+        padded.set(bytes);
+        device.queue.writeBuffer(buffer, 0, padded);
         return buffer;
       });
       const outs = sizes.map((size) => device.createBuffer({ size, usage: STORAGE | COPY_SRC }));
@@ -64,7 +70,10 @@ export function compile(fn: (...inputs: Tensor[]) => TraceOutput, options: Compi
         outs.forEach((out, k) => encoder.copyBufferToBuffer(out, 0, staging[k] as GPUBuffer, 0, sizes[k] as number));
         device.queue.submit([encoder.finish()]);
         await Promise.all(staging.map((s) => s.mapAsync(MAP_READ)));
-        return staging.map((s) => new Float32Array(s.getMappedRange().slice(0)));
+        return staging.map((s, k) => {
+          const node = graph.nodes[graph.outputs[k] as number];
+          return decodeElements(s.getMappedRange().slice(0), node?.dtype ?? 'f32', numel(node?.shape ?? []));
+        });
       } finally {
         for (const b of [...ins, ...outs, ...staging]) b.destroy();
       }

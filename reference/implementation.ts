@@ -23,13 +23,15 @@ export interface ReferenceOptions {
 export function createReferenceImplementation(options: ReferenceOptions): Implementation {
   return {
     name: options.name,
+    // f16 tensors need shader-f16 ([codegen.f16.1]); asked for where the adapter has it, f32 runs without.
+    needs: { optionalFeatures: ['shader-f16'] },
     // The catalog's configs are hints; the reference uses the config each call node carries.
     async compile(graph: Graph, _kernels: KernelCatalog, device: GPUDevice): Promise<CompiledProgram> {
       const templates = options.templates ?? TEMPLATES;
       let schedule = lowerGraph(graph, templates, { fuse: options.fuse });
       if (options.editSchedule) schedule = options.editSchedule(schedule);
       // The eager executor's kernels are canonical: one pipeline per op and operand pattern, in any graph.
-      let sources = generateProgram(schedule, templates, device.limits, { canonical: !options.fuse });
+      let sources = generateProgram(schedule, templates, device.limits, { canonical: !options.fuse, f16: device.features.has('shader-f16') });
       if (options.editSources) sources = options.editSources(sources);
       return createProgram(device, schedule, sources);
     },

@@ -12,7 +12,7 @@ import { backendFromEnv } from '../conformance/harness/device.js';
 import type { Gpu } from '../conformance/harness/device.js';
 import { campaignRecord, formatHistogram, mergeCampaigns, newCampaignStats, readReplayFile, replayFailure, runCampaign } from './lib/fuzz-campaign.js';
 import type { BatchReport, CampaignRecord, CampaignStats } from './lib/fuzz-campaign.js';
-import { PROPERTY_NAMES } from '../conformance/properties/random-properties.js';
+import { PROPERTY_NAMES, RANDOM_PROPERTIES } from '../conformance/properties/random-properties.js';
 import type { PropertyName } from '../conformance/properties/random-properties.js';
 import { parseCli } from './lib/cli.js';
 
@@ -205,6 +205,19 @@ async function executingGpu(): Promise<Gpu> {
   return caps.gpu;
 }
 
+/** The chosen properties this device can run; each other one is named with why ([fuzz.campaign.1]). */
+async function runnableProperties(chosen: readonly PropertyName[]): Promise<{ runnable: PropertyName[]; skipped: string[] }> {
+  const caps = await probeCapabilities();
+  const runnable: PropertyName[] = [];
+  const skipped: string[] = [];
+  for (const p of chosen) {
+    const unmet = unmetNeed(caps, RANDOM_PROPERTIES[p].needs);
+    if (unmet === undefined) runnable.push(p);
+    else skipped.push(`${p}: ${unmet.reason}`);
+  }
+  return { runnable, skipped };
+}
+
 // tsx runs a script in a child process and SIGKILLs it when a Ctrl-C is not acknowledged within ~60 ms,
 // which the event loop, often blocked that long inside Dawn, misses: the summary would be lost. So the
 // campaign runs in a grandchild under plain node with tsx as a loader, and this process only waits.
@@ -245,12 +258,19 @@ if (replayFile !== undefined) {
   process.exit(0);
 }
 
+const { runnable, skipped } = await runnableProperties(properties);
+if (runnable.length === 0) {
+  process.stderr.write(`fuzz: cannot run: no chosen property can run on this device:\n${skipped.map((s) => `  ${s}`).join('\n')}\n`);
+  process.exit(2);
+}
 const firstSeed = seedOption ?? ((Date.now() ^ (Math.random() * 0x7fffffff)) | 0);
 const maxMs = minutes !== undefined ? minutes * 60_000 : cases === undefined ? 5 * 60_000 : undefined;
 const budget = [cases === undefined ? '' : `${cases} cases`, maxMs === undefined ? '' : `${(maxMs / 60_000).toFixed(2)} min`].filter((s) => s !== '').join(' or ');
 process.stdout.write(
   `wgfuse fuzz\n  implementation: ${impl.name}${implModule ? ` (${implModule})` : ''}\n  device:         ${device}\n` +
-    `  properties:     ${properties.join(', ')}; first seed ${firstSeed}, ${batch} cases per seed; budget ${budget}\n\n`,
+    `  properties:     ${runnable.join(', ')}; first seed ${firstSeed}, ${batch} cases per seed; budget ${budget}\n` +
+    skipped.map((s) => `  not run:        ${s}\n`).join('') +
+    '\n',
 );
 
 const rate = (n: number, ms: number): string => (ms > 0 ? (n / (ms / 1000)).toFixed(1) : '-');
@@ -290,7 +310,7 @@ const result = await runCampaign({
   impl,
   implModule: implModule || undefined,
   gpu,
-  properties,
+  properties: runnable,
   firstSeed,
   batch,
   dataVariants: variants,

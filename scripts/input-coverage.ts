@@ -96,7 +96,7 @@ function kindOf(graph: Graph, id: number): string {
 
 /** The reference's grid for each kernel call, against one grid dimension, and the longest loop any call needs. */
 function tallyKernels(graph: Graph): void {
-  const program = generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS);
+  const program = generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS, { f16: true });
   for (const kernel of program) {
     const call = graph.nodes.find((n) => n.kind === 'call' && (n.id === kernel.writes || kernel.alsoWrites.includes(n.id)));
     const what = call === undefined ? 'pointwise' : kindOf(graph, call.id);

@@ -2,5 +2,6 @@
 // interface. spec/ imports nothing outside itself; reference/ and conformance/ build on it.
 export * from './ir/index.js';
 export * from './kernels/index.js';
+export * from './f16.js';
 export * from './interpreter.js';
 export type * from './implementation.js';

@@ -1,3 +1,4 @@
+import { f16round, isF16 } from './f16.js';
 import { broadcastStrides, formatShape, transposedIndex } from './ir/broadcast.js';
 import { WgfuseError } from './ir/errors.js';
 import { OPS } from './ir/ops.js';
@@ -35,18 +36,22 @@ export function checkInputs(graph: Graph, inputs: readonly Float32Array[]): void
     const given: unknown = inputs[k];
     if (!(given instanceof Float32Array)) {
       const what = typeof given === 'object' && given !== null ? given.constructor.name : typeof given;
-      throw new WgfuseError('interface.inputs.1', `input ${k} (%${id}) is a ${what}; every input is a Float32Array of f32 elements`);
+      throw new WgfuseError('interface.inputs.1', `input ${k} (%${id}) is a ${what}; every input is a Float32Array (an f16 input's values are f16 values)`);
     }
     const want = numel(node?.shape ?? []);
     if (inputs[k]?.length !== want) {
       throw new WgfuseError('interface.inputs.1', `input ${k} (%${id} ${formatShape(node?.shape ?? [])}) needs ${want} elements, got ${inputs[k]?.length}`);
     }
+    if (node?.dtype === 'f16') {
+      const bad = (inputs[k] as Float32Array).findIndex((v) => !isF16(v));
+      if (bad >= 0) throw new WgfuseError('interface.inputs.1', `input ${k} (%${id}) is f16, but element ${bad} (${inputs[k]?.[bad]}) is not an f16 value. hint: round with f16round`);
+    }
   });
 }
 
 /**
- * The normative semantics (spec/ir.md [ir.eval.1]): every op is computed in f64 from f32 operands and
- * rounded to f32 before any other op reads it; a kernel call computes its semantics' `evaluate`.
+ * The normative semantics (spec/ir.md [ir.eval.1]): every op is computed in f64 from its operands and
+ * rounded to its dtype (f32, or f16 to nearest even) before any other op reads it; a kernel call computes its semantics' `evaluate`.
  * Returns the value of every node, so callers can inspect intermediates.
  */
 export function interpretAll(graph: Graph, inputs: readonly Float32Array[], kernels: SemanticsTable = SPEC_KERNELS): Float32Array[] {
@@ -87,6 +92,8 @@ export function interpretAll(graph: Graph, inputs: readonly Float32Array[], kern
         break;
       }
     }
+    // Every node is materialized in its dtype ([ir.eval.1]): an f16 node's value is rounded to f16.
+    if (node.dtype === 'f16') for (let i = 0; i < total; i++) out[i] = f16round(out[i] as number);
     values.push(out);
   }
   return values;

@@ -1,4 +1,4 @@
-import type { BinaryOp, OpName, Shape, UnaryOp } from '../../spec/ir/index.js';
+import type { BinaryOp, DType, OpName, Shape, UnaryOp } from '../../spec/ir/index.js';
 import type { Tensor } from '../reference-door.js';
 import { isBinaryStep, sideShape } from './chain.js';
 import type { Broadcast, Chain } from './chain.js';
@@ -32,6 +32,8 @@ export interface SideInput {
   readonly shape: Shape;
   readonly range: Interval;
   readonly broadcast: Broadcast;
+  /** Default f32; every side tensor of a mixed-precision case is f16 ([gen.f16.1]). */
+  readonly dtype?: DType;
 }
 
 /** The side inputs of `chains`, in the order their steps read them; names continue from `firstIndex`. */
@@ -84,8 +86,8 @@ function binaryRaw(op: BinaryOp, a: Value, b: Value): Value {
   const text = `${op}(${a.text}, ${b.text})`;
   if (typeof a.t !== 'number') return { t: a.t.binary(op, b.t), range, text };
   if (typeof b.t === 'number') throw new Error(`[gen.chain.2] ${text}: an op of two constants is not a tensor`);
-  // A constant on the left becomes a 0-d const node of the same trace.
-  const left = b.t.derive(b.t.builder.constant(a.t));
+  // A constant on the left becomes a 0-d const node of the same trace, of the tensor's dtype.
+  const left = b.t.derive(b.t.builder.constant(a.t, b.t.dtype));
   return { t: left.binary(op, b.t), range, text };
 }
 
@@ -168,23 +170,38 @@ export function guardSum(a: Value, b: Value, guards: Guard[], where: string, spa
   return [x, y];
 }
 
+/** `v` as `dtype`: an explicit cast op ([ir.dtype.2]), or `v` when it already is one (or is a constant). */
+export function castValue(v: Value, dtype: DType): Value {
+  if (typeof v.t === 'number' || v.t.dtype === dtype) return v;
+  const op = dtype === 'f16' ? 'cast_f16' : 'cast_f32';
+  return { t: v.t.cast(dtype), range: opInterval(op, v.range), text: `${op}(${v.text})` };
+}
+
 /**
  * Applies `chain` to `start`. `sides` are the chain's side tensors (see planSides) as values, in order.
- * `where` names the chain in guard records, e.g. 'prologue x'.
+ * `where` names the chain in guard records, e.g. 'prologue x'. `switchAt` ([gen.f16.1]): before that
+ * step (the chain's length: after the last) the value is cast to the other dtype; a side tensor of
+ * another dtype than the value is cast where it is read.
  */
-export function applyChain(start: Value, chain: Chain, sides: readonly Value[], guards: Guard[], where: string, space: ValueSpace = ORDINARY): Value {
+export function applyChain(start: Value, chain: Chain, sides: readonly Value[], guards: Guard[], where: string, space: ValueSpace = ORDINARY, switchAt: number | null = null): Value {
   let v = start;
   let nextSide = 0;
+  const switchHere = (): void => {
+    if (typeof v.t !== 'number') v = castValue(v, v.t.dtype === 'f16' ? 'f32' : 'f16');
+  };
   chain.forEach((step, i) => {
+    if (i === switchAt) switchHere();
     const at = `${where} step ${i}`;
     if (!isBinaryStep(step)) {
       v = applyUnary(step.op, v, guards, at, space);
       return;
     }
-    const operand = step.operand.kind === 'const' ? constant(step.operand.value) : sides[nextSide++];
-    if (operand === undefined) throw new Error(`[gen.chain.2] ${at}: chain reads more side tensors than were planned`);
+    const side = step.operand.kind === 'const' ? constant(step.operand.value) : sides[nextSide++];
+    if (side === undefined) throw new Error(`[gen.chain.2] ${at}: chain reads more side tensors than were planned`);
+    const operand = typeof v.t === 'number' ? side : castValue(side, v.t.dtype);
     v = step.swap ? applyBinary(step.op, operand, v, guards, at, space) : applyBinary(step.op, v, operand, guards, at, space);
   });
+  if (switchAt === chain.length) switchHere();
   return v;
 }
 

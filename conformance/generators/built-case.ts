@@ -1,4 +1,5 @@
-import type { Graph, Shape } from '../../spec/ir/index.js';
+import { f16Above, f16Below, f16round, MIN_NORMAL_F16 } from '../../spec/f16.js';
+import type { DType, Graph, Shape } from '../../spec/ir/index.js';
 import { numel } from '../../spec/ir/index.js';
 import type { KernelCatalog } from '../../spec/index.js';
 import { trace } from '../reference-door.js';
@@ -13,6 +14,8 @@ export interface InputSpec {
   readonly name: string;
   readonly shape: Shape;
   readonly range: Interval;
+  /** Default f32; f16 data is rounded to f16 and kept in range ([gen.f16.1]). */
+  readonly dtype?: DType;
 }
 
 /** A generated case, ready to run: the graph, its kernels, its data, and how to print it. */
@@ -80,15 +83,18 @@ function drawIn([lo, hi]: Interval, random: () => number): number {
  * range) to hit kinks (relu at 0, ties in maximum). Subnormals are replaced: GPUs may flush them, which
  * would make the inputs differ between reference and device ([gen.inputs.1]).
  */
-export function fillRange(total: number, [lo, hi]: Interval, random: () => number): Float32Array {
+export function fillRange(total: number, range: Interval, random: () => number, dtype: DType = 'f32'): Float32Array {
+  // f16 data: the range's f16 values, subnormals (below 2^-14) replaced like f32's.
+  const [lo, hi] = dtype === 'f16' ? [f16Above(range[0]), f16Below(range[1])] : range;
+  const [round, minNormal] = dtype === 'f16' ? [f16round, MIN_NORMAL_F16] : [Math.fround, MIN_NORMAL];
   const edges = lo <= 0 && hi >= 0 ? [lo, hi, 0] : [lo, hi];
   const out = new Float32Array(total);
   for (let i = 0; i < total; i++) {
     const edge = random() < 0.125;
     const pick = edge ? (edges[Math.floor(random() * edges.length)] ?? lo) : drawIn([lo, hi], random);
-    let v = Math.fround(pick);
-    if (v < lo || v > hi) v = Math.fround(Math.min(Math.max(v, lo), hi));
-    if (v !== 0 && Math.abs(v) < MIN_NORMAL) v = lo <= 0 && hi >= 0 ? 0 : lo;
+    let v = round(pick);
+    if (v < lo || v > hi) v = round(Math.min(Math.max(v, lo), hi));
+    if (v !== 0 && Math.abs(v) < minNormal) v = lo <= 0 && hi >= 0 ? 0 : lo;
     out[i] = v;
   }
   return out;
@@ -97,7 +103,7 @@ export function fillRange(total: number, [lo, hi]: Interval, random: () => numbe
 /** Fills every input from one seed, in graph input order, so the same case always gets the same data. */
 export function fillInputs(specs: readonly InputSpec[], seed: number): Float32Array[] {
   const random = mulberry32(seed);
-  return specs.map((s) => fillRange(numel(s.shape), s.range, random));
+  return specs.map((s) => fillRange(numel(s.shape), s.range, random, s.dtype));
 }
 
 /** Data for every input of `graph`, uniform in [-2, 2]: what a fixed graph (a named pattern) runs on. */
@@ -142,7 +148,7 @@ export function traceCase(
       description = alsoReturned === undefined ? result.text : `[${result.text}, ${alsoReturned.text}]`;
       return alsoReturned === undefined ? (result.t as Tensor) : [result.t as Tensor, alsoReturned.t as Tensor];
     },
-    specs.map(({ name, shape }) => ({ name, shape })),
+    specs.map(({ name, shape, dtype }) => ({ name, shape, dtype: dtype ?? 'f32' })),
   );
   return { graph, kernels, inputs: fillInputs(specs, dataSeed), inputSpecs: specs, ...countNodes(graph), description, guards, space };
 }

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import type { KernelSettings, Shape } from '../../spec/ir/index.js';
+import type { DType, KernelSettings, Shape } from '../../spec/ir/index.js';
 import { elementwiseAdd } from '../reference-door.js';
 import { createRegistry } from '../reference-door.js';
 import type { Tensor } from '../reference-door.js';
-import { applyChain, guardSum, planSides } from './apply-chain.js';
+import { applyChain, castValue, guardSum, planSides } from './apply-chain.js';
+import type { F16Plan } from './f16-plan.js';
 import type { Value } from './apply-chain.js';
 import { traceCase } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
@@ -40,6 +41,8 @@ export interface FusionCase {
   readonly returnsKernelOutput?: boolean;
   /** Drawn from the wide value space ([gen.space.1]); absent: the ordinary one. */
   readonly space?: 'wide';
+  /** A mixed-precision case ([gen.f16.1]): f16 inputs, dtype changes as planned, values in F16_SPACE. */
+  readonly f16?: F16Plan;
 }
 
 export interface FusionCaseConstraints {
@@ -104,16 +107,19 @@ export const ADD_KERNEL = 'add';
 export function buildFusionCase(fcase: FusionCase, settings: Partial<KernelSettings> = {}): BuiltCase {
   const registry = createRegistry();
   const add = registry.register(ADD_KERNEL, { template: elementwiseAdd, configs: { default: { blockSizes: [...fcase.blockSizes] } }, settings });
-  const sides = planSides([fcase.prologues[0], fcase.prologues[1], fcase.epilogue], fcase.shape);
+  const plan = fcase.f16;
+  const dtype: DType = plan === undefined ? 'f32' : 'f16';
+  const sides = planSides([fcase.prologues[0], fcase.prologues[1], fcase.epilogue], fcase.shape).map((list) => list.map((s) => ({ ...s, dtype })));
   const heads: InputSpec[] = [
-    { name: 'x', shape: fcase.shape, range: fcase.inputRanges[0] },
-    { name: 'y', shape: fcase.shape, range: fcase.inputRanges[1] },
+    { name: 'x', shape: fcase.shape, range: fcase.inputRanges[0], dtype },
+    { name: 'y', shape: fcase.shape, range: fcase.inputRanges[1], dtype },
   ];
   const space = spaceOf(fcase);
+  const toCall = (v: Value): Value => (plan === undefined ? v : castValue(v, plan.call));
   return traceCase(heads, sides, registry.kernels, fcase.dataSeed, ([xv, yv], [xs = [], ys = [], es = []], guards) => {
     const [px, py] = guardSum(
-      applyChain(xv as Value, fcase.prologues[0], xs, guards, 'prologue x', space),
-      applyChain(yv as Value, fcase.prologues[1], ys, guards, 'prologue y', space),
+      toCall(applyChain(xv as Value, fcase.prologues[0], xs, guards, 'prologue x', space, plan?.switchAt[0] ?? null)),
+      toCall(applyChain(yv as Value, fcase.prologues[1], ys, guards, 'prologue y', space, plan?.switchAt[1] ?? null)),
       guards,
       `call ${ADD_KERNEL}`,
       space,
@@ -121,7 +127,14 @@ export function buildFusionCase(fcase: FusionCase, settings: Partial<KernelSetti
     const out = add(px.t as Tensor, py.t as Tensor);
     // The kernel computes x + y, so its output range is that of an add.
     const called: Value = { t: out, range: opInterval('add', px.range, py.range), text: `${ADD_KERNEL}(${px.text}, ${py.text})` };
-    const result = applyChain(called, fcase.epilogue, es, guards, 'epilogue', space);
+    const result = storedAs(plan, applyChain(called, fcase.epilogue, es, guards, 'epilogue', space, plan?.switchAt[2] ?? null));
     return { result, alsoReturned: fcase.returnsKernelOutput === true ? called : undefined };
   }, space);
+}
+
+/** A mixed-precision case's result as its plan stores it ([gen.f16.1]). */
+export function storedAs(plan: F16Plan | undefined, v: Value): Value {
+  if (plan === undefined) return v;
+  if (plan.output === 'f16-widened') return castValue(castValue(v, 'f16'), 'f32');
+  return castValue(v, plan.output);
 }

@@ -44,7 +44,7 @@ export const DIVISOR_RANGES: readonly Interval[] = [
  * sigmoid arguments down to -87, tiny normals), still where every result is determinate.
  */
 export interface ValueSpace {
-  readonly name: 'ordinary' | 'wide';
+  readonly name: 'ordinary' | 'wide' | 'f16';
   /** Every node value stays within ±limit. */
   readonly limit: number;
   /** log/sqrt arguments and divisors stay at least this far from zero. */
@@ -103,8 +103,21 @@ export const WIDE: ValueSpace = {
 };
 
 /** The space a case names: `wide` when it says so, else `ordinary` (cases written before spaces existed). */
-export function spaceOf(c: { readonly space?: 'wide' | undefined }): ValueSpace {
-  return c.space === 'wide' ? WIDE : ORDINARY;
+/**
+ * The value space of f16 cases: the ordinary one, with every value within ±30000 so an f16 node never
+ * overflows (the largest f16 is 65504), plus inputs in [-300, 300], whose squares pass f16's range: a
+ * row reduction that accumulates in f16 instead of f32 overflows on them ([numerics.f16.1]).
+ */
+export const F16_SPACE: ValueSpace = {
+  ...ORDINARY,
+  name: 'f16',
+  limit: 3e4,
+  inputRanges: [...ORDINARY.inputRanges, [-300, 300] as Interval],
+};
+
+/** The space a case was drawn from: its mark, or F16_SPACE for a mixed-precision case ([gen.f16.1]). */
+export function spaceOf(c: { readonly space?: 'wide' | undefined; readonly f16?: unknown }): ValueSpace {
+  return c.space === 'wide' ? WIDE : c.f16 !== undefined ? F16_SPACE : ORDINARY;
 }
 
 // Each op's f32 rounding may move a value by half an ULP: widen every tracked bound by 2^-20 relative.
@@ -151,6 +164,13 @@ export function opInterval(op: OpName, a: Interval, b: Interval = [0, 0]): Inter
       return widen([Math.max(alo, blo), Math.max(ahi, bhi)]);
     case 'minimum':
       return widen([Math.min(alo, blo), Math.min(ahi, bhi)]);
+    case 'cast_f16': {
+      // Either f16 neighbour: half an f16 step is at most 2^-11 relative, or 2^-25 among subnormals.
+      const slack = (x: number): number => Math.abs(x) * 2 ** -10 + 2 ** -24;
+      return [alo - slack(alo), ahi + slack(ahi)];
+    }
+    case 'cast_f32':
+      return a;
   }
 }
 
@@ -181,6 +201,8 @@ export function inOpDomain(op: OpName, a: number, b = 0): boolean {
       return a >= 0;
     case 'div':
       return Math.abs(b) >= 2 ** -126 && Math.abs(b) <= 2 ** 126;
+    case 'cast_f16':
+      return Math.abs(a) <= 65504;
     default:
       return true;
   }

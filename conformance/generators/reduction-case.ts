@@ -1,16 +1,18 @@
 import fc from 'fast-check';
-import type { Shape } from '../../spec/ir/index.js';
+import type { DType, Shape } from '../../spec/ir/index.js';
 import { rmsnorm } from '../reference-door.js';
 import { softmax } from '../reference-door.js';
 import { createRegistry } from '../reference-door.js';
 import type { Tensor } from '../reference-door.js';
-import { applyBinary, applyChain, applyUnary, constant, planSides } from './apply-chain.js';
+import { applyBinary, applyChain, applyUnary, castValue, constant, planSides } from './apply-chain.js';
+import type { F16Plan } from './f16-plan.js';
+import { storedAs } from './fusion-case.js';
 import type { Guard, Value } from './apply-chain.js';
 import { traceCase } from './built-case.js';
 import type { BuiltCase, InputSpec } from './built-case.js';
 import { capSideTensors, chainArbitrary, MAX_SIDE_TENSORS } from './chain.js';
 import type { Chain, ChainConstraints } from './chain.js';
-import { ORDINARY, spaceOf, WIDE } from './interval.js';
+import { F16_SPACE, ORDINARY, spaceOf, WIDE } from './interval.js';
 import type { Interval, ValueSpace } from './interval.js';
 import { largeReductionLayout } from './large.js';
 import { inSpaces } from './spaces.js';
@@ -41,6 +43,8 @@ export interface ReductionCase {
   readonly staticShapes: boolean;
   /** Drawn from the wide value space ([gen.space.1]); absent: the ordinary one. */
   readonly space?: 'wide';
+  /** A mixed-precision case ([gen.f16.1]): f16 inputs, dtype changes as planned, values in F16_SPACE. */
+  readonly f16?: F16Plan;
 }
 
 export interface ReductionCaseConstraints {
@@ -150,14 +154,16 @@ function guardWeight(w: Value, cols: number, guards: Guard[], space: ValueSpace)
 /**
  * softmax subtracts the row's maximum from each x_j: where x can be as large as 1e36, an implementation
  * that loads x_j twice (allowed: spec/numerics.md) may see two values a few f32 steps apart, and past
- * about 1e9 that gap alone overflows exp. An x past ±1e6 is scaled by a power of two first, exactly, so
- * its rows keep their shape (all large and positive, all large and negative) ([gen.guard.1]).
+ * about 1e9 that gap alone overflows exp. An x past ±1e6 (±256 in f16 cases) is scaled by a power of two
+ * first, exactly, so its rows keep their shape (all large and positive, all large and negative) ([gen.guard.1]).
  */
 function guardSoftmax(x: Value, guards: Guard[], space: ValueSpace): Value {
   const big = Math.max(Math.abs(x.range[0]), Math.abs(x.range[1]));
-  if (big <= ORDINARY.limit) return x;
-  const scale = 2 ** -Math.ceil(Math.log2(big / ORDINARY.limit));
-  guards.push({ where: 'call softmax', op: 'mul', inserted: `mul(·, 2^${Math.log2(scale)})`, reason: `x in [${x.range.join(', ')}] passes ±${ORDINARY.limit}` });
+  // An f16 x may be rounded or not (an f16 step is 2^-11 of it): past 256, exp(x_j − max) could differ by e^0.125 either way.
+  const cap = space === F16_SPACE ? 256 : ORDINARY.limit;
+  if (big <= cap) return x;
+  const scale = 2 ** -Math.ceil(Math.log2(big / cap));
+  guards.push({ where: 'call softmax', op: 'mul', inserted: `mul(·, 2^${Math.log2(scale)})`, reason: `x in [${x.range.join(', ')}] passes ±${cap}` });
   return applyBinary('mul', x, constant(scale), guards, 'call softmax', space);
 }
 
@@ -190,18 +196,21 @@ export function buildReductionCase(rcase: ReductionCase): BuiltCase {
   const xSides = planSides([rcase.prologues[0]], rcase.shape, 0);
   const wSides = planSides([rcase.prologues[1]], rowShape, xSides.flat().length);
   const eSides = planSides([rcase.epilogue], rcase.shape, xSides.flat().length + wSides.flat().length);
-  const sides = [...xSides, ...wSides, ...eSides];
-  const args: InputSpec[] = [{ name: 'x', shape: rcase.shape, range: rcase.inputRanges[0] }];
-  if (!isSoftmax) args.push({ name: 'w', shape: rowShape, range: rcase.inputRanges[1] });
+  const plan = rcase.f16;
+  const dtype: DType = plan === undefined ? 'f32' : 'f16';
+  const sides = [...xSides, ...wSides, ...eSides].map((list) => list.map((s) => ({ ...s, dtype })));
+  const args: InputSpec[] = [{ name: 'x', shape: rcase.shape, range: rcase.inputRanges[0], dtype }];
+  if (!isSoftmax) args.push({ name: 'w', shape: rowShape, range: rcase.inputRanges[1], dtype });
   const space = spaceOf(rcase);
+  const toCall = (v: Value): Value => (plan === undefined ? v : castValue(v, plan.call));
   return traceCase(args, sides, registry.kernels, rcase.dataSeed, (values, [xs = [], ws = [], es = []], guards) => {
-    const chained = applyChain(values[0] as Value, rcase.prologues[0], xs, guards, 'prologue x', space);
+    const chained = toCall(applyChain(values[0] as Value, rcase.prologues[0], xs, guards, 'prologue x', space, plan?.switchAt[0] ?? null));
     const px = isSoftmax ? guardSoftmax(chained, guards, space) : guardRow(chained, cols, guards, space);
-    const pw = isSoftmax ? undefined : guardWeight(applyChain(values[1] as Value, rcase.prologues[1], ws, guards, 'prologue w', space), cols, guards, space);
+    const pw = isSoftmax ? undefined : guardWeight(toCall(applyChain(values[1] as Value, rcase.prologues[1], ws, guards, 'prologue w', space, plan?.switchAt[1] ?? null)), cols, guards, space);
     const out = pw === undefined ? kernel(px.t as Tensor) : kernel(px.t as Tensor, pw.t as Tensor);
     const text = `${rcase.template}(${px.text}${pw === undefined ? '' : `, ${pw.text}`})`;
     const called: Value = { t: out, range: outputRange(rcase.template, cols, pw?.range ?? [0, 0]), text };
-    const result = applyChain(called, rcase.epilogue, es, guards, 'epilogue', space);
+    const result = storedAs(plan, applyChain(called, rcase.epilogue, es, guards, 'epilogue', space, plan?.switchAt[2] ?? null));
     return { result, alsoReturned: rcase.returnsKernelOutput ? called : undefined };
   }, space);
 }

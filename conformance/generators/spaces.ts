@@ -11,7 +11,7 @@ export function inSpaces<T extends object>(spaces: readonly ValueSpace[] | undef
   if (list.length === 0) throw new Error('[gen.space.1] constraints.spaces is empty: name at least one value space');
   const each = list.map((space) => ({
     weight: space === ORDINARY ? 3 : 1,
-    arbitrary: space === ORDINARY ? draw(space) : draw(space).map((c): T & { readonly space?: 'wide' } => ({ ...c, space: 'wide' })),
+    arbitrary: space === WIDE ? draw(space).map((c): T & { readonly space?: 'wide' } => ({ ...c, space: 'wide' })) : draw(space),
   }));
   return fc.oneof(...each);
 }

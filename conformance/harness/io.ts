@@ -4,11 +4,15 @@
  * ([interface.buffers.2]); outputs start entirely as canary, so an element never stored reads back
  * as the canary rather than as a plausible zero ([interface.buffers.3]).
  */
+import { decodeElements, encodeElements } from '../../spec/f16.js';
 import type { ProgramIO } from '../../spec/implementation.js';
+import type { DType } from '../../spec/ir/index.js';
 import { withTimeout } from './timeout.js';
 
 /** A quiet NaN with a payload no arithmetic produces (GPUs canonicalize NaNs they compute). */
 export const CANARY_BITS = 0x7fa5a5a5;
+/** The same in an f16 buffer: a quiet f16 NaN with a payload. An f16 output element never stored reads back as CANARY_BITS. */
+export const CANARY_BITS_F16 = 0x7ea5;
 export const DEFAULT_CANARY_ELEMENTS = 64;
 
 // The numeric values of GPUBufferUsage / GPUMapMode, so this file does not depend on those globals.
@@ -22,7 +26,7 @@ export interface CanaryViolation {
   readonly output: number;
   /** Element index within the buffer; always >= the tensor's length. */
   readonly index: number;
-  /** The u32 bits found there. */
+  /** The bits found there: u32, or u16 in an f16 buffer. */
   readonly bits: number;
 }
 
@@ -65,33 +69,63 @@ export function canaryIndices(values: Float32Array): number[] {
   return found;
 }
 
-/** The bits a buffer starts with: `data`, then canary to `elements`. */
-function initialBits(data: Float32Array | undefined, elements: number): Uint32Array {
+type Bits = Uint32Array | Uint16Array;
+
+/** Element bits of a buffer of `dtype`, viewing `bytes`. */
+function bitsOf(bytes: ArrayBuffer, dtype: DType): Bits {
+  return dtype === 'f16' ? new Uint16Array(bytes) : new Uint32Array(bytes);
+}
+
+/**
+ * The bits a buffer starts with: `data` in `dtype`, then canary to `elements` (an f16 buffer gets one more
+ * canary where that makes its size a whole number of words).
+ */
+function initialBits(data: Float32Array | undefined, elements: number, dtype: DType): Bits {
+  if (dtype === 'f16') {
+    const bits = new Uint16Array(elements + (elements % 2)).fill(CANARY_BITS_F16);
+    if (data !== undefined) bits.set(new Uint16Array(encodeElements(data, 'f16').buffer));
+    return bits;
+  }
   const bits = new Uint32Array(elements).fill(CANARY_BITS);
   if (data !== undefined) new Float32Array(bits.buffer).set(data);
   return bits;
 }
 
-function filledBuffer(device: GPUDevice, label: string, bits: Uint32Array): GPUBuffer {
+function filledBuffer(device: GPUDevice, label: string, bits: Bits): GPUBuffer {
   const buffer = device.createBuffer({ label, size: bits.byteLength, usage: STORAGE | COPY_SRC | COPY_DST, mappedAtCreation: true });
-  new Uint32Array(buffer.getMappedRange()).set(bits);
+  new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
   buffer.unmap();
   return buffer;
 }
 
+/** `n` output elements as f32 values; an f16 canary becomes the f32 canary, so `canaryIndices` finds it. */
+function outputValues(range: ArrayBuffer, n: number, dtype: DType): Float32Array {
+  if (dtype === 'f32') return new Float32Array(range, 0, n).slice();
+  const values = decodeElements(range, 'f16', n);
+  const out = new Uint32Array(values.buffer);
+  new Uint16Array(range, 0, n).forEach((b, i) => {
+    if (b === CANARY_BITS_F16) out[i] = CANARY_BITS;
+  });
+  return values;
+}
+
+export interface IOOptions {
+  readonly canaryElements?: number;
+  /** Per input and per output; default f32. f16 tensors live in f16 buffers, 2 bytes an element. */
+  readonly inputDtypes?: readonly DType[];
+  readonly outputDtypes?: readonly DType[];
+}
+
 /** Creates one buffer per input (data, then canary) and per output (all canary), each padded by `canaryElements`. */
-export function createIO(
-  device: GPUDevice,
-  inputs: readonly Float32Array[],
-  outputSizes: readonly number[],
-  options: { canaryElements?: number } = {},
-): IO {
+export function createIO(device: GPUDevice, inputs: readonly Float32Array[], outputSizes: readonly number[], options: IOOptions = {}): IO {
   const pad = options.canaryElements ?? DEFAULT_CANARY_ELEMENTS;
+  const inputDtype = (k: number): DType => options.inputDtypes?.[k] ?? 'f32';
+  const outputDtype = (k: number): DType => options.outputDtypes?.[k] ?? 'f32';
   const owned: GPUBuffer[] = [];
   const keep = (b: GPUBuffer): GPUBuffer => (owned.push(b), b);
-  const inputBits = inputs.map((data) => initialBits(data, data.length + pad));
+  const inputBits = inputs.map((data, k) => initialBits(data, data.length + pad, inputDtype(k)));
   const inputBuffers = inputBits.map((bits, k) => keep(filledBuffer(device, `wgfuse input ${k}`, bits)));
-  const outputBuffers = outputSizes.map((n, k) => keep(filledBuffer(device, `wgfuse output ${k}`, initialBits(undefined, n + pad))));
+  const outputBuffers = outputSizes.map((n, k) => keep(filledBuffer(device, `wgfuse output ${k}`, initialBits(undefined, n + pad, outputDtype(k)))));
 
   const readBack = async (timeoutMs: number): Promise<ReadBack> => {
     // Inputs are read back too: a program must not write them, data or padding ([interface.buffers.4]).
@@ -105,8 +139,8 @@ export function createIO(
     const canaryViolations: CanaryViolation[] = [];
     const inputViolations: InputViolation[] = [];
     staging.slice(outputBuffers.length).forEach((s, k) => {
-      const found = new Uint32Array(s.getMappedRange());
-      const expected = inputBits[k] as Uint32Array;
+      const found = bitsOf(s.getMappedRange(), inputDtype(k));
+      const expected = inputBits[k] as Bits;
       for (let i = 0; i < expected.length; i++) {
         if (found[i] !== expected[i]) inputViolations.push({ input: k, index: i, expected: expected[i] as number, bits: found[i] as number });
       }
@@ -116,11 +150,12 @@ export function createIO(
       const n = outputSizes[k] ?? 0;
       const range = s.getMappedRange();
       // Copy out before unmap(): the mapped ArrayBuffer is detached by it.
-      outputs.push(new Float32Array(range, 0, n).slice());
-      const bits = new Uint32Array(range);
+      outputs.push(outputValues(range, n, outputDtype(k)));
+      const bits = bitsOf(range, outputDtype(k));
+      const canary = outputDtype(k) === 'f16' ? CANARY_BITS_F16 : CANARY_BITS;
       for (let i = n; i < bits.length; i++) {
         const found = bits[i] as number;
-        if (found !== CANARY_BITS) canaryViolations.push({ output: k, index: i, bits: found });
+        if (found !== canary) canaryViolations.push({ output: k, index: i, bits: found });
       }
       s.unmap();
     });

@@ -7,7 +7,7 @@
  * and never waits longer than its stage timeouts.
  */
 import { checkInputs, numel, WgfuseError } from '../../spec/index.js';
-import type { Graph, KernelCatalog } from '../../spec/index.js';
+import type { DType, Graph, KernelCatalog } from '../../spec/index.js';
 import type { CompiledProgram, Implementation } from '../../spec/implementation.js';
 import type { KernelCounts } from './counter.js';
 import type { Gpu } from './device.js';
@@ -66,6 +66,12 @@ export interface RunOptions {
 }
 
 /** The element count of each graph output, in order: the sizes of the output buffers. */
+/** The buffer dtypes of a graph's inputs and outputs. */
+export function dtypesOf(graph: Graph): { inputDtypes: DType[]; outputDtypes: DType[] } {
+  const dtype = (id: number): DType => graph.nodes[id]?.dtype ?? 'f32';
+  return { inputDtypes: graph.inputs.map(dtype), outputDtypes: graph.outputs.map(dtype) };
+}
+
 export function outputSizesOf(graph: Graph): number[] {
   return graph.outputs.map((id) => numel(graph.nodes[id]?.shape ?? []));
 }
@@ -201,7 +207,7 @@ export async function runProgram(
     for (const [k, data] of dataSets.entries()) {
       const which = dataSets.length > 1 ? ` (run ${k + 1} of ${dataSets.length})` : '';
       const io = await scoped(gpu, 'harness.io.1', 'creating the harness buffers', () =>
-        staged('setup', { threw: 'harness.io.1', hung: 'harness.io.1' }, 'creating the harness buffers', async () => createIO(device, data, outputSizesOf(graph))),
+        staged('setup', { threw: 'harness.io.1', hung: 'harness.io.1' }, 'creating the harness buffers', async () => createIO(device, data, outputSizesOf(graph), dtypesOf(graph))),
       );
       ios.push(io);
       const running = program;

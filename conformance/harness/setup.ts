@@ -17,8 +17,9 @@ declare module 'vitest' {
   }
 }
 
-// A block longer than any stage may take, with a floor so a short test timeout cannot trip it on a slow compile.
-startWatchdog(Math.max(stageTimeoutMs(), 2_000));
+// A block longer than any stage may take, with a floor so a short stage timeout cannot trip it on a slow
+// synchronous call: on a loaded 2-core machine one took 2032 ms under `--timeout 2000` and was killed.
+startWatchdog(Math.max(stageTimeoutMs(), 10_000));
 
 beforeEach((ctx) => {
   watchTest(`${ctx.task.file.name} > ${ctx.task.name}`);

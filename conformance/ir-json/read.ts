@@ -4,6 +4,7 @@
  * this file only adds what neither can see: that calls agree with the catalog, and that case data fits
  * the graph's inputs. Every refusal is a WgfuseError naming the origin, the node and the field.
  */
+import { f16round, isF16 } from '../../spec/f16.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -79,8 +80,8 @@ function frozenMap<K, V>(entries: Iterable<readonly [K, V]>): ReadonlyMap<K, V> 
 function readNode(n: Node, index: number, origin: string): Node {
   const node = nodeToJson(n);
   if (node.kind !== 'const') return node;
-  const value = Math.fround(node.value);
-  if (!Number.isFinite(value)) fail('ir.const.1', origin, `graph.nodes[${index}].value: ${node.value} is outside the f32 range (it rounds to ${value})`);
+  const value = node.dtype === 'f16' ? f16round(node.value) : Math.fround(node.value);
+  if (!Number.isFinite(value)) fail('ir.const.1', origin, `graph.nodes[${index}].value: ${node.value} is outside the ${node.dtype} range (it rounds to ${value})`);
   return { ...node, value };
 }
 
@@ -136,6 +137,9 @@ function readCase(c: CaseJson, graph: Graph, origin: string): CaseData {
     const data = Float32Array.from(values);
     const bad = data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) fail('ir.json.1', origin, `case.inputs[${k}][${bad}]: ${values[bad]} is outside the f32 range (it rounds to ${data[bad]})`);
+    // An f16 input's data are f16 values: written exactly, so one that is not was not written by a writer of f16 data.
+    const off = graph.nodes[graph.inputs[k] as number]?.dtype === 'f16' ? data.findIndex((v) => !isF16(v)) : -1;
+    if (off >= 0) fail('ir.json.1', origin, `case.inputs[${k}][${off}]: ${values[off]} is not an f16 value, and input ${k} is f16`);
     return data;
   });
   return Object.freeze({ description: c.description, fusedKernels: c.fusedKernels, eagerKernels: c.eagerKernels, inputs: Object.freeze(inputs) });

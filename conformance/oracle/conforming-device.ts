@@ -1,3 +1,4 @@
+import { f16Above, f16Below, MIN_NORMAL_F16 } from '../../spec/f16.js';
 import { broadcastOffsets } from '../../spec/interpreter.js';
 import { numel, OPS, transposedIndex } from '../../spec/ir/index.js';
 import type { Graph, OpName } from '../../spec/ir/index.js';
@@ -70,6 +71,11 @@ export function deviceOp(op: OpName, a0: number, b0: number, random: Random): nu
       r = pick(floorF32(q), ceilF32(q), random);
       break;
     }
+    case 'cast_f16':
+      // Either f16 neighbour ([numerics.f16.2]); the rounding itself is the f16 node's, below.
+    case 'cast_f32':
+      r = a;
+      break;
     case 'div':
       r = withinUlps(a / b, 2.5, random);
       break;
@@ -107,6 +113,20 @@ function tanh(x: number, random: Random): number {
   return pick(floorF32(q - TANH_ABSOLUTE), ceilF32(q + TANH_ABSOLUTE), random);
 }
 
+/**
+ * An f16 node's values as a device may leave them ([numerics.f16.2]): at either f16 neighbour (a cast
+ * must round), or, for an op inside a fused chain, still the f32 value about half the time.
+ */
+function roundToF16(mustRound: boolean, out: Float32Array, random: Random): void {
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i] as number;
+    if (!mustRound && random() < 0.5) continue;
+    let r = random() < 0.5 ? f16Below(v) : f16Above(v);
+    if (r !== 0 && Math.abs(r) < MIN_NORMAL_F16 && random() < 0.5) r = 0;
+    out[i] = r;
+  }
+}
+
 /** Runs a graph on the simulated device: f32 storage, every op at a randomly chosen allowed extreme. */
 export function runConformingDevice(graph: Graph, inputs: readonly Float32Array[], random: Random): Float32Array[] {
   const values: Float32Array[] = [];
@@ -134,6 +154,7 @@ export function runConformingDevice(graph: Graph, inputs: readonly Float32Array[
       const offB = broadcastOffsets(graph.nodes[ib]?.shape ?? [], node.shape);
       for (let i = 0; i < out.length; i++) out[i] = deviceOp(op, a[offA[i] as number] as number, b[offB[i] as number] as number, random);
     }
+    if (node.kind !== 'input' && node.kind !== 'const' && node.dtype === 'f16') roundToF16(node.kind === 'op' && node.op === 'cast_f16', out, random);
   }
   return graph.outputs.map((id) => values[id] as Float32Array);
 }

@@ -1,3 +1,4 @@
+import { f16Below, f16Above, MAX_F16, MIN_NORMAL_F16 } from '../../spec/f16.js';
 import type { OpName } from '../../spec/ir/index.js';
 import * as f32 from './f32.js';
 
@@ -266,8 +267,45 @@ function sigmoid(aLo: number, aHi: number): void {
   div(1, 1, resultLo, resultHi);
 }
 
+// A cast's value is its operand's ([numerics.f16.2]); the rounding to f16 is the node's dtype's, applied to
+// every f16 node by the caller (roundedToF16), so cast_f16 only checks that the value fits an f16.
+function castF16(aLo: number, aHi: number): void {
+  if (aLo < -MAX_F16 || aHi > MAX_F16) {
+    refuse(`cast_f16 of [${aLo}, ${aHi}] may overflow f16 (largest ${MAX_F16})`);
+    return;
+  }
+  resultLo = aLo;
+  resultHi = aHi;
+}
+
+function castF32(aLo: number, aHi: number): void {
+  resultLo = aLo;
+  resultHi = aHi;
+}
+
+/**
+ * Rounds the intervals of an f16 node outward to f16 values ([numerics.f16.2]): either f16 neighbour of
+ * every value inside, and 0 for a value an f16 subnormal may be flushed to. The unrounded interval lies
+ * inside the result, so a fused chain that keeps the value in f32 is accepted too. Returns -1, or the
+ * first element that may overflow f16.
+ */
+export function roundedToF16(lo: Float64Array, hi: Float64Array): number {
+  for (let i = 0; i < lo.length; i++) {
+    const [l, h] = [lo[i] as number, hi[i] as number];
+    if (l < -MAX_F16 || h > MAX_F16) return i;
+    let [fl, fh] = [f16Below(l), f16Above(h)];
+    if (fl > 0 && fl < MIN_NORMAL_F16) fl = 0;
+    if (fh < 0 && fh > -MIN_NORMAL_F16) fh = 0;
+    lo[i] = fl;
+    hi[i] = fh;
+  }
+  return -1;
+}
+
 /** The acceptance interval of each op ([numerics.interval.<op>]); unary ops ignore b. */
 export const INTERVAL_OPS: Readonly<Record<OpName, IntervalOp>> = {
+  cast_f16: castF16,
+  cast_f32: castF32,
   neg,
   abs,
   relu,

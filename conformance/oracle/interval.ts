@@ -1,8 +1,9 @@
 import { broadcastOffsets, checkInputs } from '../../spec/interpreter.js';
 import { numel, transposedIndex, WgfuseError } from '../../spec/ir/index.js';
 import type { CallNode, Graph, OpName, OpNode, Shape } from '../../spec/ir/index.js';
+import { MAX_F16, MIN_NORMAL_F16 } from '../../spec/f16.js';
 import { MIN_NORMAL_F32 } from './f32.js';
-import { intervalsOf, pointInterval, refusal } from './interval-ops.js';
+import { intervalsOf, pointInterval, refusal, roundedToF16 } from './interval-ops.js';
 import { chainAt, widenForReassociation } from './reassociation.js';
 import { TEMPLATE_INTERVALS } from './template-intervals.js';
 import type { TemplateInterval } from './template-intervals.js';
@@ -47,6 +48,15 @@ function describe(graph: Graph, node: OpNode | CallNode): string {
   return `%${node.id} = ${what}(${args})${graph.outputs.includes(node.id) ? ' (an output)' : ''}`;
 }
 
+/** An f16 node's intervals, rounded outward to f16 ([numerics.f16.2]); a value that may overflow f16 is refused. */
+function roundF16(node: OpNode | CallNode, lo: Float64Array, hi: Float64Array): void {
+  if (node.dtype !== 'f16') return;
+  const bad = roundedToF16(lo, hi);
+  if (bad >= 0) {
+    throw new WgfuseError('numerics.interval.domain', `%${node.id} (f16) element ${bad}: [${lo[bad]}, ${hi[bad]}] may overflow f16 (largest ${MAX_F16}); any result would be accepted`);
+  }
+}
+
 /** The acceptance interval of every node, indexed by node id ([numerics.interval.1], [numerics.interval.reassoc]). */
 export function nodeIntervals(graph: Graph, inputs: readonly Float32Array[]): Intervals {
   checkInputs(graph, inputs);
@@ -76,9 +86,11 @@ export function nodeIntervals(graph: Graph, inputs: readonly Float32Array[]): In
       nodeLo.set(data);
       nodeHi.set(data);
       // A subnormal input may be flushed to zero ([numerics.interval.flush]); generated inputs never are one.
+      // An f16 subnormal likewise ([numerics.f16.2]).
+      const normal = node.dtype === 'f16' ? MIN_NORMAL_F16 : MIN_NORMAL_F32;
       for (let i = 0; i < total; i++) {
         const v = data[i] as number;
-        if (v !== 0 && Math.abs(v) < MIN_NORMAL_F32) [nodeLo[i], nodeHi[i]] = pointInterval(v);
+        if (v !== 0 && Math.abs(v) < normal) [nodeLo[i], nodeHi[i]] = node.dtype === 'f16' ? [Math.min(0, v), Math.max(0, v)] : pointInterval(v);
       }
       continue;
     }
@@ -97,6 +109,7 @@ export function nodeIntervals(graph: Graph, inputs: readonly Float32Array[]): In
       const args = { lo: node.args.map((a) => lo[a] as Float64Array), hi: node.args.map((a) => hi[a] as Float64Array), argShapes: node.args.map((a) => graph.nodes[a]?.shape ?? []), outShape: node.shape, config: node.config };
       const bad = templateInterval(args, nodeLo, nodeHi);
       if (bad >= 0) throw new WgfuseError('numerics.interval.domain', `%${node.id} = call ${node.kernel} element ${bad}: its arguments' intervals leave the template's domain; any result would be accepted`);
+      roundF16(node, nodeLo, nodeHi);
       continue;
     }
     const op = ops[node.id] as OpName;
@@ -119,6 +132,7 @@ export function nodeIntervals(graph: Graph, inputs: readonly Float32Array[]): In
     if (past >= 0) {
       throw new WgfuseError('numerics.interval.domain', `${describe(graph, node)} element ${past}: reassociating its chain may overflow f32; any result would be accepted`);
     }
+    roundF16(node, nodeLo, nodeHi);
   }
   return { lo, hi };
 }

@@ -11,6 +11,7 @@ import type { LoopCap } from '../harness/loop-cap.js';
 import { runProgram } from '../harness/run-program.js';
 import type { ProgramRunResult, ProgramSuccess } from '../harness/run-program.js';
 import { checkAgreement, checkWithinIntervals } from '../oracle/acceptance.js';
+import { f16Outputs, offF16Grid } from '../oracle/f16-grid.js';
 import { acceptanceIntervals } from '../oracle/interval.js';
 import type { Intervals } from '../oracle/interval.js';
 import { caseToJson } from '../ir-json/write.js';
@@ -204,6 +205,10 @@ function judgeRun(impl: Implementation, c: CaseUnderTest, run: ProgramRunResult,
   add('interface.buffers.4', 'inputs unchanged', wrote === undefined, wrote === undefined ? 'every input element and its padding as written' : `${impl.name} wrote input ${wrote.input} at element ${wrote.index} (bits 0x${wrote.expected.toString(16)} became 0x${wrote.bits.toString(16)}; ${run.inputViolations.length} element(s) changed, padding included)`);
   const fusedVerdict = checkWithinIntervals(run.outputs, oracle, { name: 'eager reference', outputs: eager.outputs });
   add('numerics.oracle.1', 'numerics', fusedVerdict.ok, fusedVerdict.ok ? 'every element in its acceptance interval' : `${impl.name} disagrees with the CPU interpreter: ${fusedVerdict.message ?? ''}`);
+  if (f16Outputs(c.graph).some(Boolean)) {
+    const off = offF16Grid(c.graph, run.outputs);
+    add('numerics.f16.3', 'f16 values', off === undefined, off === undefined ? 'every output element the graph rounds to f16 is an f16 value' : `${impl.name}: output ${off[0]} element ${off[1]} is ${off[2]}, not an f16 value, though the graph rounds it to f16 (a cast or an f16 store skipped)`);
+  }
   const eagerVerdict = checkWithinIntervals(eager.outputs, oracle, { name: impl.name, outputs: run.outputs });
   add('numerics.oracle.2', 'eager numerics', eagerVerdict.ok, eagerVerdict.ok ? 'the eager reference is in its intervals' : `eager reference disagrees with the CPU interpreter: ${eagerVerdict.message ?? ''}`);
   // Both lie in the same intervals, so they may differ by up to an interval's width, no more.

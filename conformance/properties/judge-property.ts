@@ -15,7 +15,7 @@ import type { RandomProperty } from './random-properties.js';
 import { countedCase, newStats } from './stats.js';
 
 export async function judgeRandomProperty(property: RandomProperty, impl: Implementation, ctx: TestContext): Promise<void> {
-  const gpu = await gate(ctx, { execution: true });
+  const gpu = await gate(ctx, property.needs);
   const settings = propertySettings();
   const numRuns = Math.max(1, Math.round(settings.numRuns * property.weight));
   const stats = newStats();

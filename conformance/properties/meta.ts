@@ -1,5 +1,30 @@
 import fc from 'fast-check';
-import { ConformanceFailure } from './check.js';
+import type { Implementation } from '../../spec/implementation.js';
+import type { BuiltCase } from '../generators/built-case.js';
+import type { Gpu } from '../harness/device.js';
+import { CaseSetAside } from '../harness/loop-cap.js';
+import { checkCase, ConformanceFailure, oneKernel } from './check.js';
+import { RANDOM_PROPERTIES } from './random-properties.js';
+import type { PropertyName } from './random-properties.js';
+
+/** A judging check as the meta-tests drive it: random values and what judging one means, with a case budget. */
+export interface CatchingCheck {
+  readonly runs: number;
+  readonly arbitrary: fc.Arbitrary<unknown>;
+  judge(impl: Implementation, value: unknown, gpu: Gpu): Promise<unknown>;
+}
+
+/** One of the random properties as a catching check: the property's own draws, each built as the judging test builds it. */
+export function randomCheck(name: PropertyName, runs: number): CatchingCheck {
+  const arbitrary = RANDOM_PROPERTIES[name].cases();
+  // A case set aside as not judgeable ([harness.loopcap.2], [gen.space.2]) neither catches a fault nor fails the unmodified reference.
+  const judge = (impl: Implementation, value: unknown, gpu: Gpu): Promise<unknown> =>
+    checkCase(impl, oneKernel((value as { build(): BuiltCase }).build()), gpu, { execute: true }).catch((e: unknown) => {
+      if (e instanceof CaseSetAside) return undefined;
+      throw e;
+    });
+  return { runs, arbitrary, judge };
+}
 
 /**
  * The meta-tests' seed: fixed unless WGFUSE_META_SEED says otherwise, so whether a planted fault is

@@ -9,8 +9,15 @@ import type { BuiltCase } from '../generators/fusion-case.js';
 import { buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
 import { buildReductionCase, reductionCaseArbitrary, SOFTMAX_SEED_CASE } from '../generators/reduction-case.js';
 import { escapeRegExp, shellQuote } from './params.js';
+import type { Needs } from '../harness/gates.js';
+import { F16_SEED_CASE, f16FusionCaseArbitrary, f16ReductionCaseArbitrary } from '../generators/f16-case.js';
 
-export const PROPERTY_NAMES = ['fusion', 'pointwise', 'matmul', 'softmax', 'rmsnorm'] as const;
+/** What every property needs: a device that executes kernels. */
+const EXECUTION: Needs = { execution: true };
+/** f16 tensors need the shader-f16 feature ([codegen.f16.1]). */
+const F16_NEEDS: Needs = { execution: true, feature: 'shader-f16' };
+
+export const PROPERTY_NAMES = ['fusion', 'pointwise', 'matmul', 'softmax', 'rmsnorm', 'f16', 'f16-reduction'] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
 export function isPropertyName(value: unknown): value is PropertyName {
@@ -62,6 +69,8 @@ export interface RandomProperty {
   readonly testExamples: number;
   /** Cases per run relative to WGFUSE_NUM_RUNS (default 200): a matmul case costs about 4 elementwise ones. */
   readonly weight: number;
+  /** What the device must have (the judging test's gate; a campaign skips the property without it). */
+  readonly needs: Needs;
   /**
    * The value fast-check generates at `path` for `seed`, and its case. A replay judges this once rather
    * than calling fc.check with the path: given a shrink path, fast-check 4 ignores numRuns and, when
@@ -138,6 +147,7 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     // The origin test's case runs first, by name, whatever the seed.
     examples: [SEED_CASE],
     weight: 1,
+    needs: EXECUTION,
     arbitrary: () => fusionCaseArbitrary(),
     large: () => fusionCaseArbitrary({ large: true }),
     build: buildFusionCase,
@@ -149,6 +159,7 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     testTitle: '[fusion.pointwise.1] random pure elementwise graphs are one kernel, and fused ≈ eager ≈ interpreter',
     examples: [],
     weight: 1,
+    needs: EXECUTION,
     arbitrary: () => pointwiseCaseArbitrary(),
     build: buildPointwiseCase,
   }),
@@ -159,6 +170,7 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     testTitle: '[fusion.chain.2] random prologue and epilogue chains around the tiled matmul are one kernel, and fused ≈ eager ≈ interpreter',
     examples: [],
     weight: 0.25,
+    needs: EXECUTION,
     arbitrary: () => matmulCaseArbitrary(),
     large: () => matmulCaseArbitrary({ large: true }),
     build: (mc) => buildMatmulCase(mc),
@@ -170,8 +182,31 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     testTitle: '[fusion.chain.reduction] random prologue and epilogue chains around softmax are one kernel, and fused ≈ eager ≈ interpreter',
     examples: [SOFTMAX_SEED_CASE],
     weight: 0.3,
+    needs: EXECUTION,
     arbitrary: () => reductionCaseArbitrary({ templates: ['softmax'] }),
     large: () => reductionCaseArbitrary({ templates: ['softmax'], large: true }),
+    build: buildReductionCase,
+  }),
+  f16: defineProperty({
+    name: 'f16',
+    rule: 'numerics.f16.1',
+    testFile: 'conformance/judge/f16.test.ts',
+    testTitle: '[numerics.f16.1] random mixed-precision chains (f16 inputs, explicit casts, an f16 or f32 kernel) around the add kernel are one kernel, and fused ≈ eager ≈ interpreter',
+    examples: [F16_SEED_CASE],
+    weight: 0.5,
+    needs: F16_NEEDS,
+    arbitrary: () => f16FusionCaseArbitrary(),
+    build: buildFusionCase,
+  }),
+  'f16-reduction': defineProperty({
+    name: 'f16-reduction',
+    rule: 'numerics.f16.1',
+    testFile: 'conformance/judge/f16.test.ts',
+    testTitle: '[numerics.f16.1] random mixed-precision chains around softmax and rmsnorm, inputs of f16 whose squares pass f16\'s range, are one kernel, and fused ≈ eager ≈ interpreter',
+    examples: [],
+    weight: 0.3,
+    needs: F16_NEEDS,
+    arbitrary: () => f16ReductionCaseArbitrary(),
     build: buildReductionCase,
   }),
   rmsnorm: defineProperty({
@@ -181,6 +216,7 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     testTitle: '[fusion.chain.reduction] random prologue and epilogue chains around rmsnorm are one kernel, and fused ≈ eager ≈ interpreter',
     examples: [],
     weight: 0.3,
+    needs: EXECUTION,
     arbitrary: () => reductionCaseArbitrary({ templates: ['rmsnorm'] }),
     large: () => reductionCaseArbitrary({ templates: ['rmsnorm'], large: true }),
     build: buildReductionCase,

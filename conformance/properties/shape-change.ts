@@ -11,7 +11,8 @@ import type { Graph, Shape } from '../../spec/index.js';
 import type { Implementation } from '../../spec/implementation.js';
 import { buildFusionCase, fusionCaseArbitrary } from '../generators/fusion-case.js';
 import type { FusionCase } from '../generators/fusion-case.js';
-import { ORDINARY } from '../generators/interval.js';
+import type { F16Plan } from '../generators/f16-plan.js';
+import { F16_SPACE, ORDINARY } from '../generators/interval.js';
 import type { BuiltCase } from '../generators/built-case.js';
 import { buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
 import type { MatmulCase } from '../generators/matmul-case.js';
@@ -23,7 +24,7 @@ export const DYNAMIC = { staticShapes: false } as const;
 
 
 /** A graph's structure without its shapes (ranks included). */
-export const structureOf = (graph: Graph): string => printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32');
+export const structureOf = (graph: Graph): string => printGraph(graph).replace(/(f32|f16)\[[\d,]*\]/g, '$1');
 
 /** The same case at other extents: every extent above 1 replaced, every 1 kept, so the structure holds. */
 export const reshapedPair = fc
@@ -80,6 +81,31 @@ export function checkMatmulShapeChange(implementation: Implementation, a: Matmul
   fc.pre(structureOf(builtA.graph) === structureOf(builtB.graph));
   const what = `${builtA.description} at (Bt, M, K, N) = (${a.batch},${a.m},${a.k},${a.n}) then (${b.batch},${b.m},${b.k},${b.n})`;
   return checkSecondShape(implementation, builtA, builtB, gpu, what);
+}
+
+/** A mixed-precision case with no cast: every input, op and the kernel f16 (F16_SEED_CASE's plan). */
+const ALL_F16: F16Plan = { switchAt: [null, null, null], call: 'f16', output: 'f16' };
+
+/** A graph with every f16 node made f32: the same structure, another dtype. For graphs without casts. */
+export function asF32(graph: Graph): Graph {
+  if (graph.nodes.some((n) => n.kind === 'op' && n.op.startsWith('cast_'))) throw new Error('asF32: the graph has casts');
+  return { ...graph, nodes: graph.nodes.map((n) => ({ ...n, dtype: 'f32' as const })) };
+}
+
+/** An f16 case (no casts) and its f32 twin: same structure, same data, other dtype ([shapes.guard.2]). */
+export const retypedPair = fusionCaseArbitrary({ spaces: [F16_SPACE] }).map((c): [BuiltCase, BuiltCase] => {
+  const f16 = buildFusionCase({ ...c, f16: ALL_F16 }, DYNAMIC);
+  return [f16, { ...f16, graph: asF32(f16.graph) }];
+});
+
+/**
+ * The dtype guard ([shapes.guard.2]): a graph compiled in one dtype and then, at the same extents and
+ * structure, in the other conforms both times. A kernel reused across dtypes reads 2-byte elements as
+ * 4-byte ones (or the reverse), which the oracle and the buffer canaries see; a pipeline count could not
+ * tell, since either dtype's kernel may be cached from an earlier case.
+ */
+export async function checkDtypeChange(implementation: Implementation, a: BuiltCase, b: BuiltCase, gpu: Gpu): Promise<void> {
+  for (const built of [a, b]) await checkCase(implementation, oneKernel(built), gpu, { execute: true });
 }
 
 /** The guard property: a graph compiled at one rank and then another conforms at both, each dynamic. */

@@ -34,7 +34,7 @@ describe('reference/api.ts input checks', () => {
     const { device } = await gate(ctx, { execution: true });
     const registry = createRegistry();
     const f = compile((x: Tensor) => x.relu(), { backend: 'fused', inputs: { x: [4] }, registry, device });
-    await expect(f.run(new Float64Array(4) as unknown as Float32Array)).rejects.toThrow('[interface.inputs.1] input 0 (%0) is a Float64Array; every input is a Float32Array of f32 elements');
+    await expect(f.run(new Float64Array(4) as unknown as Float32Array)).rejects.toThrow('[interface.inputs.1] input 0 (%0) is a Float64Array; every input is a Float32Array (an f16 input\'s values are f16 values)');
     await expect(f.run(new Float32Array(3))).rejects.toThrow(/\[interface\.inputs\.1\] input 0 \(%0 \[4\]\) needs 4 elements, got 3/);
     await expect(f.run()).rejects.toThrow('[interface.inputs.1] the graph takes 1 input(s), got 0');
   });

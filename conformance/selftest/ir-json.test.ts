@@ -1,8 +1,10 @@
 import fc from 'fast-check';
+import { F16_SEED_CASE, f16FusionCaseArbitrary, f16ReductionCaseArbitrary } from '../generators/f16-case.js';
 import { describe, expect, test } from 'vitest';
 import { GraphBuilder } from '../../spec/ir/builder.js';
 import { WgfuseError } from '../../spec/ir/errors.js';
 import { OP_NAMES } from '../../spec/ir/ops.js';
+import { DTYPES } from '../../spec/ir/types.js';
 import type { BuiltCase } from '../generators/built-case.js';
 import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCaseArbitrary, SEED_CASE } from '../generators/fusion-case.js';
 import { buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
@@ -53,6 +55,19 @@ describe('IR documents round-trip', () => {
   });
   test('[ir.json.2] every generated reduction case round-trips losslessly', () => {
     fc.assert(fc.property(reductionCaseArbitrary(), (c) => roundTrips(buildReductionCase(c))), params(RUNS));
+  });
+
+  test('[ir.json.2] every generated mixed-precision case (f16 tensors, casts) round-trips losslessly', () => {
+    fc.assert(fc.property(f16FusionCaseArbitrary(), f16ReductionCaseArbitrary(), (a, b) => {
+      roundTrips(buildFusionCase(a));
+      roundTrips(buildReductionCase(b));
+    }), params(RUNS));
+  });
+
+  test('[ir.json.1] f16 case data that is not an f16 value is refused, naming the input and element', () => {
+    const b = buildFusionCase(F16_SEED_CASE);
+    const doc = caseToJson({ ...withCounts(b), inputs: [Float32Array.of(0.1, ...(b.inputs[0] ?? []).slice(1)), ...b.inputs.slice(1)] });
+    expect(() => readIrJson(stringify(doc), 'f16.json')).toThrow(/^\[ir\.json\.1\] f16\.json: case\.inputs\[0\]\[0\]: 0\.1\d* is not an f16 value, and input 0 is f16/);
   });
 
   test('[ir.json.2] -0 survives in constants and data, which JSON.stringify would write as 0', () => {
@@ -127,7 +142,7 @@ describe('malformed IR documents are refused, naming node and field', () => {
     expect(() => createIrAjv().compile(schema)).not.toThrow();
     const defs = schema['$defs'] as Record<string, { enum?: unknown[] }>;
     expect(defs['opName']?.enum).toEqual(OP_NAMES);
-    expect(defs['dtype']?.enum).toEqual(['f32']);
+    expect(defs['dtype']?.enum).toEqual([...DTYPES]);
   });
 
   test('[ir.json.1] an unknown op', () => {

@@ -38,6 +38,7 @@ function propertyOf(ks: readonly number[]): RandomProperty {
     testTitle: 'loop-cap property',
     testExamples: 0,
     weight: 1,
+    needs: { execution: true },
     buildValue: (k) => built(k as number),
     caseAt: () => ({ value: ks[0], build: () => built(ks[0] ?? 1) }),
     cases: () => {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { broadcastOffsets, interpret } from '../../spec/interpreter.js';
+import { f16Above, f16Below, isF16 } from '../../spec/f16.js';
+import { RANDOM_PROPERTIES } from '../properties/random-properties.js';
 import { numel, OP_NAMES, OPS } from '../../spec/ir/index.js';
 import type { BinaryOp, Graph, OpName } from '../../spec/ir/index.js';
 import { elementwiseAdd } from '../reference-door.js';
@@ -86,6 +88,9 @@ const EXPECTED: Readonly<Record<OpName, (x: number, y: number) => readonly [numb
   sqrt: (x) => divideBox([1, 1], ulps(1 / Math.sqrt(x), 2)),
   // At |x| = 50 the inherited sinh/cosh bound is wider than 1e-5; checked separately below.
   tanh: (x) => around(Math.tanh(x), TANH_ABSOLUTE),
+  // Either f16 neighbour ([numerics.f16.2]); X holds no f16 subnormal.
+  cast_f16: (x) => [f16Below(x), f16Above(x)],
+  cast_f32: (x) => around(x, 0),
   // 1/(1 + exp(-x)), each step its own rule.
   sigmoid: (x) => divideBox([1, 1], addBox([1, 1], ulps(Math.exp(-x), 3 + 2 * Math.abs(x)))),
 };
@@ -334,6 +339,48 @@ describe('composed intervals on generated cases', () => {
     );
     console.log(`[gen.space.2] wide-space cases: ${judged} judged, ${refused} refused by the oracle`);
     expect(refused).toBeLessThanOrEqual(Math.ceil(0.05 * (judged + refused)));
+  });
+});
+
+describe('f16 acceptance intervals', () => {
+  test('[numerics.f16.2] on mixed-precision cases the interpreter (rounding every f16 node), an f64 device and conforming devices that round each f16 op or keep it in f32 all land inside', () => {
+    const widths: number[] = [];
+    fc.assert(
+      fc.property(RANDOM_PROPERTIES.f16.cases(), RANDOM_PROPERTIES['f16-reduction'].cases(), fc.integer(), (fusion, reduction, salt) => {
+        const b = fusion.build();
+        expectDevicesInside(b, acceptanceIntervals(b.graph, b.inputs), salt);
+        // The f64 device above only knows the add kernel: row reductions are checked by the others.
+        const r = reduction.build();
+        const iv = acceptanceIntervals(r.graph, r.inputs);
+        const show = (who: string, message: string | undefined): string => `${who}: ${message}\n${r.description}`;
+        const reference = checkWithinIntervals(interpret(r.graph, r.inputs), iv);
+        expect(reference.ok, show('interpreter', reference.message)).toBe(true);
+        const worst = checkWithinIntervals(runConformingDevice(r.graph, r.inputs, mulberry32(salt)), iv);
+        expect(worst.ok, show('conforming device', worst.message)).toBe(true);
+        iv.lo.forEach((lo, o) => lo.forEach((l, i) => widths.push(ulpDistance(l, iv.hi[o]?.[i] ?? NaN))));
+      }),
+      params(100),
+    );
+    widths.sort((a, b) => a - b);
+    console.log(`[numerics.f16.2] f16-case interval widths in f32 steps: median ${widths[Math.floor(widths.length / 2)]} (an f16 step is 8192 f32 steps)`);
+  });
+
+  test('[numerics.f16.2] an f16 node accepts either f16 neighbour of its value and the f32 value between, not one f32 step past; an f16 subnormal may be flushed', () => {
+    const graph = trace((x: Tensor) => x.mul(3).half(), { x: [4] });
+    const xs = Float32Array.from([0.1, 1 + 2 ** -12, 2 ** -20, 1000.3]);
+    const iv = acceptanceIntervals(graph, [xs]);
+    for (let i = 0; i < xs.length; i++) {
+      const product = Math.fround((xs[i] as number) * 3);
+      const [lo, hi] = [iv.lo[0]?.[i] as number, iv.hi[0]?.[i] as number];
+      expect(isF16(lo) && isF16(hi), `${lo}, ${hi}`).toBe(true);
+      expect(lo <= product && product <= hi).toBe(true);
+      expect([lo, hi]).toEqual(Math.abs(product) < 2 ** -14 ? [0, f16Above(product)] : [f16Below(floorF32(product)), f16Above(ceilF32(product))]);
+    }
+  });
+
+  test('[numerics.f16.2] a value that may overflow f16 is refused, never judged', () => {
+    const graph = trace((x: Tensor) => x.mul(3).half(), { x: [2] });
+    expect(() => acceptanceIntervals(graph, [Float32Array.from([1, 30000])])).toThrow(/\[numerics\.interval\.domain\] .*may overflow f16/);
   });
 });
 

@@ -4,14 +4,14 @@ import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES, trace } 
 import type { Tensor } from '../reference-door.js';
 import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
 import type { FusionCase } from '../generators/fusion-case.js';
-import { DYNAMIC, reshapedPair } from '../properties/shape-change.js';
+import { DYNAMIC, reshapedPair, retypedPair } from '../properties/shape-change.js';
 
 // The reference's WGSL under static and dynamic shapes (spec/shapes.md), compiled without a device:
 // how it keeps one pipeline for every shape of a structure is its own choice, so this is a selftest.
 
 const wgslOf = (fcase: FusionCase, settings: { staticShapes: boolean }): string => {
   const b = buildFusionCase(fcase, settings);
-  return generateProgram(lowerGraph(b.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS).map((k) => k.wgsl).join('\n');
+  return generateProgram(lowerGraph(b.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS, { f16: true }).map((k) => k.wgsl).join('\n');
 };
 
 describe('shapes, compile-only', () => {
@@ -40,6 +40,22 @@ describe('shapes, compile-only', () => {
     expect(wgslOf(withColumn, DYNAMIC)).not.toBe(wgslOf(withRow, DYNAMIC));
     const built = buildFusionCase(SEED_CASE, { ...DYNAMIC, fusion: false });
     expect(generateProgram(lowerGraph(built.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)).toHaveLength(4);
+  });
+});
+
+describe('dtypes, compile-only', () => {
+  test('[shapes.guard.2] the same graph in f16 and in f32 (same extents and structure) gives other WGSL, in the fused and the eager kernels', () => {
+    fc.assert(
+      fc.property(retypedPair, ([f16, f32]) => {
+        for (const fuse of [true, false]) {
+          const wgsl = (g: typeof f16.graph): string[] => generateProgram(lowerGraph(g, TEMPLATES, { fuse }), TEMPLATES, COMPAT_DEFAULT_LIMITS, { f16: true, canonical: !fuse }).map((k) => k.wgsl);
+          const [a, b] = [wgsl(f16.graph), wgsl(f32.graph)];
+          expect(a.length).toBe(b.length);
+          a.forEach((w, k) => expect(w).not.toBe(b[k]));
+        }
+      }),
+      { numRuns: 50 },
+    );
   });
 });
 

@@ -1,5 +1,5 @@
-import { formatShape, numel, WgfuseError } from '../../spec/index.js';
-import type { CallNode, Graph, NodeId, Shape } from '../../spec/index.js';
+import { bytesPerElement, formatShape, numel, WgfuseError } from '../../spec/index.js';
+import type { CallNode, DType, Graph, NodeId, Shape } from '../../spec/index.js';
 import type { TemplateTable } from '../kernels/index.js';
 import type { KernelPlan, Schedule, Section } from '../fusion/schedule.js';
 import { sectionKey } from '../fusion/schedule.js';
@@ -33,6 +33,8 @@ export interface GenerateOptions {
    * one WGSL text, and one pipeline, in any graph. The eager executor's kernels are generated this way.
    */
   readonly canonical?: boolean;
+  /** The device has `shader-f16`; without it a kernel with an f16 tensor is an error ([codegen.f16.1]). */
+  readonly f16?: boolean;
 }
 
 /** How a kernel's text names nodes: by id, or (canonical) by order of first mention in the kernel. */
@@ -79,7 +81,7 @@ class SectionWriter {
     if (name === undefined) {
       name = `l${this.names.of(id)}`;
       const index = broadcastIndexExpr('i', node?.shape ?? [], this.shape, this.sizes.ref);
-      this.lines.push(`let ${name} = ${this.buffer(id)}[${index}]; // %${this.names.of(id)} ${this.sizes.note(node?.shape ?? [])}`);
+      this.lines.push(`let ${name} = ${widened(node?.dtype, `${this.buffer(id)}[${index}]`)}; // %${this.names.of(id)} ${this.sizes.note(node?.shape ?? [])}`);
       this.loaded.set(id, name);
     }
     return name;
@@ -91,13 +93,23 @@ class SectionWriter {
       // A load of the (materialized) operand at the transposed index of this element ([ir.transpose.1]).
       const operand = node.args[0] as NodeId;
       const own = broadcastIndexExpr('i', node.shape, this.shape, this.sizes.ref);
-      this.lines.push(`let v${this.names.of(id)} = ${this.buffer(operand)}[${transposedIndexExpr(`(${own})`, node.shape, this.sizes.ref)}]; // %${this.names.of(id)} transpose`);
+      this.lines.push(`let v${this.names.of(id)} = ${widened(node.dtype, `${this.buffer(operand)}[${transposedIndexExpr(`(${own})`, node.shape, this.sizes.ref)}]`)}; // %${this.names.of(id)} transpose`);
       return;
     }
     if (node?.kind !== 'op') throw new WgfuseError('codegen.internal', `%${id} is inlined but is not an elementwise op`);
     const [a = '', b = ''] = node.args.map((x) => this.ref(x));
     this.lines.push(`let v${this.names.of(id)} = ${WGSL_OPS[node.op](a, b)}; // %${this.names.of(id)} ${node.op}`);
   }
+}
+
+/** A load as f32: the arithmetic type whatever the buffer's ([numerics.f16.1]). */
+function widened(dtype: DType | undefined, load: string): string {
+  return dtype === 'f16' ? `f32(${load})` : load;
+}
+
+/** A store into a buffer of `dtype`: an f16 buffer rounds here ([numerics.f16.2]). */
+function narrowed(dtype: DType | undefined, value: string): string {
+  return dtype === 'f16' ? `f16(${value})` : value;
 }
 
 function indent(lines: readonly string[]): string {
@@ -175,8 +187,8 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     for (const id of bySection.get(sectionKey(section)) ?? []) w.compute(id);
     if (section.part === 'prologue') w.lines.push(`return ${w.ref(result)};`);
     else {
-      w.lines.push(`dst[i] = ${w.ref(result)};`);
-      for (const id of plan.alsoStored) w.lines.push(`dst_t${names.of(id)}[i] = ${w.ref(id)}; // %${names.of(id)} is also returned: second store`);
+      w.lines.push(`dst[i] = ${narrowed(graph.nodes[result]?.dtype, w.ref(result))};`);
+      for (const id of plan.alsoStored) w.lines.push(`dst_t${names.of(id)}[i] = ${narrowed(graph.nodes[id]?.dtype, w.ref(id))}; // %${names.of(id)} is also returned: second store`);
     }
     return w;
   };
@@ -210,11 +222,17 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
   }
 
   const name = canonical ? 'k' : `k${index}`;
-  const bytes = [...reads, plan.root, ...plan.alsoStored].map((id) => numel(graph.nodes[id]?.shape ?? []) * 4);
+  const stored = [...reads, plan.root, ...plan.alsoStored];
+  const bytes = stored.map((id) => numel(graph.nodes[id]?.shape ?? []) * bytesPerElement(graph.nodes[id]?.dtype ?? 'f32'));
   const grid = checkLimits(`kernel ${name} (${title})`, code, bytes, limits);
-  const bindings = reads.map((id, b) => `@group(0) @binding(${b}) var<storage, read> ${bufferName.get(id)}: array<f32>;`);
-  bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<f32>; // %${names.of(plan.root)} ${sizes.note(outShape)}`);
-  plan.alsoStored.forEach((id, j) => bindings.push(`@group(0) @binding(${reads.length + 1 + j}) var<storage, read_write> dst_t${names.of(id)}: array<f32>; // %${names.of(id)}`));
+  const f16 = stored.some((id) => graph.nodes[id]?.dtype === 'f16') || plan.inlined.some(({ node }) => graph.nodes[node]?.dtype === 'f16');
+  if (f16 && options.f16 !== true) {
+    throw new WgfuseError('codegen.f16.1', `kernel ${name} (${title}) has f16 tensors, and the device was not created with the 'shader-f16' feature. hint: request it (the adapter must have it)`);
+  }
+  const element = (id: NodeId): string => (graph.nodes[id]?.dtype === 'f16' ? 'f16' : 'f32');
+  const bindings = reads.map((id, b) => `@group(0) @binding(${b}) var<storage, read> ${bufferName.get(id)}: array<${element(id)}>;`);
+  bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<${element(plan.root)}>; // %${names.of(plan.root)} ${sizes.note(outShape)}`);
+  plan.alsoStored.forEach((id, j) => bindings.push(`@group(0) @binding(${reads.length + 1 + j}) var<storage, read_write> dst_t${names.of(id)}: array<${element(id)}>; // %${names.of(id)}`));
   const [wx, wy, wz] = code.workgroupSize;
   const entry = [
     `@compute @workgroup_size(${wx}, ${wy}, ${wz})`,
@@ -228,6 +246,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
   // Declared last, once every size has been handed its slot.
   const uniform = sizes.declaration(reads.length + 1 + plan.alsoStored.length);
   const wgsl = [
+    ...(f16 ? ['enable f16;'] : []),
     `// wgfuse kernel ${name}: ${title}, stores %${names.of(plan.root)}${canonical ? ', canonical' : sizes.dynamic ? ', dynamic shapes' : ''}`,
     ...bindings,
     ...(uniform === undefined ? [] : [uniform]),

@@ -13,6 +13,9 @@ export const WGSL_OPS: Readonly<Record<OpName, (a: string, b: string) => string>
   // (SwiftShader: NaN from inf/inf past |x| ≈ 89) right where the spec wants ±1 (adapters/findings/swiftshader-tanh-nan.md).
   tanh: (a) => `tanh(clamp(${a}, -10f, 10f))`,
   sigmoid: (a) => `(1f / (1f + exp(-${a})))`,
+  // Arithmetic is f32 whatever the dtype ([numerics.f16.1]): a cast to f16 rounds and widens back.
+  cast_f16: (a) => `f32(f16(${a}))`,
+  cast_f32: (a) => a,
   add: (a, b) => `(${a} + ${b})`,
   sub: (a, b) => `(${a} - ${b})`,
   mul: (a, b) => `(${a} * ${b})`,

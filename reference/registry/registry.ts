@@ -166,7 +166,8 @@ export class Registry {
       config: def.configs[configKey] as KernelConfig,
       settings: def.settings,
       args: args.map((a) => a.id),
-      dtype: 'f32',
+      // checkCall holds every argument to one dtype the kernel takes; the output has it ([registry.call.2]).
+      dtype: builder.node((first as T).id).dtype,
       shape,
     }, t);
     return (first as T).derive(id);

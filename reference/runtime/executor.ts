@@ -1,5 +1,5 @@
-import { numel, WgfuseError } from '../../spec/index.js';
-import type { NodeId } from '../../spec/index.js';
+import { bytesPerElement, numel, WgfuseError } from '../../spec/index.js';
+import type { Node, NodeId } from '../../spec/index.js';
 import type { KernelSource } from '../codegen/kernel.js';
 import type { Schedule } from '../fusion/schedule.js';
 import type { CompiledProgram, ProgramIO } from '../../spec/implementation.js';
@@ -9,6 +9,11 @@ import { getPipeline } from './pipelines.js';
 const STORAGE = 0x80;
 const UNIFORM = 0x40;
 const COPY_DST = 0x08;
+
+/** Bytes of a node's buffer: its elements, rounded up to 4 (copies and bindings come in whole words). */
+export function bufferBytes(node: Node | undefined): number {
+  return Math.max(4, Math.ceil((numel(node?.shape ?? []) * bytesPerElement(node?.dtype ?? 'f32')) / 4) * 4);
+}
 
 /**
  * Makes a schedule runnable on a device: pipelines for every kernel and a buffer for every node that is
@@ -21,7 +26,7 @@ export async function createProgram(device: GPUDevice, schedule: Schedule, sourc
   const scratch = new Map<NodeId, GPUBuffer>();
   for (const id of sources.flatMap((s) => [s.writes, ...s.alsoWrites])) {
     if (!external.has(id)) {
-      const size = Math.max(4, numel(graph.nodes[id]?.shape ?? []) * 4);
+      const size = bufferBytes(graph.nodes[id]);
       scratch.set(id, device.createBuffer({ label: `t${id}`, size, usage: STORAGE }));
     }
   }
@@ -69,7 +74,7 @@ export async function createProgram(device: GPUDevice, schedule: Schedule, sourc
       // A node returned more than once is stored once and copied into its other output buffers.
       graph.outputs.forEach((id, k) => {
         const first = graph.outputs.indexOf(id);
-        if (first !== k) encoder.copyBufferToBuffer(io.outputs[first] as GPUBuffer, 0, io.outputs[k] as GPUBuffer, 0, numel(graph.nodes[id]?.shape ?? []) * 4);
+        if (first !== k) encoder.copyBufferToBuffer(io.outputs[first] as GPUBuffer, 0, io.outputs[k] as GPUBuffer, 0, bufferBytes(graph.nodes[id]));
       });
       device.queue.submit([encoder.finish()]);
     },

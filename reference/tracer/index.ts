@@ -1,3 +1,3 @@
 export { Tensor } from './tensor.js';
 export { trace } from './trace.js';
-export type { InputSpec, TraceOutput } from './trace.js';
+export type { InputDecl, InputSpec, TraceOutput } from './trace.js';

@@ -68,6 +68,19 @@ export class Tensor implements Traced {
     return this.unary('sigmoid');
   }
 
+  /** This tensor as `dtype`: a cast op ([ir.dtype.2]), or this tensor when it already is one. */
+  cast(dtype: DType): Tensor {
+    if (dtype === this.dtype) return this;
+    if (dtype !== 'f16' && dtype !== 'f32') throw new WgfuseError('ir.dtype.1', `%${this.id}: cannot cast to dtype ${String(dtype)}. hint: the dtypes are f32, f16`);
+    return this.unary(dtype === 'f16' ? 'cast_f16' : 'cast_f32');
+  }
+  half(): Tensor {
+    return this.cast('f16');
+  }
+  float(): Tensor {
+    return this.cast('f32');
+  }
+
   /** The last two dimensions swapped: not elementwise, so what it reads is materialized. */
   transpose(): Tensor {
     return this.derive(this.builder.transpose(this.id));
@@ -91,7 +104,8 @@ export class Tensor implements Traced {
   }
 
   private operand(op: BinaryOp, other: Tensor | number): NodeId {
-    if (typeof other === 'number') return this.builder.constant(other);
+    // A number takes the tensor's dtype, as a Python scalar does in PyTorch.
+    if (typeof other === 'number') return this.builder.constant(other, this.dtype);
     if (other instanceof Tensor && other.builder === this.builder) return other.id;
     throw new WgfuseError('trace.operand.1', `${op}(%${this.id}, ?): the second operand is not a number or a tensor of this trace`);
   }

@@ -227,7 +227,73 @@ describe('graph verifier', () => {
     expect(() => verifyGraph({ ...base, outputs: [7] })).toThrow(/\[ir\.graph\.3\] graph: output %7 does not exist/);
   });
 
-  test('[ir.dtype.1] only f32 is accepted today', () => {
-    expect(() => verifyGraph({ ...base, nodes: [{ ...base.nodes[0], dtype: 'f16' } as unknown as Graph['nodes'][number], base.nodes[1] as Graph['nodes'][number]] })).toThrow(/\[ir\.dtype\.1\] %0: dtype f16 is not supported/);
+  test('[ir.dtype.1] f32 and f16 are the dtypes; any other is rejected, naming them', () => {
+    const retyped = (dtype: string): Graph => ({ ...base, nodes: [{ ...base.nodes[0], dtype }, { ...base.nodes[1], dtype }] as unknown as Graph['nodes'] });
+    expect(() => verifyGraph(retyped('f16'))).not.toThrow();
+    expect(() => verifyGraph(retyped('bf16'))).toThrow(/\[ir\.dtype\.1\] %0: dtype bf16 is not supported. hint: the dtypes are f32, f16/);
+  });
+
+  test('[ir.dtype.2] an op reads operands of one dtype and keeps it; a cast changes it; anything else is rejected', () => {
+    expect(() => verifyGraph(withNode({ ...base.nodes[1], dtype: 'f16' }))).toThrow(/\[ir\.dtype\.2\] %1: relu of f32 operands has dtype f32, not f16/);
+    expect(() => verifyGraph(withNode({ ...base.nodes[1], op: 'cast_f16', dtype: 'f16' }))).not.toThrow();
+    expect(() => verifyGraph(withNode({ ...base.nodes[1], op: 'cast_f16', dtype: 'f32' }))).toThrow(/\[ir\.dtype\.2\] %1: cast_f16 of f32 operands has dtype f16, not f32/);
+    const mixed = trace.bind(undefined, (x: Tensor, y: Tensor) => x.add(y), { x: { shape: [2], dtype: 'f16' }, y: [2] });
+    expect(mixed).toThrow(/\[ir\.dtype\.2\] add\(%0, %1\): operands have dtypes f16 and f32. hint: cast one explicitly/);
+    const g = trace((x: Tensor, y: Tensor) => x.add(y.half()).mul(3).float(), { x: { shape: [2], dtype: 'f16' }, y: [2] });
+    expect(printGraph(g)).toBe(
+      ['%0 = input x: f16[2]', '%1 = input y: f32[2]', '%2 = cast_f16(%1): f16[2]', '%3 = add(%0, %2): f16[2]', '%4 = const 3: f16[]', '%5 = mul(%3, %4): f16[2]', '%6 = cast_f32(%5): f32[2]', 'return %6'].join('\n'),
+    );
+  });
+
+  test('[ir.const.1] a constant of an f16 tensor is rounded to f16 when it is recorded', () => {
+    const g = trace((x: Tensor) => x.mul(0.1), { x: { shape: [2], dtype: 'f16' } });
+    expect(g.nodes[1]).toMatchObject({ kind: 'const', dtype: 'f16', value: 0.0999755859375 });
+    expect(() => trace((x: Tensor) => x.mul(1e6), { x: { shape: [2], dtype: 'f16' } })).toThrow(/\[ir\.const\.1\] constant 1000000 overflows f16/);
+  });
+});
+
+describe('the registry\'s dtypes', () => {
+  test('[registry.call.2] a kernel takes tensors of one dtype it accepts, and its output has that dtype', () => {
+    const { add } = seedRegistry();
+    const g = trace((x: Tensor, y: Tensor) => add(x, y), { x: { shape: [4], dtype: 'f16' }, y: { shape: [4], dtype: 'f16' } });
+    expect(g.nodes[2]).toMatchObject({ kind: 'call', dtype: 'f16' });
+    expect(() => trace((x: Tensor, y: Tensor) => add(x, y), { x: { shape: [4], dtype: 'f16' }, y: [4] })).toThrow(
+      /\[registry\.call\.2\] add\(%0, %1\): argument 1 has dtype f32, argument 0 f16; add takes tensors of one dtype. hint: cast explicitly/,
+    );
+    const registry = createRegistry();
+    const mm = registry.register('mm', { template: TEMPLATES.get('matmul') as KernelTemplate, configs: { default: { blockSizes: [8, 8, 4] } } });
+    expect(() => trace((a: Tensor, b: Tensor) => mm(a, b), { a: { shape: [4, 4], dtype: 'f16' }, b: { shape: [4, 4], dtype: 'f16' } })).toThrow(
+      /\[registry\.call\.2\] mm\(%0, %1\): argument 0 has dtype f16; mm takes f32/,
+    );
+  });
+
+  test('[registry.call.2] a call node whose dtype is not its arguments\' is rejected by the verifier', () => {
+    const { add } = seedRegistry();
+    const g = trace((x: Tensor, y: Tensor) => add(x, y), { x: [4], y: [4] });
+    const bad = { ...g, nodes: g.nodes.map((n) => (n.kind === 'call' ? { ...n, dtype: 'f16' as const } : n)) };
+    expect(() => verifyGraph(bad)).toThrow(/\[registry\.call\.2\] %2 = call add\(%0, %1\): has dtype f16, but elementwise_add of f32 arguments produces f32/);
+  });
+
+  test('[codegen.f16.1] f16 buffers are array<f16> under enable f16;, loads widen to f32 and stores round; without shader-f16 it is an error naming the feature', () => {
+    const { registry, add } = seedRegistry();
+    const g = trace((x: Tensor, y: Tensor) => add(x.mul(2), y).relu().float(), { x: { shape: [4, 4], dtype: 'f16' }, y: { shape: [4, 4], dtype: 'f16' } });
+    const schedule = lowerGraph(g, registry.templates);
+    const [k] = generateProgram(schedule, registry.templates, COMPAT_DEFAULT_LIMITS, { f16: true });
+    expect(k?.wgsl.startsWith('enable f16;\n')).toBe(true);
+    expect(k?.wgsl).toContain('var<storage, read> src_x_0: array<f16>;');
+    expect(k?.wgsl).toContain('var<storage, read_write> dst: array<f32>;');
+    expect(k?.wgsl).toContain('let l0 = f32(src_x_0[i]);');
+    const narrow = trace((x: Tensor) => x.float().exp().half(), { x: { shape: [4], dtype: 'f16' } });
+    const [n] = generateProgram(lowerGraph(narrow, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS, { f16: true });
+    expect(n?.wgsl).toMatch(/let v3 = f32\(f16\(v2\)\); \/\/ %3 cast_f16\n\s*dst\[i\] = f16\(v3\);/);
+    expect(() => generateProgram(schedule, registry.templates, COMPAT_DEFAULT_LIMITS)).toThrow(/\[codegen\.f16\.1\] kernel k0 .* has f16 tensors, and the device was not created with the 'shader-f16' feature/);
+  });
+
+  test('[ir.eval.1] the interpreter rounds every f16 node to f16 (nearest even), and an f16 input must hold f16 values', () => {
+    const g = trace((x: Tensor) => x.mul(3), { x: { shape: [2], dtype: 'f16' } });
+    // f16(0.1) · 3 = 1228.5 · 2^-12 exactly: a tie, rounded to the even 1228 · 2^-12.
+    const [out] = interpret(g, [Float32Array.from([0.0999755859375, 1])]);
+    expect([...(out ?? [])]).toEqual([1228 * 2 ** -12, 3]);
+    expect(() => interpret(g, [Float32Array.from([0.1, 1])])).toThrow(/\[interface\.inputs\.1\] input 0 \(%0\) is f16, but element 0 \(0\.10000000149011612\) is not an f16 value/);
   });
 });

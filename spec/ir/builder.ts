@@ -1,6 +1,7 @@
 import { broadcastShapes, formatShape, transposedShape } from './broadcast.js';
 import { WgfuseError } from './errors.js';
-import { OPS } from './ops.js';
+import { f16round } from '../f16.js';
+import { OPS, resultDtype } from './ops.js';
 import type { CallNode, DType, Graph, Node, NodeId, OpName, Shape } from './types.js';
 import { verifyGraph } from './verify.js';
 import { SPEC_KERNELS } from '../kernels/index.js';
@@ -37,7 +38,9 @@ export class GraphBuilder {
 
   constant(value: number, dtype: DType = 'f32'): NodeId {
     if (!Number.isFinite(value)) throw new WgfuseError('ir.const.1', `constant ${value} is not finite`);
-    return this.push({ kind: 'const', value: Math.fround(value), dtype, shape: [] });
+    const rounded = dtype === 'f16' ? f16round(value) : Math.fround(value);
+    if (!Number.isFinite(rounded)) throw new WgfuseError('ir.const.1', `constant ${value} overflows ${dtype}`);
+    return this.push({ kind: 'const', value: rounded, dtype, shape: [] });
   }
 
   op(op: OpName, args: readonly NodeId[]): NodeId {
@@ -48,7 +51,12 @@ export class GraphBuilder {
     const nodes = args.map((a) => this.node(a));
     const subject = `${op}(${args.map((a) => `%${a}`).join(', ')})`;
     const shape = nodes.map((n) => n.shape).reduce((s, t) => broadcastShapes(s, t, subject));
-    return this.push({ kind: 'op', op, args: [...args], dtype: nodes[0]?.dtype ?? 'f32', shape });
+    const dtype = nodes[0]?.dtype ?? 'f32';
+    const other = nodes.find((n) => n.dtype !== dtype);
+    if (other !== undefined) {
+      throw new WgfuseError('ir.dtype.2', `${subject}: operands have dtypes ${dtype} and ${other.dtype}. hint: cast one explicitly (cast_f16, cast_f32)`);
+    }
+    return this.push({ kind: 'op', op, args: [...args], dtype: resultDtype(op, dtype), shape });
   }
 
   transpose(arg: NodeId): NodeId {

@@ -1,8 +1,9 @@
-import type { BinaryOp, OpName, UnaryOp } from './types.js';
+import { f16round } from '../f16.js';
+import type { BinaryOp, DType, OpName, UnaryOp } from './types.js';
 
 /**
  * The elementwise op catalog. `eval` is the normative semantics (spec/ir.md [ir.op.*]): computed in
- * f64 on f32 inputs; the interpreter rounds the result to f32 after every op.
+ * f64 on f32 inputs; the interpreter rounds the result to the node's dtype after every op.
  */
 export interface OpInfo {
   readonly name: OpName;
@@ -10,13 +11,16 @@ export interface OpInfo {
   readonly eval: (a: number, b: number) => number;
   /** Inputs outside this set make the result indeterminate on a GPU (spec/numerics.md). */
   readonly domain: string;
+  /** A cast's dtype ([ir.dtype.2]); every other op's result has its operands' dtype. */
+  readonly result?: DType;
 }
 
-const unary = (name: UnaryOp, f: (a: number) => number, domain = 'all finite x'): OpInfo => ({
+const unary = (name: UnaryOp, f: (a: number) => number, domain = 'all finite x', result?: DType): OpInfo => ({
   name,
   arity: 1,
   eval: (a) => f(a),
   domain,
+  ...(result === undefined ? {} : { result }),
 });
 const binary = (name: BinaryOp, f: (a: number, b: number) => number, domain = 'all finite a, b'): OpInfo => ({
   name,
@@ -34,6 +38,9 @@ export const OPS: Readonly<Record<OpName, OpInfo>> = {
   sqrt: unary('sqrt', Math.sqrt, 'x >= 0'),
   tanh: unary('tanh', Math.tanh),
   sigmoid: unary('sigmoid', (a) => 1 / (1 + Math.exp(-a))),
+  // Rounding to f16 is the interpreter's one conforming choice (nearest even); WGSL allows either neighbour.
+  cast_f16: unary('cast_f16', f16round, '|x| <= 65504 (the largest f16)', 'f16'),
+  cast_f32: unary('cast_f32', (a) => a, 'all finite x', 'f32'),
   add: binary('add', (a, b) => a + b),
   sub: binary('sub', (a, b) => a - b),
   mul: binary('mul', (a, b) => a * b),
@@ -43,8 +50,16 @@ export const OPS: Readonly<Record<OpName, OpInfo>> = {
 };
 
 export const OP_NAMES = Object.keys(OPS) as OpName[];
-export const UNARY_OPS = OP_NAMES.filter((o) => OPS[o].arity === 1) as UnaryOp[];
+/** The casts ([ir.dtype.2]): the ops that change a value's dtype. */
+export const CASTS: readonly UnaryOp[] = OP_NAMES.filter((o) => OPS[o].result !== undefined) as UnaryOp[];
+/** Unary ops that keep their operand's dtype: what a chain of one dtype draws from. */
+export const UNARY_OPS = OP_NAMES.filter((o) => OPS[o].arity === 1 && OPS[o].result === undefined) as UnaryOp[];
 export const BINARY_OPS = OP_NAMES.filter((o) => OPS[o].arity === 2) as BinaryOp[];
+
+/** The dtype of `op`'s result on operands of dtype `operand`. */
+export function resultDtype(op: OpName, operand: DType): DType {
+  return OPS[op].result ?? operand;
+}
 
 export function isOpName(name: string): name is OpName {
   return Object.hasOwn(OPS, name);

@@ -1,15 +1,25 @@
 // The graph IR: plain immutable data. Nodes are stored in topological order and a node's id is its
 // index, so every argument id is smaller than the id of the node that uses it (spec/ir.md [ir.graph.1]).
 
-/** Element types. Only f32 today; f16 joins when shader-f16 is gated in. */
-export type DType = 'f32';
+/** Element types ([ir.dtype.1]). f16 is a storage type: arithmetic is f32 (spec/numerics.md [numerics.f16.1]). */
+export const DTYPES = ['f32', 'f16'] as const;
+export type DType = (typeof DTYPES)[number];
+
+export function isDType(value: unknown): value is DType {
+  return DTYPES.some((d) => d === value);
+}
+
+/** Bytes per element in a buffer. */
+export function bytesPerElement(dtype: DType): number {
+  return dtype === 'f16' ? 2 : 4;
+}
 
 /** Row-major extents; [] is a 0-d scalar. */
 export type Shape = readonly number[];
 
 export type NodeId = number;
 
-export type UnaryOp = 'neg' | 'abs' | 'relu' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid';
+export type UnaryOp = 'neg' | 'abs' | 'relu' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'cast_f16' | 'cast_f32';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 export type OpName = UnaryOp | BinaryOp;
 

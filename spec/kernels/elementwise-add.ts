@@ -8,6 +8,7 @@ export const ELEMENTWISE_ADD: KernelSemantics = {
   id: 'elementwise_add',
   arity: 2,
   argNames: ['x', 'y'],
+  dtypes: ['f32', 'f16'],
   ranks: [1, 6],
   blockRank: 2,
   outputShape(argShapes: readonly Shape[], subject: string): Shape {

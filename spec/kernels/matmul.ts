@@ -40,6 +40,8 @@ export const MATMUL: KernelSemantics = {
   id: 'matmul',
   arity: 2,
   argNames: ['a', 'b'],
+  // f16 operands are not in the spec yet: their accumulation rules are unwritten.
+  dtypes: ['f32'],
   ranks: [2, 6],
   blockRank: 3,
   outputShape(argShapes: readonly Shape[], subject: string): Shape {

@@ -27,6 +27,7 @@ export const RMSNORM: KernelSemantics = {
   id: 'rmsnorm',
   arity: 2,
   argNames: ['x', 'w'],
+  dtypes: ['f32', 'f16'],
   ranks: [1, 6],
   blockRank: 1,
   outputShape(argShapes: readonly Shape[], subject: string): Shape {

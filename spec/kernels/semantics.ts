@@ -1,4 +1,4 @@
-import type { Shape } from '../ir/types.js';
+import type { DType, Shape } from '../ir/types.js';
 
 /**
  * What a kernel computes, independent of how any implementation writes it (spec/templates.md). A call
@@ -12,6 +12,8 @@ export interface KernelSemantics {
   readonly arity: number;
   /** Names of the arguments, for messages (and the reference's hook names). */
   readonly argNames: readonly string[];
+  /** The dtypes it takes ([registry.call.2]): every argument has one of them, all the same; the output has it too. */
+  readonly dtypes: readonly DType[];
   /** Inclusive bounds on the rank of every argument. */
   readonly ranks: readonly [number, number];
   /** Number of block sizes a config gives ([registry.config.1]). */

@@ -22,6 +22,7 @@ export const SOFTMAX: KernelSemantics = {
   id: 'softmax',
   arity: 1,
   argNames: ['x'],
+  dtypes: ['f32', 'f16'],
   ranks: [1, 6],
   blockRank: 1,
   outputShape(argShapes: readonly Shape[], subject: string): Shape {
