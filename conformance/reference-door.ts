@@ -16,5 +16,5 @@ export type { KernelFn, KernelTemplate } from '../reference/index.js';
 
 // The reference's stages, with hooks to break one on purpose: the planted faults (conformance/faults/)
 // and the selftests of the reference's own codegen use these, never a judging verdict.
-export { COMPAT_DEFAULT_LIMITS, compile, createReferenceImplementation, generateProgram, lowerGraph, TEMPLATES } from '../reference/index.js';
+export { COMPAT_DEFAULT_LIMITS, compile, CORE_DEFAULT_LIMITS, createReferenceImplementation, generateProgram, lowerGraph, TEMPLATES } from '../reference/index.js';
 export type { CodegenLimits, KernelSource, TemplateContext } from '../reference/index.js';

@@ -12,7 +12,7 @@ export { lowerGraph } from './fusion/lower.js';
 export type { KernelPlan, Schedule, Section } from './fusion/schedule.js';
 export { generateKernel, generateProgram } from './codegen/kernel.js';
 export type { KernelSource } from './codegen/kernel.js';
-export { COMPAT_DEFAULT_LIMITS } from './codegen/limits.js';
+export { COMPAT_DEFAULT_LIMITS, CORE_DEFAULT_LIMITS } from './codegen/limits.js';
 export type { CodegenLimits } from './codegen/limits.js';
 export { createProgram } from './runtime/executor.js';
 export { createReferenceImplementation, eagerReference, fusedReference, implementation } from './implementation.js';

@@ -9,7 +9,7 @@ const ROOT = new URL('..', import.meta.url).pathname;
 describe('input coverage', () => {
   test('[fuzz.coverage.1] the report tallies op arguments, domain edges, grids, loops, ranks per node kind, side inputs, chains, dynamic shapes and rows over every family, and names each listed region as reached or not', async () => {
     const r = await sh('npx tsx scripts/input-coverage.ts --cases 30 --seed 3 --tier ci', { cwd: ROOT });
-    expect(r.out).toContain('input coverage: 210 cases (30 per family: fusion, pointwise, matmul, softmax, rmsnorm, f16, f16-reduction), seed 3, ci tier');
+    expect(r.out).toContain('input coverage: 240 cases (30 per family: fusion, pointwise, matmul, softmax, rmsnorm, f16, f16-reduction, core-limits), seed 3, ci tier');
     // Every op the generators use appears with its arguments counted, and log never sees an argument ≤ 0.
     expect(r.out).toMatch(/^ {2}log +0 +0 +/m);
     for (const op of ['add', 'exp', 'sqrt', 'tanh']) expect(r.out).toMatch(new RegExp(`^ {2}${op} +\\d+`, 'm'));

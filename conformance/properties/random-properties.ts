@@ -11,13 +11,16 @@ import { buildReductionCase, reductionCaseArbitrary, SOFTMAX_SEED_CASE } from '.
 import { escapeRegExp, shellQuote } from './params.js';
 import type { Needs } from '../harness/gates.js';
 import { F16_SEED_CASE, f16FusionCaseArbitrary, f16ReductionCaseArbitrary } from '../generators/f16-case.js';
+import { buildCoreCase, coreCaseArbitrary } from '../generators/core-limits.js';
 
 /** What every property needs: a device that executes kernels. */
 const EXECUTION: Needs = { execution: true };
+/** Workgroups past 128 invocations need a device that grants 256 ([codegen.limits.core]). */
+const CORE_NEEDS: Needs = { execution: true, limit: ['maxComputeInvocationsPerWorkgroup', 256] };
 /** f16 tensors need the shader-f16 feature ([codegen.f16.1]). */
 const F16_NEEDS: Needs = { execution: true, feature: 'shader-f16' };
 
-export const PROPERTY_NAMES = ['fusion', 'pointwise', 'matmul', 'softmax', 'rmsnorm', 'f16', 'f16-reduction'] as const;
+export const PROPERTY_NAMES = ['fusion', 'pointwise', 'matmul', 'softmax', 'rmsnorm', 'f16', 'f16-reduction', 'core-limits'] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
 export function isPropertyName(value: unknown): value is PropertyName {
@@ -208,6 +211,17 @@ export const RANDOM_PROPERTIES: Readonly<Record<PropertyName, RandomProperty>> =
     needs: F16_NEEDS,
     arbitrary: () => f16ReductionCaseArbitrary(),
     build: buildReductionCase,
+  }),
+  'core-limits': defineProperty({
+    name: 'core-limits',
+    rule: 'codegen.limits.core',
+    testFile: 'conformance/judge/core-limits.test.ts',
+    testTitle: '[codegen.limits.core] random chains around the add kernel, matmul, softmax and rmsnorm with workgroups of 129 to 256 invocations, which a core-level device grants, are one kernel, and fused ≈ eager ≈ interpreter',
+    examples: [],
+    weight: 0.3,
+    needs: CORE_NEEDS,
+    arbitrary: () => coreCaseArbitrary(),
+    build: buildCoreCase,
   }),
   rmsnorm: defineProperty({
     name: 'rmsnorm',

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Implementation } from '../../spec/implementation.js';
 import { fusedReference } from '../reference-door.js';
-import { F16_FAULTS, PLANTED_FAULTS } from '../faults/index.js';
+import { GATED_FAULTS, PLANTED_FAULTS } from '../faults/index.js';
 import type { Catcher } from '../faults/index.js';
 import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
 import { PATTERNS, patternCase } from '../generators/patterns.js';
@@ -20,7 +20,7 @@ import { checkRankChange, checkShapeChange, rerankedPair, reshapedPair } from '.
 
 const pairs = <T,>(arb: fc.Arbitrary<[T, T]>): fc.Arbitrary<unknown> => arb;
 
-const CHECKS: Readonly<Record<Exclude<Catcher, 'patterns' | 'interface' | 'f16' | 'f16-reduction' | 'dtype-change'> | 'pointwise', CatchingCheck>> = {
+const CHECKS: Readonly<Record<Exclude<Catcher, 'patterns' | 'interface' | 'f16' | 'f16-reduction' | 'dtype-change' | 'core-limits'> | 'pointwise', CatchingCheck>> = {
   fusion: randomCheck('fusion', 100),
   pointwise: randomCheck('pointwise', 100),
   matmul: randomCheck('matmul', 40),
@@ -45,7 +45,7 @@ async function patternRules(impl: Implementation, gpu: Gpu): Promise<string[]> {
 }
 
 describe('meta: planted faults are caught', () => {
-  for (const f of PLANTED_FAULTS.filter((p) => !F16_FAULTS.includes(p))) {
+  for (const f of PLANTED_FAULTS.filter((p) => !GATED_FAULTS.includes(p))) {
     // A fault at the interface is the harness's own rule at work; every other fault is a meta-test.
     const rule = f.catcher === 'interface' ? (f.caughtBy[0] ?? 'interface.run.1') : `meta.mutant.${f.name}`;
     test(`[${rule}] the ${f.catcher} check catches ${f.name}: ${f.fault}`, async (ctx) => {
@@ -62,8 +62,8 @@ describe('meta: planted faults are caught', () => {
         expect(f.caughtBy).toContain((error as ConformanceFailure).rule);
         expect((error as ConformanceFailure).message).toMatch(new RegExp(`(failed|TIMEOUT \\(no verdict on its results\\)): implementation 'mutant: ${f.name}', stage (compile|run)`));
         expect(performance.now() - started).toBeLessThan(5000);
-      } else if (f.catcher === 'f16' || f.catcher === 'f16-reduction' || f.catcher === 'dtype-change') {
-        throw new Error(`${f.name}: f16 faults are judged in conformance/selftest/f16-faults.test.ts`);
+      } else if (f.catcher === 'f16' || f.catcher === 'f16-reduction' || f.catcher === 'dtype-change' || f.catcher === 'core-limits') {
+        throw new Error(`${f.name}: faults that need a capability are judged in conformance/selftest/gated-faults.test.ts`);
       } else {
         const check = CHECKS[f.catcher];
         expect(f.caughtBy).toContain(await ruleThatCatches(f.name, check.arbitrary, (v) => check.judge(f.implementation, v, gpu), check.runs));

@@ -8,7 +8,8 @@ import { buildFusionCase, buildPointwiseCase, fusionCaseArbitrary, pointwiseCase
 import type { BuiltCase } from '../generators/fusion-case.js';
 import type { Chain, Operand, Step } from '../generators/chain.js';
 import { chainArbitrary, MAX_SIDE_TENSORS, sideShape } from '../generators/chain.js';
-import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES } from '../reference-door.js';
+import { COMPAT_DEFAULT_LIMITS, CORE_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES } from '../reference-door.js';
+import { buildCoreCase, coreCaseArbitrary } from '../generators/core-limits.js';
 import { inGeneratorMargin, inOpDomain } from '../generators/interval.js';
 import type { Interval } from '../generators/interval.js';
 import { firstBadOperand, showCase } from '../generators/case-checks.js';
@@ -180,5 +181,22 @@ describe('generated fusion cases', () => {
     expect(printGraph(b.graph)).toBe(printGraph(traced?.graph ?? { nodes: [], inputs: [], outputs: [] }));
     expect(b.guards).toEqual([]);
     expect(b.opCount).toBe(3);
+  });
+});
+
+describe('core-limits cases', () => {
+  test('[gen.core.1] every core-limits case needs 129 to 256 invocations in its kernel: it generates under core limits and is refused under compatibility ones', () => {
+    const kinds = new Set<string>();
+    for (const k of fc.sample(coreCaseArbitrary(), { numRuns: 60, ...(seed === undefined ? {} : { seed }) })) {
+      kinds.add(k.kind);
+      const graph = buildCoreCase(k).graph;
+      const [kernel] = generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, CORE_DEFAULT_LIMITS);
+      const m = /@workgroup_size\((\d+), (\d+), (\d+)\)/.exec(kernel?.wgsl ?? '');
+      const invocations = Number(m?.[1]) * Number(m?.[2]) * Number(m?.[3]);
+      expect(invocations, JSON.stringify(k)).toBeGreaterThan(128);
+      expect(invocations).toBeLessThanOrEqual(256);
+      expect(() => generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)).toThrow(/\[codegen\.limits\.1\]/);
+    }
+    expect([...kinds].sort()).toEqual(['add', 'matmul', 'reduction']);
   });
 });

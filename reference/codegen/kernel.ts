@@ -24,7 +24,13 @@ export interface KernelSource {
   readonly sizes: Uint32Array;
 }
 
-const POINTWISE_WORKGROUP = 64;
+/**
+ * The pointwise kernel's workgroup: 256 invocations where the device grants them (a core-level device),
+ * else its limit (128 at the compatibility level) ([codegen.limits.1]).
+ */
+function pointwiseWorkgroup(limits: CodegenLimits): number {
+  return Math.max(1, Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
+}
 
 export interface GenerateOptions {
   /**
@@ -213,10 +219,11 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     const store = writeSection({ part: 'body' }, plan.root, outShape, undefined);
     hooks.push(`fn store_out(i: u32) {\n${indent(store.lines)}\n}`);
     const n = numel(outShape);
+    const lanes = pointwiseWorkgroup(limits);
     code = {
-      workgroupSize: [POINTWISE_WORKGROUP, 1, 1],
-      tiles: Math.ceil(n / POINTWISE_WORKGROUP),
-      body: [`let i = tile * ${POINTWISE_WORKGROUP}u + lid.x;`, `if (i >= ${sizes.ref(n)}) { return; } // bounds guard: ragged tail`, 'store_out(i);'].join('\n'),
+      workgroupSize: [lanes, 1, 1],
+      tiles: Math.ceil(n / lanes),
+      body: [`let i = tile * ${lanes}u + lid.x;`, `if (i >= ${sizes.ref(n)}) { return; } // bounds guard: ragged tail`, 'store_out(i);'].join('\n'),
     };
     title = 'pointwise';
   }

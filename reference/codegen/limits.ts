@@ -21,3 +21,11 @@ export const COMPAT_DEFAULT_LIMITS: CodegenLimits = {
   maxStorageBufferBindingSize: 128 * 1024 * 1024,
   maxComputeWorkgroupStorageSize: 16 * 1024,
 };
+
+/** WebGPU core defaults: what a core-level device grants without asking ([codegen.limits.core]). */
+export const CORE_DEFAULT_LIMITS: CodegenLimits = {
+  ...COMPAT_DEFAULT_LIMITS,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+};
