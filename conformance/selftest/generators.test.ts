@@ -13,10 +13,11 @@ import { inGeneratorMargin, inOpDomain } from '../generators/interval.js';
 import type { Interval } from '../generators/interval.js';
 import { firstBadOperand, showCase } from '../generators/case-checks.js';
 import { PATTERNS } from '../generators/patterns.js';
+import { envVar } from '../harness/runtime.js';
 
 // The generators of fusion cases, checked on the CPU interpreter alone (the oracle's tests: oracle.test.ts).
 
-const envSeed = process.env['WGFUSE_SEED'];
+const envSeed = envVar('WGFUSE_SEED');
 const seed = envSeed === undefined || envSeed === '' ? undefined : Number.parseInt(envSeed, 10);
 const params = (numRuns: number): fc.Parameters<unknown> => (seed === undefined ? { numRuns } : { numRuns, seed });
 
