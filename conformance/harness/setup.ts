@@ -6,6 +6,7 @@ import { afterEach, beforeEach } from 'vitest';
 import type { IrDocument } from '../ir-json/document.js';
 import { takeFailingCase } from '../properties/check.js';
 import { takeImplementationCalls } from '../properties/implementation-under-test.js';
+import { inNode } from './runtime.js';
 import { stageTimeoutMs } from './timeout.js';
 import { startWatchdog, watchTest } from './watchdog.js';
 
@@ -18,7 +19,8 @@ declare module 'vitest' {
 }
 
 // A block longer than any stage may take, with a floor so a short test timeout cannot trip it on a slow compile.
-startWatchdog(Math.max(stageTimeoutMs(), 2_000));
+// Node only: a browser page has no thread that could stop it ([harness.browser.2]).
+if (inNode) startWatchdog(Math.max(stageTimeoutMs(), 2_000));
 
 beforeEach((ctx) => {
   watchTest(`${ctx.task.file.name} > ${ctx.task.name}`);
