@@ -69,9 +69,9 @@ function forward<T extends object>(target: T, overrides: Partial<Record<Property
 
 const facades = new WeakMap<GPUDevice, DeviceFacade>();
 /** The part of AsyncLocalStorage the facade uses: which program's async context a call was made in. */
-interface ProgramContext {
-  run<T>(scope: Scope, f: () => Promise<T>): Promise<T>;
-  getStore(): Scope | undefined;
+export interface ProgramContext<S = Scope> {
+  run<T>(scope: S, f: () => Promise<T>): Promise<T>;
+  getStore(): S | undefined;
 }
 
 /**
@@ -79,9 +79,9 @@ interface ProgramContext {
  * open, else to the last program that had one (so its late work is still refused). The harness drives one
  * stage at a time, so this differs from Node only for work a program leaves running into another's window.
  */
-function windowContext(): ProgramContext {
-  let open: Scope | undefined;
-  let last: Scope | undefined;
+export function windowContext<S>(): ProgramContext<S> {
+  let open: S | undefined;
+  let last: S | undefined;
   return {
     async run(scope, f) {
       open = last = scope;
@@ -100,7 +100,7 @@ function asyncContext(): ProgramContext {
   return new AsyncLocalStorage<Scope>();
 }
 
-const current: ProgramContext = inNode ? asyncContext() : windowContext();
+const current: ProgramContext = inNode ? asyncContext() : windowContext<Scope>();
 
 /** The facade over `real`, made once per device. */
 export function deviceFacade(real: GPUDevice): DeviceFacade {

@@ -46,6 +46,6 @@ export function envVar(name: string): string | undefined {
  * `what` needed it, in a runtime that has none.
  */
 export function nodeBuiltin<ID extends keyof NodeBuiltins>(id: ID, what: string): NodeBuiltins[ID] {
-  if (nodeProcess?.getBuiltinModule === undefined) throw new Error(`${what} needs Node's ${id}, which this runtime (a browser page?) does not have`);
+  if (nodeProcess?.getBuiltinModule === undefined) throw new Error(`[harness.browser.2] ${what} needs Node's ${id}, which this runtime (a browser page?) does not have`);
   return nodeProcess.getBuiltinModule(id) as NodeBuiltins[ID];
 }

@@ -30,7 +30,8 @@ type AnyCase = typeof anyCase extends fc.Arbitrary<infer T> ? T : never;
 const build = (k: AnyCase): BuiltCase => (k.kind === 'fusion' ? buildFusionCase(k.c) : buildPointwiseCase(k.c));
 const RUNS = 300;
 
-const bytesOf = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+// The bits as text: no Buffer, so it runs in a browser page too ([harness.browser.1]).
+const bytesOf = (a: Float32Array): string => new Uint32Array(a.buffer, a.byteOffset, a.length).join(',');
 const show = showCase;
 
 

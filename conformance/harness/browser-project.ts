@@ -1,0 +1,89 @@
+/**
+ * The `chromium-swiftshader` vitest project ([harness.browser.1]): the judging tests and the suite's CPU tests
+ * in a page of headless Chromium, on the browser's own navigator.gpu (Chromium's WebGPU over SwiftShader on
+ * a machine without a GPU), driven by vitest's browser mode through Playwright. Only Debian's Chromium is
+ * used: Playwright's own browser download is never needed. Node only (read by vitest.config.ts).
+ */
+import { existsSync } from 'node:fs';
+import { playwright } from '@vitest/browser-playwright';
+import type { TestProjectInlineConfiguration } from 'vitest/config';
+
+/** Where Debian's chromium package puts the browser; WGFUSE_CHROMIUM names another. */
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Chromium's WebGPU on a machine without a GPU: SwiftShader's Vulkan, which Chromium ships. Verified with Debian's
+ * Chromium 156 headless: adapter google/swiftshader, core-features-and-limits, 256 invocations per workgroup.
+ */
+export const CHROMIUM_WEBGPU_FLAGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+] as const;
+
+/** Tests of the page itself: they run in this project only (the Node projects exclude them). */
+export const BROWSER_ONLY_TESTS = ['conformance/selftest/browser-configuration.test.ts'];
+
+/**
+ * The tests the browser runs: the judging tests on navigator.gpu, and the CPU tests that need no Node (the IR,
+ * the tracer, fusion, codegen, the oracle and the generators). compile-only.test.ts needs Dawn's null backend.
+ */
+export const BROWSER_TESTS = [
+  'conformance/judge/fusion.test.ts',
+  'conformance/judge/templates.test.ts',
+  'conformance/judge/shapes.test.ts',
+  ...BROWSER_ONLY_TESTS,
+  'spec/ir/ir.test.ts',
+  'reference/tracer/tracing.test.ts',
+  'reference/fusion/lower.test.ts',
+  'reference/codegen/codegen.test.ts',
+  'reference/kernels/reductions.test.ts',
+  'conformance/selftest/oracle.test.ts',
+  'conformance/selftest/matmul-oracle.test.ts',
+  'conformance/selftest/reduction-oracle.test.ts',
+  'conformance/selftest/generators.test.ts',
+  'conformance/selftest/reduction-generators.test.ts',
+  'conformance/selftest/input-space.test.ts',
+  'conformance/selftest/matmul-template.test.ts',
+  'conformance/selftest/reference-schedule.test.ts',
+];
+
+/**
+ * The project, or undefined (with a message on stderr saying how to get one) when no Chromium is found outside
+ * CI. In CI (CI=true, or WGFUSE_REQUIRE_BROWSER=1 as .ci/run sets) it is always returned: a browser that does not start, or whose WebGPU does not come up,
+ * fails the run ([harness.gate.2]), never skips it.
+ */
+export function chromiumProject(env: Readonly<Record<string, string | undefined>>): TestProjectInlineConfiguration | undefined {
+  const executablePath = env['WGFUSE_CHROMIUM'] || DEFAULT_CHROMIUM;
+  const required = env['CI'] === 'true' || env['WGFUSE_REQUIRE_BROWSER'] === '1';
+  if (!required && !existsSync(executablePath)) {
+    process.stderr.write(
+      `wgfuse: vitest project chromium-swiftshader skipped: no Chromium at ${executablePath} ` +
+        `(apt-get install -y chromium, or set WGFUSE_CHROMIUM to a Chromium or Chrome binary)\n`,
+    );
+    return undefined;
+  }
+  // The page has no process.env: the run's WGFUSE_* settings reach it as the project's env (runtime.ts envVar).
+  const passed = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('WGFUSE_') && e[1] !== undefined));
+  return {
+    extends: true,
+    test: {
+      name: 'chromium-swiftshader',
+      include: BROWSER_TESTS,
+      env: { ...passed, WGFUSE_BACKEND: 'navigator' },
+      browser: {
+        enabled: true,
+        headless: true,
+        // vitest serves the page from localhost, a secure context, so navigator.gpu is exposed.
+        provider: playwright({ launchOptions: { executablePath, args: [...CHROMIUM_WEBGPU_FLAGS] } }),
+        instances: [{ browser: 'chromium' }],
+        // A failure is reported in text like Node's; no screenshots written beside the tests.
+        screenshotFailures: false,
+      },
+    },
+  };
+}
