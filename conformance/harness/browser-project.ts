@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
+import type { BrowserCommand } from 'vitest/node';
 
 /** Where Debian's chromium package puts the browser; WGFUSE_CHROMIUM names another. */
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -52,6 +53,24 @@ export const BROWSER_TESTS = [
   'conformance/selftest/reference-schedule.test.ts',
 ];
 
+// What each page's browser printed itself (console warnings and errors), kept in the host: the page cannot read it.
+const printed = new WeakMap<object, string[]>();
+
+/** The host's side of browser-setup.ts's commands (Playwright's page, in vitest's main process). */
+const watchBrowser: BrowserCommand<[]> = (ctx) => {
+  type Message = { type(): string; text(): string; location(): { lineNumber: number; columnNumber: number } };
+  const page = (ctx as unknown as { page: { on(event: 'console', f: (m: Message) => void): void } }).page;
+  if (printed.has(page)) return;
+  const lines: string[] = [];
+  printed.set(page, lines);
+  page.on('console', (m) => {
+    // The browser's own messages carry no script position (a test's console calls do).
+    const at = m.location();
+    if ((m.type() === 'warning' || m.type() === 'error') && at.lineNumber === 0 && at.columnNumber === 0) lines.push(m.text());
+  });
+};
+const browserMessages: BrowserCommand<[]> = (ctx) => printed.get((ctx as unknown as { page: object }).page) ?? [];
+
 /**
  * The project, or undefined (with a message on stderr saying how to get one) when no Chromium is found outside
  * CI. In CI (CI=true, or WGFUSE_REQUIRE_BROWSER=1 as .ci/run sets) it is always returned: a browser that does not start, or whose WebGPU does not come up,
@@ -74,6 +93,7 @@ export function chromiumProject(env: Readonly<Record<string, string | undefined>
     test: {
       name: 'chromium-swiftshader',
       include: BROWSER_TESTS,
+      setupFiles: ['conformance/harness/browser-setup.ts'],
       env: { ...passed, WGFUSE_BACKEND: 'navigator' },
       browser: {
         enabled: true,
@@ -81,6 +101,7 @@ export function chromiumProject(env: Readonly<Record<string, string | undefined>
         // vitest serves the page from localhost, a secure context, so navigator.gpu is exposed.
         provider: playwright({ launchOptions: { executablePath, args: [...CHROMIUM_WEBGPU_FLAGS] } }),
         instances: [{ browser: 'chromium' }],
+        commands: { wgfuseWatchBrowser: watchBrowser, wgfuseBrowserMessages: browserMessages },
         // A failure is reported in text like Node's; no screenshots written beside the tests.
         screenshotFailures: false,
       },

@@ -6,7 +6,7 @@ import { getGpu } from './device.js';
 import type { Attempt, Gpu, Tier } from './device.js';
 import { formatLoopCap, loopCapOf } from './loop-cap.js';
 import type { LoopCap } from './loop-cap.js';
-import { envVar } from './runtime.js';
+import { envVar, inNode } from './runtime.js';
 
 /** 'none' when no backend gave a device at all. */
 export type CapabilityTier = 'none' | Tier;
@@ -45,6 +45,8 @@ export function executionHint(attempts: readonly Attempt[]): string {
     return "reinstall the 'webgpu' package (npm ci) on linux-x64, darwin or win32";
   }
   if (attempts.some((a) => a.message.startsWith('WGFUSE_BACKEND'))) return 'unset WGFUSE_BACKEND or give it a valid value';
+  // [harness.browser.1] A page gets the browser's navigator.gpu alone: the browser's flags decide.
+  if (!inNode) return "start the browser with WebGPU on (Chromium: --enable-unsafe-webgpu --enable-unsafe-swiftshader --enable-features=Vulkan, as conformance/harness/browser-project.ts does)";
   const chosen = envVar('WGFUSE_BACKEND');
   if (chosen !== undefined && chosen !== '' && chosen !== 'auto') return `WGFUSE_BACKEND=${chosen} limits the search to that backend; unset it to try them all`;
   return (

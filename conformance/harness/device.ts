@@ -1,5 +1,5 @@
 import type { DeviceNeeds } from '../../spec/implementation.js';
-import { envVar, inNode } from './runtime.js';
+import { envVar, inNode, readBrowserMessages } from './runtime.js';
 import { withTimeout } from './timeout.js';
 /**
  * Device acquisition (spec/capabilities.md [harness.device.*]), owned by the harness: the suite never
@@ -186,10 +186,16 @@ async function openDevice(adapter: GPUAdapter, backend: Backend, requested: Feat
 
 async function tryNavigator(attempts: readonly Attempt[]): Promise<Gpu> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  if (gpu === undefined) throw new Error('globalThis.navigator.gpu is not defined (Deno and browsers have it; Node does not)');
+  if (gpu === undefined) throw new Error(`globalThis.navigator.gpu is not defined (Deno and browsers have it; Node does not)${await browserSaid()}`);
   const adapter = await withTimeout(gpu.requestAdapter(), ATTEMPT_TIMEOUT_MS, 'navigator.gpu.requestAdapter');
-  if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
+  if (adapter === null) throw new Error(`navigator.gpu.requestAdapter() returned null${await browserSaid()}`);
   return openDevice(adapter, 'navigator', 'core', attempts);
+}
+
+/** `; the browser said: ...` with what the browser printed, when a page's host can tell ([harness.browser.1]). */
+async function browserSaid(): Promise<string> {
+  const said = await readBrowserMessages();
+  return said.length === 0 ? '' : `; the browser said: ${said.join(' | ')}`;
 }
 
 async function tryDawn(backend: DawnBackend, featureLevel: FeatureLevel, attempts: readonly Attempt[]): Promise<Gpu> {

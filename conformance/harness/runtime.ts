@@ -49,3 +49,22 @@ export function nodeBuiltin<ID extends keyof NodeBuiltins>(id: ID, what: string)
   if (nodeProcess?.getBuiltinModule === undefined) throw new Error(`[harness.browser.2] ${what} needs Node's ${id}, which this runtime (a browser page?) does not have`);
   return nodeProcess.getBuiltinModule(id) as NodeBuiltins[ID];
 }
+
+let browserMessages: (() => Promise<readonly string[]>) | undefined;
+
+/**
+ * Lets a browser page's host say what the browser itself printed (its console warnings and errors), so a WebGPU
+ * that does not come up fails with the browser's own words ([harness.browser.1]); set by browser-setup.ts.
+ */
+export function setBrowserMessages(read: () => Promise<readonly string[]>): void {
+  browserMessages = read;
+}
+
+/** What the browser printed so far, when its host can tell; empty otherwise and in Node. */
+export async function readBrowserMessages(): Promise<readonly string[]> {
+  try {
+    return (await browserMessages?.()) ?? [];
+  } catch {
+    return [];
+  }
+}
