@@ -80,10 +80,13 @@ export function chromiumProject(env: Readonly<Record<string, string | undefined>
   const executablePath = env['WGFUSE_CHROMIUM'] || DEFAULT_CHROMIUM;
   const required = env['CI'] === 'true' || env['WGFUSE_REQUIRE_BROWSER'] === '1';
   if (!required && !existsSync(executablePath)) {
-    process.stderr.write(
+    // vitest may load its config more than once in a process: say it once.
+    const noted = globalThis as { wgfuseChromiumNoted?: boolean };
+    if (noted.wgfuseChromiumNoted !== true) process.stderr.write(
       `wgfuse: vitest project chromium-swiftshader skipped: no Chromium at ${executablePath} ` +
         `(apt-get install -y chromium, or set WGFUSE_CHROMIUM to a Chromium or Chrome binary)\n`,
     );
+    noted.wgfuseChromiumNoted = true;
     return undefined;
   }
   // The page has no process.env: the run's WGFUSE_* settings reach it as the project's env (runtime.ts envVar).
