@@ -9,7 +9,7 @@ import { SWIFTSHADER_ICD } from './conformance/harness/device.js';
 const secondConfiguration = process.env['CI'] === 'true' || existsSync(SWIFTSHADER_ICD);
 // The judging tests and the suite's CPU tests also run in a browser page, on headless Chromium's own WebGPU
 // (conformance/harness/browser-project.ts); in CI it must come up, elsewhere it needs a Chromium.
-const browser = chromiumProject(process.env);
+const browser = await chromiumProject(process.env);
 
 export default defineConfig({
   test: {

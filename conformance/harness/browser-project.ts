@@ -5,7 +5,6 @@
  * used: Playwright's own browser download is never needed. Node only (read by vitest.config.ts).
  */
 import { existsSync } from 'node:fs';
-import { playwright } from '@vitest/browser-playwright';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 import type { BrowserCommand } from 'vitest/node';
 
@@ -71,23 +70,34 @@ const watchBrowser: BrowserCommand<[]> = (ctx) => {
 };
 const browserMessages: BrowserCommand<[]> = (ctx) => printed.get((ctx as unknown as { page: object }).page) ?? [];
 
+/** Says once per process (vitest may load its config more than once) why the project is left out. */
+function leftOut(why: string): undefined {
+  const noted = globalThis as { wgfuseChromiumNoted?: boolean };
+  if (noted.wgfuseChromiumNoted !== true) process.stderr.write(`wgfuse: vitest project chromium-swiftshader skipped: ${why}\n`);
+  noted.wgfuseChromiumNoted = true;
+  return undefined;
+}
+
 /**
- * The project, or undefined (with a message on stderr saying how to get one) when no Chromium is found outside
- * CI. In CI (CI=true, or WGFUSE_REQUIRE_BROWSER=1 as .ci/run sets) it is always returned: a browser that does not start, or whose WebGPU does not come up,
- * fails the run ([harness.gate.2]), never skips it.
+ * The project, or undefined (with a message on stderr saying how to get what is missing) when no Chromium, or
+ * no @vitest/browser-playwright (a dev dependency: an installed wgfuse package runs its main project alone), is
+ * found outside CI. In CI (CI=true, or WGFUSE_REQUIRE_BROWSER=1 as .ci/run sets) a missing Chromium still gives
+ * the project, so a browser that does not start, or whose WebGPU does not come up, fails the run
+ * ([harness.gate.2]), never skips it; a missing provider under WGFUSE_REQUIRE_BROWSER=1 is an error.
  */
-export function chromiumProject(env: Readonly<Record<string, string | undefined>>): TestProjectInlineConfiguration | undefined {
+export async function chromiumProject(env: Readonly<Record<string, string | undefined>>): Promise<TestProjectInlineConfiguration | undefined> {
   const executablePath = env['WGFUSE_CHROMIUM'] || DEFAULT_CHROMIUM;
   const required = env['CI'] === 'true' || env['WGFUSE_REQUIRE_BROWSER'] === '1';
   if (!required && !existsSync(executablePath)) {
-    // vitest may load its config more than once in a process: say it once.
-    const noted = globalThis as { wgfuseChromiumNoted?: boolean };
-    if (noted.wgfuseChromiumNoted !== true) process.stderr.write(
-      `wgfuse: vitest project chromium-swiftshader skipped: no Chromium at ${executablePath} ` +
-        `(apt-get install -y chromium, or set WGFUSE_CHROMIUM to a Chromium or Chrome binary)\n`,
-    );
-    noted.wgfuseChromiumNoted = true;
-    return undefined;
+    return leftOut(`no Chromium at ${executablePath} (apt-get install -y chromium, or set WGFUSE_CHROMIUM to a Chromium or Chrome binary)`);
+  }
+  let playwright: typeof import('@vitest/browser-playwright').playwright;
+  try {
+    ({ playwright } = await import('@vitest/browser-playwright'));
+  } catch (e) {
+    const why = `@vitest/browser-playwright does not load (npm ci in a wgfuse checkout installs it): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+    if (env['WGFUSE_REQUIRE_BROWSER'] === '1') throw new Error(`[harness.browser.1] WGFUSE_REQUIRE_BROWSER=1: ${why}`);
+    return leftOut(why);
   }
   // The page has no process.env: the run's WGFUSE_* settings reach it as the project's env (runtime.ts envVar).
   const passed = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('WGFUSE_') && e[1] !== undefined));

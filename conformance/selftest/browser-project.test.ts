@@ -13,23 +13,24 @@ afterEach(() => {
 });
 
 describe('the chromium-swiftshader project', () => {
-  test('[harness.browser.1] in CI the project is always built, Chromium or not, so a browser that cannot start fails the run', () => {
-    const project = chromiumProject({ CI: 'true', WGFUSE_CHROMIUM: '/no/such/chromium' });
+  test('[harness.browser.1] in CI the project is always built, Chromium or not, so a browser that cannot start fails the run', async () => {
+    const project = await chromiumProject({ CI: 'true', WGFUSE_CHROMIUM: '/no/such/chromium' });
     expect(project?.test?.name).toBe('chromium-swiftshader');
     expect(project?.test?.include).toEqual(BROWSER_TESTS);
     expect(project?.test?.browser?.enabled).toBe(true);
     expect(project?.test?.browser?.headless).toBe(true);
-    expect(chromiumProject({ WGFUSE_REQUIRE_BROWSER: '1', WGFUSE_CHROMIUM: '/no/such/chromium' })?.test?.name).toBe('chromium-swiftshader');
+    expect((await chromiumProject({ WGFUSE_REQUIRE_BROWSER: '1', WGFUSE_CHROMIUM: '/no/such/chromium' }))?.test?.name).toBe('chromium-swiftshader');
   });
 
-  test('[harness.browser.1] outside CI without a Chromium the project is left out, saying how to get one', () => {
+  test('[harness.browser.1] outside CI without a Chromium the project is left out, saying how to get one', async () => {
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(chromiumProject({ WGFUSE_CHROMIUM: '/no/such/chromium' })).toBeUndefined();
+    (globalThis as { wgfuseChromiumNoted?: boolean }).wgfuseChromiumNoted = undefined;
+    expect(await chromiumProject({ WGFUSE_CHROMIUM: '/no/such/chromium' })).toBeUndefined();
     expect(String(write.mock.calls[0]?.[0])).toMatch(/chromium-swiftshader skipped: no Chromium at \/no\/such\/chromium \(apt-get install -y chromium, or set WGFUSE_CHROMIUM/);
   });
 
-  test('[harness.browser.1] the page gets the run\'s WGFUSE_* settings and navigator.gpu as its backend, and nothing else of the environment', () => {
-    const project = chromiumProject({ CI: 'true', WGFUSE_SEED: '7', WGFUSE_BACKEND: 'vulkan', HOME: '/root' });
+  test('[harness.browser.1] the page gets the run\'s WGFUSE_* settings and navigator.gpu as its backend, and nothing else of the environment', async () => {
+    const project = await chromiumProject({ CI: 'true', WGFUSE_SEED: '7', WGFUSE_BACKEND: 'vulkan', HOME: '/root' });
     expect(project?.test?.env).toEqual({ WGFUSE_SEED: '7', WGFUSE_BACKEND: 'navigator' });
     expect(CHROMIUM_WEBGPU_FLAGS).toContain('--enable-unsafe-webgpu');
   });
