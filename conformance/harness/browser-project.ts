@@ -29,8 +29,11 @@ export const CHROMIUM_WEBGPU_FLAGS = [
 export const BROWSER_ONLY_TESTS = ['conformance/selftest/browser-configuration.test.ts'];
 
 /**
- * The tests the browser runs: the judging tests on navigator.gpu, and the CPU tests that need no Node (the IR,
- * the tracer, fusion, codegen, the oracle and the generators). compile-only.test.ts needs Dawn's null backend.
+ * The tests the browser runs: the judging tests on navigator.gpu; the reference's and the harness's device tests
+ * that need no Node (the case check, verdicts, planted faults); and the CPU tests (the IR, the tracer, fusion,
+ * codegen, the oracle and the generators). Not here: compile-only.test.ts (Dawn's null backend), ir-json (reads
+ * its schema from a file), loop-cap (llvmpipe's cap), harness.test.ts and plugin.test.ts (they set process.env),
+ * and scripts/ (child processes and files).
  */
 export const BROWSER_TESTS = [
   'conformance/judge/fusion.test.ts',
@@ -50,6 +53,13 @@ export const BROWSER_TESTS = [
   'conformance/selftest/input-space.test.ts',
   'conformance/selftest/matmul-template.test.ts',
   'conformance/selftest/reference-schedule.test.ts',
+  'conformance/selftest/reference-on-device.test.ts',
+  'conformance/selftest/api.test.ts',
+  'conformance/selftest/needs.test.ts',
+  'conformance/selftest/check.test.ts',
+  'conformance/selftest/verdicts.test.ts',
+  'conformance/selftest/reference-wgsl.test.ts',
+  'conformance/selftest/faults.test.ts',
 ];
 
 // What each page's browser printed itself (console warnings and errors), kept in the host: the page cannot read it.

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { ConformanceFailure } from './check.js';
+import { envVar } from '../harness/runtime.js';
 
 /**
  * The meta-tests' seed: fixed unless WGFUSE_META_SEED says otherwise, so whether a planted fault is
  * caught does not depend on the run.
  */
-export const META_SEED = Number(process.env['WGFUSE_META_SEED'] ?? 20261126);
+export const META_SEED = Number(envVar('WGFUSE_META_SEED') ?? 20261126);
 
 /**
  * Runs `check` on generated values, with the meta seed, until one fails, and returns the rule that broke.
