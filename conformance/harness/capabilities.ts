@@ -6,6 +6,7 @@ import { getGpu } from './device.js';
 import type { Attempt, Gpu, Tier } from './device.js';
 import { formatLoopCap, loopCapOf } from './loop-cap.js';
 import type { LoopCap } from './loop-cap.js';
+import { envVar, inNode } from './runtime.js';
 
 /** 'none' when no backend gave a device at all. */
 export type CapabilityTier = 'none' | Tier;
@@ -44,7 +45,9 @@ export function executionHint(attempts: readonly Attempt[]): string {
     return "reinstall the 'webgpu' package (npm ci) on linux-x64, darwin or win32";
   }
   if (attempts.some((a) => a.message.startsWith('WGFUSE_BACKEND'))) return 'unset WGFUSE_BACKEND or give it a valid value';
-  const chosen = process.env['WGFUSE_BACKEND'];
+  // [harness.browser.1] A page gets the browser's navigator.gpu alone: the browser's flags decide.
+  if (!inNode) return "start the browser with WebGPU on (Chromium: --enable-unsafe-webgpu --enable-unsafe-swiftshader --enable-features=Vulkan, as conformance/harness/browser-project.ts does)";
+  const chosen = envVar('WGFUSE_BACKEND');
   if (chosen !== undefined && chosen !== '' && chosen !== 'auto') return `WGFUSE_BACKEND=${chosen} limits the search to that backend; unset it to try them all`;
   return (
     'install Mesa EGL: apt-get install -y libegl1 libegl-mesa0 libgl1-mesa-dri (EGL_PLATFORM=surfaceless is set by the harness); ' +
@@ -65,6 +68,7 @@ export function formatCapabilityReport(c: Capabilities): string {
     const s = gpu.summary;
     const maker = [s.device, s.vendor, s.architecture].filter((x) => x !== '').join(', ');
     lines.push(
+      `  configuration: ${s.configuration} (${s.runtime}, ${gpu.tier}, ${s.featureLevel})`,
       `  backend:       ${gpu.backend}${gpu.backend === 'navigator' ? '' : ' (Dawn)'}`,
       `  adapter:       ${s.description === '' ? '(no description)' : s.description}${maker === '' ? '' : ` [${maker}]`}`,
       `  feature level: ${s.featureLevel}`,

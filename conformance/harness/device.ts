@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DeviceNeeds } from '../../spec/implementation.js';
+import { envVar, inNode, readBrowserMessages } from './runtime.js';
 import { withTimeout } from './timeout.js';
 /**
  * Device acquisition (spec/capabilities.md [harness.device.*]), owned by the harness: the suite never
@@ -25,6 +23,10 @@ export interface Attempt {
 }
 
 export interface GpuSummary {
+  /** [harness.browser.3] Where WebGPU came from and what executes it: chromium-swiftshader, dawn-vulkan-swiftshader, dawn-opengl-llvmpipe, ... */
+  readonly configuration: string;
+  /** The JavaScript runtime the harness ran in: a browser page has navigator.gpu alone. */
+  readonly runtime: 'node' | 'browser';
   readonly description: string;
   /** Dawn's GL backend puts the renderer here (e.g. llvmpipe), not in description. */
   readonly device: string;
@@ -80,23 +82,6 @@ const DAWN_ORDER: readonly (readonly [DawnBackend, FeatureLevel])[] = [
   ['null', 'core'],
 ];
 
-// Dawn's instance must outlive every device it created, or the process dies in a native thread.
-const dawnInstances: GPU[] = [];
-
-type DawnModule = typeof import('webgpu');
-let dawnModule: Promise<DawnModule> | undefined;
-
-/** Imported lazily so that a missing or broken native addon becomes a failed attempt, not a crash at import. */
-function loadDawn(): Promise<DawnModule> {
-  dawnModule ??= import('webgpu').then((m) => {
-    // GPUBufferUsage, GPUMapMode, ... are globals in browsers and Deno; implementations may rely on them.
-    const globals = m.globals as Record<string, unknown>;
-    for (const [name, value] of Object.entries(globals)) if (!(name in globalThis)) Object.assign(globalThis, { [name]: value });
-    return m;
-  });
-  return dawnModule;
-}
-
 function messageOf(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
 }
@@ -114,6 +99,28 @@ export function tierOf(backend: Backend, info: AdapterIdentity): Tier {
   const identity = [info.description, info.device, info.vendor, info.architecture].join(' ');
   if (info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software rasterizer/i.test(identity)) return 'software';
   return 'hardware';
+}
+
+/**
+ * [harness.browser.3] A configuration's name: the WebGPU implementation (the browser, from its user agent, for
+ * navigator.gpu; else Dawn and its backend), then what executes kernels (the CPU rasterizer by name, else
+ * hardware).
+ */
+export function configurationOf(backend: Backend, info: AdapterIdentity, userAgent: string | undefined): string {
+  const host =
+    backend !== 'navigator'
+      ? `dawn-${backend}`
+      : /Deno\//.test(userAgent ?? '')
+        ? 'deno'
+        : /Chrom(e|ium)\//.test(userAgent ?? '')
+          ? 'chromium'
+          : /Firefox\//.test(userAgent ?? '')
+            ? 'firefox'
+            : 'navigator';
+  if (backend === 'null') return host;
+  const identity = [info.description, info.device, info.vendor, info.architecture].join(' ');
+  const rasterizer = /swiftshader|llvmpipe|lavapipe/i.exec(identity)?.[0]?.toLowerCase();
+  return `${host}-${rasterizer ?? 'hardware'}`;
 }
 
 /** What to request of `adapter` for `wanted`, and what of it the adapter cannot give ([interface.needs.1]). */
@@ -150,6 +157,8 @@ async function openDevice(adapter: GPUAdapter, backend: Backend, requested: Feat
     backend,
     tier: tierOf(backend, info),
     summary: {
+      configuration: configurationOf(backend, info, (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent),
+      runtime: inNode ? 'node' : 'browser',
       description: info.description,
       device: info.device,
       vendor: info.vendor,
@@ -177,76 +186,34 @@ async function openDevice(adapter: GPUAdapter, backend: Backend, requested: Feat
 
 async function tryNavigator(attempts: readonly Attempt[]): Promise<Gpu> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  if (gpu === undefined) throw new Error('globalThis.navigator.gpu is not defined (Deno and browsers have it; Node does not)');
+  if (gpu === undefined) throw new Error(`globalThis.navigator.gpu is not defined (Deno and browsers have it; Node does not)${await browserSaid()}`);
   const adapter = await withTimeout(gpu.requestAdapter(), ATTEMPT_TIMEOUT_MS, 'navigator.gpu.requestAdapter');
-  if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
+  if (adapter === null) throw new Error(`navigator.gpu.requestAdapter() returned null${await browserSaid()}`);
   return openDevice(adapter, 'navigator', 'core', attempts);
 }
 
+/** `; the browser said: ...` with what the browser printed, when a page's host can tell ([harness.browser.1]). */
+async function browserSaid(): Promise<string> {
+  const said = await readBrowserMessages();
+  return said.length === 0 ? '' : `; the browser said: ${said.join(' | ')}`;
+}
+
 async function tryDawn(backend: DawnBackend, featureLevel: FeatureLevel, attempts: readonly Attempt[]): Promise<Gpu> {
-  let dawn: DawnModule;
-  try {
-    dawn = await loadDawn();
-  } catch (e) {
-    throw new Error(`cannot load the 'webgpu' addon: ${messageOf(e)}`);
-  }
-  // Without a Vulkan loader Dawn only prints a warning to stderr; say it here instead, once, as the reason.
-  if (backend === 'vulkan' && process.platform === 'linux' && !hasVulkanLoader()) {
-    throw new Error('no Vulkan loader (libvulkan.so.1) on this machine: apt-get install -y libvulkan1 and a Vulkan driver');
-  }
-  if (backend === 'vulkan' && process.platform === 'linux' && !hasVulkanDriver()) {
-    throw new Error(`no Vulkan driver on this machine: apt-get install -y mesa-vulkan-drivers, or point VK_ICD_FILENAMES at one (Chromium's SwiftShader: ${SWIFTSHADER_ICD})`);
-  }
-  // The one place the EGL platform is set: Mesa's EGL needs one with no display server, and reads it
-  // when Dawn creates the instance.
-  process.env['EGL_PLATFORM'] ??= 'surfaceless';
-  const instance = dawn.create([`backend=${backend}`]);
-  dawnInstances.push(instance);
+  // Dawn is a native addon, its checks read files: imported only here, so a browser never loads them.
+  if (!inNode) throw new Error("Dawn's 'webgpu' addon runs only in Node; a browser page has navigator.gpu alone (WGFUSE_BACKEND=navigator)");
+  const { dawnInstance } = await import('./dawn.js');
+  const instance = await dawnInstance(backend, SWIFTSHADER_ICD);
   const adapter = await withTimeout(instance.requestAdapter({ featureLevel }), ATTEMPT_TIMEOUT_MS, `${backend}: requestAdapter`);
   if (adapter === null) throw new Error(`Dawn found no ${backend} adapter at feature level '${featureLevel}'`);
   return openDevice(adapter, backend, featureLevel, attempts);
 }
 
-/** Whether the dynamic loader can find libvulkan.so.1, looked up the way ld.so does for the usual paths. */
-function hasVulkanLoader(): boolean {
-  const dirs = [
-    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter((d) => d !== ''),
-    '/usr/lib/x86_64-linux-gnu',
-    '/usr/lib/aarch64-linux-gnu',
-    '/lib/x86_64-linux-gnu',
-    '/lib/aarch64-linux-gnu',
-    '/usr/lib64',
-    '/usr/lib',
-    '/usr/local/lib',
-  ];
-  if (dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return true;
-  try {
-    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('libvulkan.so.1');
-  } catch {
-    return false;
-  }
-}
-
 /** SwiftShader's Vulkan driver as Debian's chromium-common ships it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-/** Whether the Vulkan loader has a driver (ICD) to load: one named in its environment, or a manifest in the usual folders. */
-function hasVulkanDriver(): boolean {
-  if (['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_ADD_DRIVER_FILES'].some((v) => (process.env[v] ?? '') !== '')) return true;
-  const data = (process.env['XDG_DATA_DIRS'] ?? '/usr/local/share:/usr/share').split(':').filter((d) => d !== '');
-  const dirs = [...data.map((d) => join(d, 'vulkan/icd.d')), '/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
-  return dirs.some((d) => {
-    try {
-      return readdirSync(d).some((f) => f.endsWith('.json'));
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** WGFUSE_BACKEND, if it names a backend; otherwise 'auto'. */
 export function backendFromEnv(): BackendChoice {
-  const value = process.env['WGFUSE_BACKEND'];
+  const value = envVar('WGFUSE_BACKEND');
   return BACKEND_CHOICES.find((b) => b === value) ?? 'auto';
 }
 
@@ -256,7 +223,7 @@ export function backendFromEnv(): BackendChoice {
  * included, is an Attempt.
  */
 export async function acquireGpu(options: { backend?: BackendChoice } = {}): Promise<GpuAcquisition> {
-  const env = process.env['WGFUSE_BACKEND'];
+  const env = envVar('WGFUSE_BACKEND');
   const choice = options.backend ?? backendFromEnv();
   const attempts: Attempt[] = [];
   if (options.backend === undefined && env !== undefined && env !== '' && env !== choice) {

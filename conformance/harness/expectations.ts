@@ -4,8 +4,8 @@
  * the file the main job names (WGFUSE_EXPECT) to learn which rules a test is expected to fail by, so that a
  * property keeps judging every case past an expected failure ([suite.expect.3]).
  */
-import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { envVar, nodeBuiltin } from './runtime.js';
 
 export interface Expectation {
   readonly test: string;
@@ -17,8 +17,13 @@ export interface Expectation {
   readonly kernels?: number;
 }
 
-const schema: object = JSON.parse(readFileSync(new URL('../../spec/expectations.schema.json', import.meta.url), 'utf8')) as object;
-const validate = new Ajv2020({ allErrors: true, strict: true }).compile<{ expectations: Expectation[] }>(schema);
+// Files are read in Node only, and only when an expectations file is named: a browser page runs without one.
+const readText = (file: string | URL): string => nodeBuiltin('node:fs', 'reading an expectations file').readFileSync(file, 'utf8');
+let validator: ReturnType<typeof compileSchema> | undefined;
+function compileSchema() {
+  const schema = JSON.parse(readText(new URL('../../spec/expectations.schema.json', import.meta.url))) as object;
+  return new Ajv2020({ allErrors: true, strict: true }).compile<{ expectations: Expectation[] }>(schema);
+}
 
 /** Reads an expectations file; throws an Error naming the file, the entry and the field that is wrong. */
 export function readExpectations(text: string, origin: string): Expectation[] {
@@ -28,6 +33,7 @@ export function readExpectations(text: string, origin: string): Expectation[] {
   } catch (e) {
     throw new Error(`[suite.expect.2] ${origin}: not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
+  const validate = (validator ??= compileSchema());
   if (!validate(doc)) {
     const first = validate.errors?.[0];
     const where = (first?.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || '(the document)';
@@ -64,8 +70,8 @@ let fromEnv: readonly Expectation[] | undefined;
 
 /** The expectations file the main job named (WGFUSE_EXPECT), read once per worker; none when unset. */
 export function expectationsFromEnv(): readonly Expectation[] {
-  const file = process.env['WGFUSE_EXPECT'];
+  const file = envVar('WGFUSE_EXPECT');
   if (file === undefined || file === '') return [];
-  fromEnv ??= readExpectations(readFileSync(file, 'utf8'), file);
+  fromEnv ??= readExpectations(readText(file), file);
   return fromEnv;
 }

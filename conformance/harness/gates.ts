@@ -7,6 +7,7 @@
 import type { Gpu } from './device.js';
 import { executes, executionHint, formatAttempts, probeCapabilities } from './capabilities.js';
 import type { Capabilities } from './capabilities.js';
+import { envVar } from './runtime.js';
 
 export type LimitName = Exclude<keyof GPUSupportedLimits, '__brand'>;
 
@@ -33,7 +34,7 @@ export interface UnmetNeed {
 }
 
 export function adapterRequired(): boolean {
-  return process.env['WGFUSE_REQUIRE_ADAPTER'] === '1';
+  return envVar('WGFUSE_REQUIRE_ADAPTER') === '1';
 }
 
 /** Why `c` does not meet `needs`, or undefined when it does. Pure, so the gate's logic is testable without a GPU. */

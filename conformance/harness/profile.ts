@@ -7,12 +7,13 @@
  *   named in the report, never a side effect of a run that meant to judge something else.
  */
 import type { DeviceNeeds } from '../../spec/implementation.js';
+import { envVar } from './runtime.js';
 
 export const PROFILES = ['needs', 'defaults'] as const;
 export type Profile = (typeof PROFILES)[number];
 
 export function profileFromEnv(): Profile {
-  const raw = process.env['WGFUSE_PROFILE'];
+  const raw = envVar('WGFUSE_PROFILE');
   if (raw === undefined || raw === '') return 'needs';
   const found = PROFILES.find((p) => p === raw);
   if (found === undefined) throw new Error(`[interface.needs.3] WGFUSE_PROFILE=${raw}: expected ${PROFILES.join(' or ')}`);

@@ -12,8 +12,8 @@
  * late work: the program's own failure ([interface.run.4]), never the next program's. One facade serves
  * every program on a device, so an implementation's caches keyed by the device keep working.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { countComputeEntryPoints } from './counter.js';
+import { inNode, nodeBuiltin } from './runtime.js';
 import type { KernelCounts } from './counter.js';
 
 export type ProgramStage = 'compile' | 'run';
@@ -68,7 +68,39 @@ function forward<T extends object>(target: T, overrides: Partial<Record<Property
 }
 
 const facades = new WeakMap<GPUDevice, DeviceFacade>();
-const current = new AsyncLocalStorage<Scope>();
+/** The part of AsyncLocalStorage the facade uses: which program's async context a call was made in. */
+export interface ProgramContext<S = Scope> {
+  run<T>(scope: S, f: () => Promise<T>): Promise<T>;
+  getStore(): S | undefined;
+}
+
+/**
+ * A browser has no async context ([harness.browser.2]): a call belongs to the program whose stage window is
+ * open, else to the last program that had one (so its late work is still refused). The harness drives one
+ * stage at a time, so this differs from Node only for work a program leaves running into another's window.
+ */
+export function windowContext<S>(): ProgramContext<S> {
+  let open: S | undefined;
+  let last: S | undefined;
+  return {
+    async run(scope, f) {
+      open = last = scope;
+      try {
+        return await f();
+      } finally {
+        if (open === scope) open = undefined;
+      }
+    },
+    getStore: () => open ?? last,
+  };
+}
+
+function asyncContext(): ProgramContext {
+  const { AsyncLocalStorage } = nodeBuiltin('node:async_hooks', 'counting kernels per program');
+  return new AsyncLocalStorage<Scope>();
+}
+
+const current: ProgramContext = inNode ? asyncContext() : windowContext<Scope>();
 
 /** The facade over `real`, made once per device. */
 export function deviceFacade(real: GPUDevice): DeviceFacade {

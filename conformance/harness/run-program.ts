@@ -16,6 +16,7 @@ import type { CanaryViolation, InputViolation, IO } from './io.js';
 import { deviceFacade } from './program-device.js';
 import { frozenCatalog, frozenGraph } from './frozen.js';
 import { describeError, stageTimeoutMs, TimeoutError, withTimeout } from './timeout.js';
+import { inNode } from './runtime.js';
 import { watchStage } from './watchdog.js';
 
 /** setup is the harness's own side (inputs that do not fit the graph, buffers it cannot create). */
@@ -137,9 +138,11 @@ function checkedInputs(graph: Graph, inputs: readonly Float32Array[]): void {
 
 // While an implementation is being driven, process.exit throws instead of ending the run: an exit is
 // the implementation's failure at the stage where it happened ([interface.run.1]), not the end of the suite.
+// A browser page has no process to exit ([harness.browser.1]).
 let guarded = 0;
-const realExit = process.exit.bind(process);
+const realExit = inNode ? process.exit.bind(process) : undefined;
 function guardExit(): () => void {
+  if (realExit === undefined) return () => {};
   if (guarded++ === 0) {
     process.exit = ((code?: number | string | null) => {
       throw new Error(`the implementation called process.exit(${code ?? ''})`);

@@ -6,6 +6,7 @@ import { afterEach, beforeEach } from 'vitest';
 import type { IrDocument } from '../ir-json/document.js';
 import { takeFailingCase } from '../properties/check.js';
 import { takeImplementationCalls } from '../properties/implementation-under-test.js';
+import { inNode } from './runtime.js';
 import { stageTimeoutMs } from './timeout.js';
 import { startWatchdog, watchTest } from './watchdog.js';
 
@@ -19,7 +20,8 @@ declare module 'vitest' {
 
 // A block longer than any stage may take, with a floor so a short stage timeout cannot trip it on a slow
 // synchronous call: on a loaded 2-core machine one took 2032 ms under `--timeout 2000` and was killed.
-startWatchdog(Math.max(stageTimeoutMs(), 10_000));
+// Node only: a browser page has no thread that could stop it ([harness.browser.2]).
+if (inNode) startWatchdog(Math.max(stageTimeoutMs(), 10_000));
 
 beforeEach((ctx) => {
   watchTest(`${ctx.task.file.name} > ${ctx.task.name}`);

@@ -2,6 +2,7 @@
  * Bounded waiting. Every promise the harness gets from an implementation or a driver goes through
  * `withTimeout`, so a hang becomes a reported failure instead of a stuck test ([interface.run.2]).
  */
+import { envVar } from './runtime.js';
 
 /** The default wait for each stage (compile, run, readback): generous, since a cold llvmpipe compile of a large
  * program, or a peer's first run, can take minutes; WGFUSE_TIMEOUT_MS or --timeout changes it. */
@@ -9,7 +10,7 @@ export const DEFAULT_STAGE_TIMEOUT_MS = 300_000;
 
 /** The stage timeout in force: WGFUSE_TIMEOUT_MS when set (a positive integer of milliseconds), else the default. */
 export function stageTimeoutMs(): number {
-  const raw = process.env['WGFUSE_TIMEOUT_MS'];
+  const raw = envVar('WGFUSE_TIMEOUT_MS');
   if (raw === undefined || raw === '') return DEFAULT_STAGE_TIMEOUT_MS;
   const ms = Number(raw);
   if (!Number.isInteger(ms) || ms < 1) throw new Error(`[harness.timeout.1] WGFUSE_TIMEOUT_MS=${raw} is not a positive integer of milliseconds`);

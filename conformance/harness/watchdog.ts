@@ -4,11 +4,10 @@
  * up; when the heartbeat stops for longer than the stage timeout, it writes what was running (the test,
  * the implementation and its stage) to stderr and to WGFUSE_WATCHDOG_DIR, and stops the process, so
  * the run goes on with the next test file and the failure is reported as that implementation's hang
- * ([interface.run.2]). Started once per test process by conformance/harness/setup.ts.
+ * ([interface.run.2]). Started once per test process by conformance/harness/setup.ts, in Node only: a
+ * browser page has no thread that can stop it ([harness.browser.2]), and the rest of this file loads there.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { nodeBuiltin } from './runtime.js';
 
 /** What the watchdog writes when it stops a process, one JSON file per process. */
 export interface StallReport {
@@ -55,15 +54,16 @@ export function startWatchdog(limitMs: number): void {
   shared = { beat, test, stage };
   const start = Date.now();
   const dir = process.env['WGFUSE_WATCHDOG_DIR'] ?? '';
-  if (dir !== '') mkdirSync(dir, { recursive: true });
+  if (dir !== '') nodeBuiltin('node:fs', 'the watchdog').mkdirSync(dir, { recursive: true });
   setInterval(() => Atomics.store(beat, 0, Date.now() - start), 100).unref();
+  const { Worker } = nodeBuiltin('node:worker_threads', 'the watchdog');
   const worker = new Worker(THREAD, { eval: true, workerData: { beat, test, stage, limitMs, dir, pid: process.pid, start } });
   worker.unref();
 }
 
 function write(into: Uint8Array, slot: number, text: string): void {
   if (shared === undefined) return;
-  const bytes = Buffer.from(text, 'utf8').subarray(0, TEXT_BYTES);
+  const bytes = new TextEncoder().encode(text).subarray(0, TEXT_BYTES);
   into.set(bytes);
   Atomics.store(shared.beat, slot, bytes.length);
 }
@@ -83,7 +83,7 @@ export function readStallReports(dir: string, read: (path: string) => string, li
   const reports: StallReport[] = [];
   for (const f of list(dir).filter((n) => n.startsWith('stall-') && n.endsWith('.json'))) {
     try {
-      reports.push(JSON.parse(read(join(dir, f))) as StallReport);
+      reports.push(JSON.parse(read(`${dir.replace(/\/+$/, '')}/${f}`)) as StallReport);
     } catch {
       // A report cut short by the kill says nothing reliable.
     }

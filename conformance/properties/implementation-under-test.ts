@@ -1,10 +1,8 @@
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import { fusedReference } from '../reference-door.js';
 import type { Implementation, SpecPart } from '../../spec/implementation.js';
-import { commandImplementation } from '../harness/command-implementation.js';
 import { declareNeeds } from '../harness/device.js';
 import { neededUnder, profileFromEnv } from '../harness/profile.js';
+import { envVar, inNode } from '../harness/runtime.js';
 
 function isImplementation(value: unknown): value is Implementation {
   return typeof value === 'object' && value !== null && typeof (value as { compile?: unknown }).compile === 'function' && typeof (value as { name?: unknown }).name === 'string';
@@ -62,14 +60,16 @@ export function forgetImplementationUnderTest(): void {
 }
 
 async function load(): Promise<Implementation> {
-  const spec = process.env['WGFUSE_IMPL'];
+  const spec = envVar('WGFUSE_IMPL');
   if (spec === undefined || spec === '') return fusedReference;
-  // cmd:<command>: an implementation in another language, run as a command ([interface.command.1]).
-  if (spec.startsWith('cmd:')) return commandImplementation(spec.slice(4).trim());
-  const target = /^[./]/.test(spec) ? pathToFileURL(resolve(spec)).href : spec;
+  if (!inNode) throw new Error(`[harness.browser.2] WGFUSE_IMPL=${spec}: a browser page judges the reference only (it cannot import a module by path or run a command); judge it in Node`);
+  // cmd:<command>: an implementation in another language, run as a command ([interface.command.1]); it and a
+  // path need Node, so they are imported only here and a browser page runs the reference alone.
+  if (spec.startsWith('cmd:')) return (await import('../harness/command-implementation.js')).commandImplementation(spec.slice(4).trim());
+  const target = /^[./]/.test(spec) ? (await import('node:url')).pathToFileURL((await import('node:path')).resolve(spec)).href : spec;
   let module: Record<string, unknown>;
   try {
-    module = (await import(target)) as Record<string, unknown>;
+    module = (await import(/* @vite-ignore */ target)) as Record<string, unknown>;
   } catch (e) {
     throw new Error(`[interface.plugin.1] WGFUSE_IMPL=${spec}: cannot import it: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -4,6 +4,7 @@ import type { BuiltCase } from '../generators/built-case.js';
 import type { Gpu } from '../harness/device.js';
 import { CaseSetAside } from '../harness/loop-cap.js';
 import { checkCase, ConformanceFailure, oneKernel } from './check.js';
+import { envVar } from '../harness/runtime.js';
 import { RANDOM_PROPERTIES } from './random-properties.js';
 import type { PropertyName } from './random-properties.js';
 
@@ -30,7 +31,7 @@ export function randomCheck(name: PropertyName, runs: number): CatchingCheck {
  * The meta-tests' seed: fixed unless WGFUSE_META_SEED says otherwise, so whether a planted fault is
  * caught does not depend on the run.
  */
-export const META_SEED = Number(process.env['WGFUSE_META_SEED'] ?? 20261126);
+export const META_SEED = Number(envVar('WGFUSE_META_SEED') ?? 20261126);
 
 /**
  * Runs `check` on generated values, with the meta seed, until one fails, and returns the rule that broke.

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { envVar } from '../harness/runtime.js';
 
 /**
  * fast-check settings shared by every property. CI pins the seed with WGFUSE_SEED and it is printed
@@ -15,7 +16,7 @@ export interface PropertySettings {
 }
 
 function envInt(name: string): number | undefined {
-  const raw = process.env[name];
+  const raw = envVar(name);
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n)) throw new Error(`${name}=${raw} is not an integer`);
@@ -27,15 +28,15 @@ let announced = false;
 export function propertySettings(defaultRuns = 200): PropertySettings {
   const seed = envInt('WGFUSE_SEED') ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const numRuns = envInt('WGFUSE_NUM_RUNS') ?? defaultRuns;
-  const path = process.env['WGFUSE_PATH'] || undefined;
+  const path = envVar('WGFUSE_PATH') || undefined;
   const dataVariants = envInt('WGFUSE_DATA_VARIANTS') ?? 0;
   if (dataVariants < 0) throw new Error(`WGFUSE_DATA_VARIANTS=${dataVariants}: expected 0 or more`);
-  const tierText = process.env['WGFUSE_TIER'] || 'ci';
+  const tierText = envVar('WGFUSE_TIER') || 'ci';
   if (tierText !== 'ci' && tierText !== 'campaign') throw new Error(`WGFUSE_TIER=${tierText}: expected ci or campaign`);
   const tier: 'ci' | 'campaign' = tierText;
   if (!announced) {
     announced = true;
-    console.log(`fast-check: seed ${seed}${process.env['WGFUSE_SEED'] ? ' (pinned by WGFUSE_SEED)' : ''}, ${numRuns} runs per property${path ? `, replaying path ${path}` : ''}`);
+    console.log(`fast-check: seed ${seed}${envVar('WGFUSE_SEED') ? ' (pinned by WGFUSE_SEED)' : ''}, ${numRuns} runs per property${path ? `, replaying path ${path}` : ''}`);
   }
   return { seed, numRuns, path, dataVariants, tier };
 }
@@ -55,10 +56,10 @@ export interface PropertyFailure {
  */
 export function replayCommand(title: string, file: string | undefined, seed: number, path: string | undefined): string {
   const env = [`WGFUSE_SEED=${seed}`, `WGFUSE_PATH=${path ?? ''}`];
-  const variants = process.env['WGFUSE_DATA_VARIANTS'];
+  const variants = envVar('WGFUSE_DATA_VARIANTS');
   if (variants !== undefined && variants !== '' && variants !== '0') env.push(`WGFUSE_DATA_VARIANTS=${shellQuote(variants)}`);
-  if (process.env['WGFUSE_TIER'] === 'campaign') env.push('WGFUSE_TIER=campaign');
-  const impl = process.env['WGFUSE_IMPL'];
+  if (envVar('WGFUSE_TIER') === 'campaign') env.push('WGFUSE_TIER=campaign');
+  const impl = envVar('WGFUSE_IMPL');
   if (impl !== undefined && impl !== '') env.push(`WGFUSE_IMPL=${shellQuote(impl)}`);
   return `${env.join(' ')} npx vitest run ${file === undefined ? '' : `${shellQuote(file)} `}-t ${shellQuote(escapeRegExp(title))}`;
 }

@@ -14,10 +14,11 @@ import { inGeneratorMargin, inOpDomain } from '../generators/interval.js';
 import type { Interval } from '../generators/interval.js';
 import { firstBadOperand, showCase } from '../generators/case-checks.js';
 import { PATTERNS } from '../generators/patterns.js';
+import { envVar } from '../harness/runtime.js';
 
 // The generators of fusion cases, checked on the CPU interpreter alone (the oracle's tests: oracle.test.ts).
 
-const envSeed = process.env['WGFUSE_SEED'];
+const envSeed = envVar('WGFUSE_SEED');
 const seed = envSeed === undefined || envSeed === '' ? undefined : Number.parseInt(envSeed, 10);
 const params = (numRuns: number): fc.Parameters<unknown> => (seed === undefined ? { numRuns } : { numRuns, seed });
 
@@ -30,7 +31,8 @@ type AnyCase = typeof anyCase extends fc.Arbitrary<infer T> ? T : never;
 const build = (k: AnyCase): BuiltCase => (k.kind === 'fusion' ? buildFusionCase(k.c) : buildPointwiseCase(k.c));
 const RUNS = 300;
 
-const bytesOf = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+// The bits as text: no Buffer, so it runs in a browser page too ([harness.browser.1]).
+const bytesOf = (a: Float32Array): string => new Uint32Array(a.buffer, a.byteOffset, a.length).join(',');
 const show = showCase;
 
 

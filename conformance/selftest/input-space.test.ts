@@ -11,11 +11,12 @@ import { buildReductionCase, reductionCaseArbitrary } from '../generators/reduct
 import { loopNeed } from '../harness/loop-cap.js';
 import { PROPERTY_NAMES, RANDOM_PROPERTIES } from '../properties/random-properties.js';
 import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES } from '../reference-door.js';
+import { envVar } from '../harness/runtime.js';
 
 // What the generators reach of the input space, checked on the CPU: the wide value space's edges, and the
 // campaign tier's sizes past the grid and loop thresholds.
 
-const envSeed = process.env['WGFUSE_SEED'];
+const envSeed = envVar('WGFUSE_SEED');
 const seed = envSeed === undefined || envSeed === '' ? 20261206 : Number.parseInt(envSeed, 10);
 
 /** Every (op, first operand, second operand) element of a case, evaluated on the CPU. */

@@ -13,12 +13,13 @@ import { inGeneratorMargin, inOpDomain } from '../generators/interval.js';
 import { acceptanceIntervals } from '../oracle/interval.js';
 import { PATTERNS } from '../generators/patterns.js';
 import { firstBadOperand, showCase } from '../generators/case-checks.js';
+import { envVar } from '../harness/runtime.js';
 
 // The tiled matmul template and its generator, on the CPU (spec/templates.md): its shape contract and
 // normative semantics, the WGSL it emits (hooks only, masks, barriers, sizes), the reference's schedule
 // around it, and generated cases that stay where results are determinate. Device tests: matmul.test.ts.
 
-const envSeed = process.env['WGFUSE_SEED'];
+const envSeed = envVar('WGFUSE_SEED');
 const seed = envSeed === undefined || envSeed === '' ? undefined : Number.parseInt(envSeed, 10);
 const params = (numRuns: number): fc.Parameters<unknown> => (seed === undefined ? { numRuns } : { numRuns, seed });
 

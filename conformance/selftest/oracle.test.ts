@@ -21,11 +21,12 @@ import { acceptanceIntervals, nodeIntervals } from '../oracle/interval.js';
 import { ORDINARY, WIDE } from '../generators/interval.js';
 import type { ValueSpace } from '../generators/interval.js';
 import type { Intervals } from '../oracle/interval.js';
+import { envVar } from '../harness/runtime.js';
 
 // The CPU oracle's acceptance intervals (spec/numerics.md), checked on the CPU alone: each op's
 // interval is its WGSL bound and no wider; composed intervals hold every conforming execution.
 
-const envSeed = process.env['WGFUSE_SEED'];
+const envSeed = envVar('WGFUSE_SEED');
 const seed = envSeed === undefined || envSeed === '' ? undefined : Number.parseInt(envSeed, 10);
 const params = (numRuns: number): fc.Parameters<unknown> => (seed === undefined ? { numRuns } : { numRuns, seed });
 

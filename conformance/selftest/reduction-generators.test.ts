@@ -7,6 +7,7 @@ import { showCase as show } from '../generators/case-checks.js';
 import { inGeneratorMargin } from '../generators/interval.js';
 import { buildReductionCase, LANE_VALUES, reductionCaseArbitrary } from '../generators/reduction-case.js';
 import { acceptanceIntervals } from '../oracle/interval.js';
+import { envVar } from '../harness/runtime.js';
 
 // The generator of row-reduction cases (softmax, rmsnorm), checked on the CPU alone.
 
@@ -61,7 +62,7 @@ describe('generated reduction cases, on the CPU', () => {
         seen.dynamic += rcase.staticShapes ? 0 : 1;
         seen[rcase.template] += 1;
       }),
-      { numRuns: 300, ...(process.env['WGFUSE_SEED'] ? { seed: Number(process.env['WGFUSE_SEED']) } : {}) },
+      { numRuns: 300, ...(envVar('WGFUSE_SEED') ? { seed: Number(envVar('WGFUSE_SEED')) } : {}) },
     );
     console.log(`[gen.reduction.1] over 300 cases: ${JSON.stringify(seen)}`);
     for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(10);

@@ -18,12 +18,13 @@ import { deviceOp } from '../oracle/conforming-device.js';
 import type { Random } from '../oracle/conforming-device.js';
 import { opInterval } from '../oracle/interval-ops.js';
 import type { TemplateInterval } from '../oracle/template-intervals.js';
+import { envVar } from '../harness/runtime.js';
 
 // The row-reduction templates' acceptance intervals (spec/numerics.md [numerics.interval.softmax],
 // [numerics.interval.rmsnorm], [numerics.interval.rowsum]), on the CPU alone: every simulated
 // worst-case device lands inside, and results of the faults the GPU properties hunt land outside.
 
-const envSeed = process.env['WGFUSE_SEED'];
+const envSeed = envVar('WGFUSE_SEED');
 const seed = envSeed === undefined || envSeed === '' ? undefined : Number.parseInt(envSeed, 10);
 const params = (numRuns: number): fc.Parameters<unknown> => (seed === undefined ? { numRuns } : { numRuns, seed });
 
