@@ -8,11 +8,12 @@ import { buildFusionCase } from '../generators/fusion-case.js';
 import { F16_SEED_CASE } from '../generators/f16-case.js';
 import { f16Outputs, offF16Grid, onF16Grid } from '../oracle/f16-grid.js';
 import { RANDOM_PROPERTIES } from '../properties/random-properties.js';
+import { envVar } from '../harness/runtime.js';
 
 // Mixed-precision cases and the f16 values check, on the CPU: what the generators promise of f16 cases
 // ([gen.f16.1]) and which outputs must hold f16 values ([numerics.f16.3]).
 
-const envSeed = process.env['WGFUSE_SEED'];
+const envSeed = envVar('WGFUSE_SEED');
 const params = (numRuns: number): fc.Parameters<unknown> => (envSeed === undefined || envSeed === '' ? { numRuns } : { numRuns, seed: Number(envSeed) });
 
 describe('mixed-precision cases', () => {
