@@ -12,6 +12,9 @@ import { stepF32 } from '../oracle/f32.js';
 import { acceptanceIntervals } from '../oracle/interval.js';
 import { gammaF32, matmulInterval } from '../oracle/matmul-interval.js';
 import { WgfuseError } from '../../spec/index.js';
+import { envVar } from '../harness/runtime.js';
+
+const envSeed = envVar('WGFUSE_SEED');
 
 // The matmul oracle (spec/numerics.md [numerics.interval.matmul]), on the CPU: its acceptance intervals
 // hold every summation order WGSL allows and no value far outside.
@@ -175,18 +178,30 @@ describe('matmul oracle', () => {
   });
 
   test('[numerics.interval.matmul] on generated matmul cases, the interpreter and worst-case conforming devices land inside; a sum past f32 is refused', () => {
+    let refused = 0;
+    let judged = 0;
     fc.assert(
       fc.property(matmulCaseArbitrary(), fc.integer({ min: 0, max: 0x7fffffff }), (mc, seed) => {
         const built = buildMatmulCase(mc);
-        const intervals = acceptanceIntervals(built.graph, built.inputs);
+        let intervals: ReturnType<typeof acceptanceIntervals>;
+        try {
+          intervals = acceptanceIntervals(built.graph, built.inputs);
+        } catch (e) {
+          // A wide-space case may meet an interval the spec leaves unbounded, and is set aside ([gen.space.2]); an ordinary one may not.
+          if (mc.space !== 'wide' || !(e instanceof WgfuseError) || e.rule !== 'numerics.interval.domain') throw e;
+          refused += 1;
+          return;
+        }
+        judged += 1;
         const runs = [interpret(built.graph, built.inputs), runConformingDevice(built.graph, built.inputs, mulberry32(seed))];
         for (const outputs of runs) {
           const verdict = checkWithinIntervals(outputs, intervals);
           expect(verdict.ok, `${built.description}\n${printGraph(built.graph)}\n${verdict.message ?? ''}`).toBe(true);
         }
       }),
-      { numRuns: 100 },
+      { numRuns: 100, ...(envSeed === undefined || envSeed === '' ? {} : { seed: Number(envSeed) }) },
     );
+    expect(refused).toBeLessThanOrEqual(Math.ceil(0.05 * (judged + refused)));
     const registry = createRegistry();
     const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes: [2, 2, 2] } } });
     const graph = trace((x: Tensor, y: Tensor) => mm(x, y), { a: [1, 2], b: [2, 1] });
