@@ -4,6 +4,7 @@
  */
 import { getGpu } from './device.js';
 import type { Attempt, Gpu, Tier } from './device.js';
+import { configurationName } from './configuration.js';
 import { formatLoopCap, loopCapOf } from './loop-cap.js';
 import type { LoopCap } from './loop-cap.js';
 
@@ -59,7 +60,7 @@ export function formatAttempts(attempts: readonly Attempt[]): string {
 
 /** A readable block for the start of a conformance run or for `npm run capabilities`. */
 export function formatCapabilityReport(c: Capabilities): string {
-  const lines = ['WebGPU capabilities', `  tier:          ${c.tier}: ${TIER_MEANINGS[c.tier]}`];
+  const lines = ['WebGPU capabilities', `  configuration: ${configurationName(c.gpu)}`, `  tier:          ${c.tier}: ${TIER_MEANINGS[c.tier]}`];
   const gpu = c.gpu;
   if (gpu !== undefined) {
     const s = gpu.summary;
@@ -68,7 +69,8 @@ export function formatCapabilityReport(c: Capabilities): string {
       `  backend:       ${gpu.backend}${gpu.backend === 'navigator' ? '' : ' (Dawn)'}`,
       `  adapter:       ${s.description === '' ? '(no description)' : s.description}${maker === '' ? '' : ` [${maker}]`}`,
       `  feature level: ${s.featureLevel}`,
-      `  features:      ${s.features.length === 0 ? '(none)' : s.features.join(', ')}`,
+      `  adapter features: ${(s.adapterFeatures ?? []).length === 0 ? '(none)' : (s.adapterFeatures ?? []).join(', ')}`,
+      `  device features:  ${s.features.length === 0 ? '(none)' : s.features.join(', ')} (a device has only the features requested of it)`,
       '  limits:',
       ...Object.entries(s.limits).map(([name, value]) => `    ${name.padEnd(36)}${value}`),
     );

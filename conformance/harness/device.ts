@@ -33,6 +33,8 @@ export interface GpuSummary {
   readonly featureLevel: FeatureLevel;
   /** Features of the device (not the adapter): the harness requests none, so these are the defaults. */
   readonly features: readonly string[];
+  /** Features the adapter offers ([harness.caps.3]): a device has one of them only if it is requested. */
+  readonly adapterFeatures: readonly string[];
   readonly limits: Readonly<Record<string, number>>;
 }
 
@@ -116,6 +118,15 @@ export function tierOf(backend: Backend, info: AdapterIdentity): Tier {
   return 'hardware';
 }
 
+/**
+ * The adapter's name for reports and reasons ([harness.caps.2]): Dawn's GL backend names the renderer in
+ * `device`; wgpu puts a PCI id there ("0") and the name in `description`, so a bare number is not a name.
+ */
+export function adapterLabel(s: Pick<GpuSummary, 'description' | 'device'>): string {
+  if (s.device !== '' && !/^(0x)?[0-9a-f]+$/i.test(s.device)) return s.device;
+  return s.description !== '' ? s.description : 'the adapter';
+}
+
 /** What to request of `adapter` for `wanted`, and what of it the adapter cannot give ([interface.needs.1]). */
 export function deviceRequest(adapter: Pick<GPUAdapter, 'limits' | 'features'>, wanted: DeviceNeeds | undefined): { descriptor: GPUDeviceDescriptor; unmet: string[] } {
   const unmet: string[] = [];
@@ -156,6 +167,7 @@ async function openDevice(adapter: GPUAdapter, backend: Backend, requested: Feat
       architecture: info.architecture,
       featureLevel,
       features: [...device.features].map(String).sort(),
+      adapterFeatures: [...adapter.features].map(String).sort(),
       limits,
     },
     attempts,
@@ -226,6 +238,9 @@ function hasVulkanLoader(): boolean {
     return false;
   }
 }
+
+/** Mesa lavapipe's Vulkan driver as Debian's mesa-vulkan-drivers installs it (wgpu's configuration, [harness.config.1]). */
+export const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
 
 /** SwiftShader's Vulkan driver as Debian's chromium-common ships it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
