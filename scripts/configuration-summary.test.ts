@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { AdapterRecord, GateRecord, LedgerRecord } from '../conformance/harness/ledger.js';
-import { formatLedger, formatRows, ledgerProblems, needsSeen, rowOf, runProblem, wgpuPlanned } from './lib/configuration-summary.js';
+import { formatLedger, formatRows, ledgerProblems, needsSeen, otherConfigurations, primaryConfiguration, rowOf, runProblem, wgpuPlanned } from './lib/configuration-summary.js';
 import type { ConfigurationRun } from './lib/configuration-summary.js';
 import { renderHtml } from './lib/html-report.js';
 import type { Report } from './lib/results.js';
@@ -41,6 +41,17 @@ describe('the configurations table', () => {
     expect(runProblem({ ...run('n', []), records: [adapter('n', 'validation')] })).toMatch(/tier validation \(wanted software or hardware\)/);
   });
 
+  test("[harness.config.2] a run is the configuration most of its gate decisions were made on; its tests' own processes on other adapters are listed, not judged as the run", () => {
+    const main = run('dawn-gl-llvmpipe', [gated('dawn-gl-llvmpipe', 'execution', 'ran'), gated('dawn-gl-llvmpipe', 'device', 'ran'), adapter('dawn-null', 'validation'), gated('dawn-null', 'execution', 'skipped', 'x')]);
+    expect(primaryConfiguration(main)).toBe('dawn-gl-llvmpipe');
+    expect(runProblem(main)).toBeUndefined();
+    expect(rowOf(main)).toMatchObject({ configuration: 'dawn-gl-llvmpipe', adapter: "dawn-gl-llvmpipe's adapter (vulkan, software)" });
+    expect(otherConfigurations(main)).toEqual(['dawn-null (1 decisions)']);
+    // Had the run's own processes come up on the null backend, that would be the run, and a failure.
+    const wrong = run('dawn-gl-llvmpipe', [adapter('dawn-null', 'validation'), gated('dawn-null', 'execution', 'skipped', 'x'), gated('dawn-null', 'device', 'ran')]);
+    expect(runProblem(wrong)).toMatch(/tier validation/);
+  });
+
   test('[harness.config.3] in CI wgpu-lavapipe is always planned, so a missing driver or Deno fails its run; elsewhere only where both are installed', () => {
     expect(wgpuPlanned({ ci: true, lavapipe: false, deno: false })).toBe(true);
     expect(wgpuPlanned({ ci: false, lavapipe: true, deno: true })).toBe(true);
@@ -66,8 +77,8 @@ describe('the gate ledger', () => {
   });
 
   test('[harness.ledger.2] met and unmet on the same configuration only does not count: a verdict on one configuration never stands in for another', () => {
-    const same = [gated('wgpu-lavapipe', 'declared needs', 'ran'), gated('wgpu-lavapipe', 'declared needs', 'skipped', 'declared needs unmet: run on `npm run test:main`')];
-    expect(ledgerProblems(needsSeen(same))).toEqual(["[harness.ledger.2] need 'declared needs' was met and unmet only on wgpu-lavapipe: a second configuration must show the other side"]);
+    const same = [gated('wgpu-lavapipe', 'feature timestamp-query', 'ran'), gated('wgpu-lavapipe', 'feature timestamp-query', 'skipped', "device does not have feature 'timestamp-query': run on `npm run test:swiftshader`")];
+    expect(ledgerProblems(needsSeen(same))).toEqual(["[harness.ledger.2] need 'feature timestamp-query' was met and unmet only on wgpu-lavapipe: a second configuration must show the other side"]);
   });
 
   test('[harness.ledger.2] a skip reason that does not name the need, or does not say how to get it, fails', () => {

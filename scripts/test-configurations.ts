@@ -9,7 +9,7 @@ import { LAVAPIPE_ICD } from '../conformance/harness/device.js';
 import type { LedgerRecord } from '../conformance/harness/ledger.js';
 import { createVitest } from 'vitest/node';
 import { parseCli } from './lib/cli.js';
-import { formatFeatures, formatLedger, formatRows, ledgerProblems, needsSeen, rowOf, runProblem, wgpuPlanned } from './lib/configuration-summary.js';
+import { formatFeatures, formatLedger, formatRows, ledgerProblems, needsSeen, otherConfigurations, rowOf, runProblem, wgpuPlanned } from './lib/configuration-summary.js';
 import type { ConfigurationRun } from './lib/configuration-summary.js';
 
 const HELP = `usage: npm test  (or: tsx scripts/test-configurations.ts [-- <test file filters>])
@@ -97,6 +97,7 @@ const out = [
   'wgfuse configurations',
   formatRows(runs.map(rowOf)),
   ...notRun.map((l) => `  ${l}`),
+  ...runs.flatMap((r) => (otherConfigurations(r).length === 0 ? [] : [`  ${r.project}'s tests also started processes on other configurations: ${otherConfigurations(r).join(', ')}`])),
   '',
   'features (the harness requests only what the implementation under test declares):',
   ...formatFeatures(runs),

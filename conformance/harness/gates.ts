@@ -72,7 +72,11 @@ export function unmetNeed(c: Capabilities, needs: Needs): UnmetNeed | undefined 
     };
   }
   if (gpu.unmetNeeds.length > 0) {
-    return { need: 'declared needs', reason: `the implementation under test declares needs this adapter cannot meet: ${gpu.unmetNeeds.join('; ')}`, adapterMissing: false };
+    return {
+      need: 'declared needs',
+      reason: `the implementation under test declares needs this adapter cannot meet: ${gpu.unmetNeeds.join('; ')}; run on an adapter that has them (npm run capabilities lists an adapter's features and limits)`,
+      adapterMissing: false,
+    };
   }
   for (const f of featuresOf(needs)) {
     if (gpu.device.features.has(f)) continue;

@@ -38,6 +38,7 @@ export interface Row {
  */
 export const SEEN_ONE_WAY: Readonly<Record<string, string>> = {
   device: 'unmet only with no WebGPU at all (tier none), which CI, requiring an adapter, never is; the reason is checked on a played machine ([harness.gate.1])',
+  'declared needs': "the implementation under test's own needs, not a capability a test gates on: which adapters meet them depends on the implementation ([interface.needs.1])",
 };
 
 /**
@@ -48,10 +49,31 @@ export function wgpuPlanned(here: { readonly ci: boolean; readonly lavapipe: boo
   return here.ci || (here.lavapipe && here.deno);
 }
 
+/**
+ * The configuration a run is: the one most of its gate decisions were made on. A test may start processes of
+ * its own on another adapter (the main job with --backend vulkan, say); their decisions are in the run's
+ * ledger under their own configuration, and count in the ledger check, but do not make the run that one.
+ */
+export function primaryConfiguration(run: ConfigurationRun): string | undefined {
+  const counts = new Map<string, number>();
+  for (const r of run.records) counts.set(r.configuration, (counts.get(r.configuration) ?? 0) + (r.kind === 'gate' ? 1 : 0));
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+/** The adapters the run's own configuration found (one, unless its processes found different ones). */
 function adaptersOf(run: ConfigurationRun): AdapterRecord[] {
+  const primary = primaryConfiguration(run);
   const seen = new Map<string, AdapterRecord>();
-  for (const r of run.records) if (r.kind === 'adapter') seen.set(`${r.configuration}|${r.adapter}|${r.tier}`, r);
+  for (const r of run.records) if (r.kind === 'adapter' && r.configuration === primary) seen.set(`${r.adapter}|${r.tier}`, r);
   return [...seen.values()];
+}
+
+/** Other configurations the run's tests made gate decisions on, from processes they started: `name (n decisions)`. */
+export function otherConfigurations(run: ConfigurationRun): string[] {
+  const primary = primaryConfiguration(run);
+  const counts = new Map<string, number>();
+  for (const r of run.records) if (r.kind === 'gate' && r.configuration !== primary) counts.set(r.configuration, (counts.get(r.configuration) ?? 0) + 1);
+  return [...counts].map(([c, n]) => `${c} (${n} decisions)`);
 }
 
 /** Why `run` fails the run, or undefined: it failed, did not finish, ran no test, or its adapter did not come up. */
@@ -104,9 +126,10 @@ export function formatRows(rows: readonly Row[]): string {
 
 /** Each configuration's adapter features against its device's ([harness.caps.3]). */
 export function formatFeatures(runs: readonly ConfigurationRun[]): string[] {
-  return runs.flatMap((run) =>
+  const lines = runs.flatMap((run) =>
     adaptersOf(run).map((a) => `  ${a.configuration}: adapter features ${a.adapterFeatures.join(', ') || '(none)'}; device features ${a.deviceFeatures.join(', ') || '(none)'}`),
   );
+  return [...new Set(lines)];
 }
 
 export interface NeedSeen {
@@ -137,6 +160,7 @@ function subjectOf(need: string): string {
   if (need.startsWith('limit ')) return need.split(' ')[1] ?? need;
   if (need === 'execution') return 'execut';
   if (need === 'llvmpipe adapter') return 'llvmpipe';
+  if (need === 'declared needs') return 'declares needs';
   return need;
 }
 
