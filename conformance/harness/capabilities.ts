@@ -64,9 +64,12 @@ export function formatCapabilityReport(c: Capabilities): string {
   const gpu = c.gpu;
   if (gpu !== undefined) {
     const s = gpu.summary;
-    const maker = [s.device, s.vendor, s.architecture].filter((x) => x !== '').join(', ');
+    // wgpu reports PCI ids where Dawn reports names: print a bare number as the id it is.
+    const id = (what: string, x: string): string => (/^\d+$/.test(x) ? `${what} id 0x${Number(x).toString(16)}` : x);
+    const maker = [id('device', s.device), id('vendor', s.vendor), s.architecture].filter((x) => x !== '').join(', ');
+    const navigatorOf = 'Deno' in globalThis ? ' (wgpu, in Deno)' : ' (the browser)';
     lines.push(
-      `  backend:       ${gpu.backend}${gpu.backend === 'navigator' ? '' : ' (Dawn)'}`,
+      `  backend:       ${gpu.backend}${gpu.backend === 'navigator' ? navigatorOf : ' (Dawn)'}`,
       `  adapter:       ${s.description === '' ? '(no description)' : s.description}${maker === '' ? '' : ` [${maker}]`}`,
       `  feature level: ${s.featureLevel}`,
       `  adapter features: ${(s.adapterFeatures ?? []).length === 0 ? '(none)' : (s.adapterFeatures ?? []).join(', ')}`,

@@ -78,6 +78,12 @@ describe('configurations without a device', () => {
     expect(report).toMatch(/device features: {2}core-features-and-limits \(a device has only the features requested of it\)/);
   });
 
+  test("[harness.caps.4] the capability report prints wgpu's PCI ids as ids, and says whose navigator.gpu it is", () => {
+    const report = formatCapabilityReport(played(WGPU_LAVAPIPE, 'navigator', [], []));
+    expect(report).toContain('adapter:       llvmpipe (LLVM 15.0.6, 256 bits) [device id 0x0, vendor id 0x10005]');
+    expect(report).toContain(`backend:       navigator (${'Deno' in globalThis ? 'wgpu, in Deno' : 'the browser'})`);
+  });
+
   test('[harness.ledger.1] a played machine is no configuration: gate() given capabilities records nothing; recordGate writes the decision and the adapter once', async () => {
     const caps = played(WGPU_LAVAPIPE, 'navigator', ['shader-f16'], []);
     const ctx = { task: { name: 'a test', file: { name: 'x.test.ts' } }, skip: (note?: string): never => { throw new Error(`skipped: ${note}`); } };
