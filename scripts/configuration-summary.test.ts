@@ -46,7 +46,7 @@ describe('the configurations table', () => {
     expect(primaryConfiguration(main)).toBe('dawn-gl-llvmpipe');
     expect(runProblem(main)).toBeUndefined();
     expect(rowOf(main)).toMatchObject({ configuration: 'dawn-gl-llvmpipe', adapter: "dawn-gl-llvmpipe's adapter (vulkan, software)" });
-    expect(otherConfigurations(main)).toEqual(['dawn-null (1 decisions)']);
+    expect(otherConfigurations(main)).toEqual(['dawn-null (1 gate decision)']);
     // Had the run's own processes come up on the null backend, that would be the run, and a failure.
     const wrong = run('dawn-gl-llvmpipe', [adapter('dawn-null', 'validation'), gated('dawn-null', 'execution', 'skipped', 'x'), gated('dawn-null', 'device', 'ran')]);
     expect(runProblem(wrong)).toMatch(/tier validation/);

@@ -73,7 +73,7 @@ export function otherConfigurations(run: ConfigurationRun): string[] {
   const primary = primaryConfiguration(run);
   const counts = new Map<string, number>();
   for (const r of run.records) if (r.kind === 'gate' && r.configuration !== primary) counts.set(r.configuration, (counts.get(r.configuration) ?? 0) + 1);
-  return [...counts].map(([c, n]) => `${c} (${n} decisions)`);
+  return [...counts].map(([c, n]) => `${c} (${n} gate decision${n === 1 ? '' : 's'})`);
 }
 
 /** Why `run` fails the run, or undefined: it failed, did not finish, ran no test, or its adapter did not come up. */
