@@ -1,6 +1,7 @@
 // npm run capabilities: what this machine's WebGPU can do for wgfuse (spec/capabilities.md). A report:
 // exit 0 whatever it finds, 2 only for bad arguments.
 import { executes, formatCapabilityReport, probeCapabilities } from '../conformance/harness/capabilities.js';
+import { configurationName } from '../conformance/harness/configuration.js';
 import { backendFromEnv } from '../conformance/harness/device.js';
 import { parseCli } from './lib/cli.js';
 
@@ -31,6 +32,7 @@ const caps = await probeCapabilities();
 if (values.json === true) {
   const gpu = caps.gpu;
   const report = {
+    configuration: configurationName(gpu),
     tier: caps.tier,
     executes: executes(caps.tier),
     backend: gpu?.backend ?? null,

@@ -105,6 +105,9 @@ describe('the main job, driven as a user drives it', () => {
     const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'spec/report.schema.json'), 'utf8')) as object);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.summary).toMatchObject({ pass: true });
+    // [harness.config.1] the text and report.json name the configuration the verdicts came from.
+    expect(expected.out).toMatch(/^ {2}configuration: {2}\S+ \(every verdict below is this configuration's alone\)$/m);
+    expect((report as { configuration?: string }).configuration).toMatch(/^(dawn|wgpu|browser)-\S+$/);
     expect(report.summary.failed).toBeGreaterThan(1);
     expect(report.tests.every((t) => t.verdict === 'expected failure')).toBe(true);
     expect(report.tests.some((t) => t.replay?.includes('eager-as-implementation.ts'))).toBe(true);

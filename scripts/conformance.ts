@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startVitest } from 'vitest/node';
 import { formatCapabilityReport, probeCapabilities } from '../conformance/harness/capabilities.js';
+import { configurationName } from '../conformance/harness/configuration.js';
 import { backendFromEnv } from '../conformance/harness/device.js';
 import { describeNeeds, profileFromEnv } from '../conformance/harness/profile.js';
 import type { Profile } from '../conformance/harness/profile.js';
@@ -164,6 +165,7 @@ const implName = `${judged.name}${process.env['WGFUSE_IMPL'] ? ` (${process.env[
 const out: string[] = [
   'wgfuse conformance',
   `  implementation: ${implName}`,
+  `  configuration:  ${configurationName(caps.gpu)} (every verdict below is this configuration's alone)`,
   `  fast-check:     seed ${process.env['WGFUSE_SEED']}, ${process.env['WGFUSE_NUM_RUNS'] ?? 200} runs per property`,
   `  profile:        ${profile === 'needs' ? `needs (requested: ${describeNeeds(judged.needs)})` : `defaults (the adapter's default limits; declared needs not requested: ${describeNeeds(judged.needs)})`}`,
   ...(expectFile === undefined ? [] : [`  expectations:   ${expectFile} (${expectations.length} entries)`]),
@@ -202,6 +204,7 @@ if (reportDir !== undefined) {
     profile: { name: profile, declaredNeeds: describeNeeds(judged.needs) },
     seed: Number(process.env['WGFUSE_SEED']),
     runsPerProperty: Number(process.env['WGFUSE_NUM_RUNS'] ?? 200),
+    configuration: configurationName(caps.gpu),
     adapter: caps.gpu === undefined ? null : { tier: caps.tier, backend: caps.gpu.backend, ...caps.gpu.summary, loopCap: caps.loopCap ?? null },
     startedAt,
     seconds,

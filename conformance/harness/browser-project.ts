@@ -4,7 +4,8 @@
  * a machine without a GPU), driven by vitest's browser mode through Playwright. Only Debian's Chromium is
  * used: Playwright's own browser download is never needed. Node only (read by vitest.config.ts).
  */
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 import type { BrowserCommand } from 'vitest/node';
 
@@ -82,6 +83,13 @@ const watchBrowser: BrowserCommand<[]> = (ctx) => {
     if ((m.type() === 'warning' || m.type() === 'error') && at.lineNumber === 0 && at.columnNumber === 0) lines.push(m.text());
   });
 };
+/** The page's gate decisions, appended to the ledger the run names ([harness.ledger.1]): a page has no files. */
+const ledgerLine: BrowserCommand<[string]> = (_ctx, line) => {
+  const dir = process.env['WGFUSE_LEDGER_DIR'];
+  if (dir === undefined || dir === '') return;
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(join(dir, 'ledger-browser.jsonl'), `${line}\n`);
+};
 const browserMessages: BrowserCommand<[]> = (ctx) => printed.get((ctx as unknown as { page: object }).page) ?? [];
 
 /** Says once per process (vitest may load its config more than once) why the project is left out. */
@@ -121,14 +129,14 @@ export async function chromiumProject(env: Readonly<Record<string, string | unde
       name: 'chromium-swiftshader',
       include: BROWSER_TESTS,
       setupFiles: ['conformance/harness/browser-setup.ts'],
-      env: { ...passed, WGFUSE_BACKEND: 'navigator' },
+      env: { ...passed, WGFUSE_BACKEND: 'navigator', WGFUSE_CONFIGURATION: 'chromium-swiftshader' },
       browser: {
         enabled: true,
         headless: true,
         // vitest serves the page from localhost, a secure context, so navigator.gpu is exposed.
         provider: playwright({ launchOptions: { executablePath, args: [...CHROMIUM_WEBGPU_FLAGS] } }),
         instances: [{ browser: 'chromium' }],
-        commands: { wgfuseWatchBrowser: watchBrowser, wgfuseBrowserMessages: browserMessages },
+        commands: { wgfuseWatchBrowser: watchBrowser, wgfuseBrowserMessages: browserMessages, wgfuseLedger: ledgerLine },
         // A failure is reported in text like Node's; no screenshots written beside the tests.
         screenshotFailures: false,
       },

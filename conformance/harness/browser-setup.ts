@@ -2,7 +2,7 @@
 // host (vitest's Playwright provider) to collect what the browser itself prints, so a WebGPU that does not come up
 // fails with the browser's own words ("No available adapters.") rather than only a null adapter.
 import { commands } from 'vitest/browser';
-import { setBrowserMessages } from './runtime.js';
+import { setBrowserMessages, setHostSink } from './runtime.js';
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
@@ -10,10 +10,14 @@ declare module 'vitest/browser' {
     wgfuseWatchBrowser(): Promise<void>;
     /** The warnings and errors collected so far. */
     wgfuseBrowserMessages(): Promise<string[]>;
+    /** Appends one line to the run's gate ledger ([harness.ledger.1]). */
+    wgfuseLedger(line: string): Promise<void>;
   }
 }
 
 await commands.wgfuseWatchBrowser();
+// Gate decisions go to the host's ledger file; a lost line is a decision missing from the ledger, never a verdict.
+setHostSink((line) => void commands.wgfuseLedger(line).catch(() => undefined));
 // Asked only once something failed; the browser's message reaches the host a moment after the call returned.
 setBrowserMessages(async () => {
   for (let wait = 0; wait < 10; wait++) {

@@ -4,6 +4,7 @@
  */
 import { getGpu } from './device.js';
 import type { Attempt, Gpu, Tier } from './device.js';
+import { configurationName } from './configuration.js';
 import { formatLoopCap, loopCapOf } from './loop-cap.js';
 import type { LoopCap } from './loop-cap.js';
 import { envVar, inNode } from './runtime.js';
@@ -62,17 +63,21 @@ export function formatAttempts(attempts: readonly Attempt[]): string {
 
 /** A readable block for the start of a conformance run or for `npm run capabilities`. */
 export function formatCapabilityReport(c: Capabilities): string {
-  const lines = ['WebGPU capabilities', `  tier:          ${c.tier}: ${TIER_MEANINGS[c.tier]}`];
+  const runs = c.gpu === undefined ? '' : ` (${c.gpu.summary.runtime}, ${c.tier}, ${c.gpu.summary.featureLevel})`;
+  const lines = ['WebGPU capabilities', `  configuration: ${configurationName(c.gpu)}${runs}`, `  tier:          ${c.tier}: ${TIER_MEANINGS[c.tier]}`];
   const gpu = c.gpu;
   if (gpu !== undefined) {
     const s = gpu.summary;
-    const maker = [s.device, s.vendor, s.architecture].filter((x) => x !== '').join(', ');
+    // wgpu reports PCI ids where Dawn reports names: print a bare number as the id it is.
+    const id = (what: string, x: string): string => (/^\d+$/.test(x) ? `${what} id 0x${Number(x).toString(16)}` : x);
+    const maker = [id('device', s.device), id('vendor', s.vendor), s.architecture].filter((x) => x !== '').join(', ');
+    const navigatorOf = 'Deno' in globalThis ? ' (wgpu, in Deno)' : ' (the browser)';
     lines.push(
-      `  configuration: ${s.configuration} (${s.runtime}, ${gpu.tier}, ${s.featureLevel})`,
-      `  backend:       ${gpu.backend}${gpu.backend === 'navigator' ? '' : ' (Dawn)'}`,
+      `  backend:       ${gpu.backend}${gpu.backend === 'navigator' ? navigatorOf : ' (Dawn)'}`,
       `  adapter:       ${s.description === '' ? '(no description)' : s.description}${maker === '' ? '' : ` [${maker}]`}`,
       `  feature level: ${s.featureLevel}`,
-      `  features:      ${s.features.length === 0 ? '(none)' : s.features.join(', ')}`,
+      `  adapter features: ${(s.adapterFeatures ?? []).length === 0 ? '(none)' : (s.adapterFeatures ?? []).join(', ')}`,
+      `  device features:  ${s.features.length === 0 ? '(none)' : s.features.join(', ')} (a device has only the features requested of it)`,
       '  limits:',
       ...Object.entries(s.limits).map(([name, value]) => `    ${name.padEnd(36)}${value}`),
     );

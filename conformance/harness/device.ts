@@ -35,6 +35,8 @@ export interface GpuSummary {
   readonly featureLevel: FeatureLevel;
   /** Features of the device (not the adapter): the harness requests none, so these are the defaults. */
   readonly features: readonly string[];
+  /** Features the adapter offers ([harness.caps.3]): a device has one of them only if it is requested. */
+  readonly adapterFeatures: readonly string[];
   readonly limits: Readonly<Record<string, number>>;
 }
 
@@ -102,25 +104,40 @@ export function tierOf(backend: Backend, info: AdapterIdentity): Tier {
 }
 
 /**
- * [harness.browser.3] A configuration's name: the WebGPU implementation (the browser, from its user agent, for
- * navigator.gpu; else Dawn and its backend), then what executes kernels (the CPU rasterizer by name, else
- * hardware).
+ * [harness.browser.3], [harness.config.1] A configuration's name, `<implementation>-<adapter>`: the WebGPU
+ * implementation (`dawn-gl`, `dawn-gles`, `dawn-vulkan`, `dawn-null`; for navigator.gpu, `wgpu` in Deno,
+ * else the browser from its user agent), then the CPU rasterizer by name (Mesa's Vulkan llvmpipe is
+ * lavapipe), else the adapter's first word (a GPU's maker). WGFUSE_CONFIGURATION overrides it
+ * (conformance/harness/configuration.ts).
  */
 export function configurationOf(backend: Backend, info: AdapterIdentity, userAgent: string | undefined): string {
+  if (backend === 'null') return 'dawn-null';
+  const ua = userAgent ?? '';
   const host =
     backend !== 'navigator'
-      ? `dawn-${backend}`
-      : /Deno\//.test(userAgent ?? '')
-        ? 'deno'
-        : /Chrom(e|ium)\//.test(userAgent ?? '')
+      ? `dawn-${{ opengl: 'gl', opengles: 'gles', vulkan: 'vulkan' }[backend]}`
+      : /Deno\//.test(ua) || 'Deno' in globalThis
+        ? 'wgpu'
+        : /Chrom(e|ium)\//.test(ua)
           ? 'chromium'
-          : /Firefox\//.test(userAgent ?? '')
+          : /Firefox\//.test(ua)
             ? 'firefox'
-            : 'navigator';
-  if (backend === 'null') return host;
+            : 'browser';
   const identity = [info.description, info.device, info.vendor, info.architecture].join(' ');
-  const rasterizer = /swiftshader|llvmpipe|lavapipe/i.exec(identity)?.[0]?.toLowerCase();
-  return `${host}-${rasterizer ?? 'hardware'}`;
+  // Mesa's Vulkan driver calls itself llvmpipe too; its Vulkan vendor id 0x10005 tells it apart.
+  const lavapipe = backend === 'vulkan' || (backend === 'navigator' && (info.vendor === '65541' || info.vendor === '0x10005'));
+  const known = /lavapipe|swiftshader|llvmpipe/i.exec(identity)?.[0]?.toLowerCase();
+  const adapter = known === 'llvmpipe' && lavapipe ? 'lavapipe' : (known ?? (info.description.split(/[\s(,]/)[0] || info.vendor || 'hardware').toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+  return `${host}-${adapter}`;
+}
+
+/**
+ * The adapter's name for reports and reasons ([harness.caps.2]): Dawn's GL backend names the renderer in
+ * `device`; wgpu puts a PCI id there ("0") and the name in `description`, so a bare number is not a name.
+ */
+export function adapterLabel(s: Pick<GpuSummary, 'description' | 'device'>): string {
+  if (s.device !== '' && !/^(0x)?[0-9a-f]+$/i.test(s.device)) return s.device;
+  return s.description !== '' ? s.description : 'the adapter';
 }
 
 /** What to request of `adapter` for `wanted`, and what of it the adapter cannot give ([interface.needs.1]). */
@@ -157,7 +174,7 @@ async function openDevice(adapter: GPUAdapter, backend: Backend, requested: Feat
     backend,
     tier: tierOf(backend, info),
     summary: {
-      configuration: configurationOf(backend, info, (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent),
+      configuration: envVar('WGFUSE_CONFIGURATION') || configurationOf(backend, info, (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent),
       runtime: inNode ? 'node' : 'browser',
       description: info.description,
       device: info.device,
@@ -165,6 +182,7 @@ async function openDevice(adapter: GPUAdapter, backend: Backend, requested: Feat
       architecture: info.architecture,
       featureLevel,
       features: [...device.features].map(String).sort(),
+      adapterFeatures: [...adapter.features].map(String).sort(),
       limits,
     },
     attempts,
@@ -207,6 +225,9 @@ async function tryDawn(backend: DawnBackend, featureLevel: FeatureLevel, attempt
   if (adapter === null) throw new Error(`Dawn found no ${backend} adapter at feature level '${featureLevel}'`);
   return openDevice(adapter, backend, featureLevel, attempts);
 }
+
+/** Mesa lavapipe's Vulkan driver as Debian's mesa-vulkan-drivers installs it (wgpu's configuration, [harness.config.1]). */
+export const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
 
 /** SwiftShader's Vulkan driver as Debian's chromium-common ships it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';

@@ -7,7 +7,7 @@
  */
 import { matmulDims, rowsOf } from '../../spec/index.js';
 import type { Graph, NodeId } from '../../spec/index.js';
-import { SWIFTSHADER_ICD } from './device.js';
+import { adapterLabel, SWIFTSHADER_ICD } from './device.js';
 import type { Gpu } from './device.js';
 import { withTimeout } from './timeout.js';
 
@@ -161,7 +161,7 @@ export function setAsideReason(graph: Graph, cap: LoopCap, adapter: string): str
 /** "llvmpipe-... (opengl)": the adapter as reasons name it. */
 export function adapterName(gpu: Pick<Gpu, 'summary' | 'backend'>): string {
   const s = gpu.summary;
-  return `${s.device !== '' ? s.device : s.description !== '' ? s.description : 'the adapter'} (${gpu.backend})`;
+  return `${adapterLabel(s)} (${gpu.backend})`;
 }
 
 /**

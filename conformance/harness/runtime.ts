@@ -68,3 +68,15 @@ export async function readBrowserMessages(): Promise<readonly string[]> {
     return [];
   }
 }
+
+let hostSink: ((line: string) => void) | undefined;
+
+/** Lets a browser page's host take ledger lines (browser-setup.ts): a page cannot write files. */
+export function setHostSink(sink: (line: string) => void): void {
+  hostSink = sink;
+}
+
+/** A ledger line for the page's host; dropped when there is no host (a page without the project's setup). */
+export function sendToHost(line: string): void {
+  hostSink?.(line);
+}

@@ -60,10 +60,10 @@ describe('the configuration a device summary names', () => {
   const swiftshader = { description: '', device: '', vendor: 'google', architecture: 'swiftshader' };
   test('[harness.browser.3] the browser and its rasterizer, or Dawn\'s backend and its rasterizer, or hardware', () => {
     expect(configurationOf('navigator', swiftshader, chrome)).toBe('chromium-swiftshader');
-    expect(configurationOf('navigator', { description: '', device: '', vendor: 'nvidia', architecture: 'hopper' }, chrome)).toBe('chromium-hardware');
-    expect(configurationOf('navigator', swiftshader, 'Deno/2.9.6')).toBe('deno-swiftshader');
+    expect(configurationOf('navigator', { description: '', device: '', vendor: 'nvidia', architecture: 'hopper' }, chrome)).toBe('chromium-nvidia');
+    expect(configurationOf('navigator', swiftshader, 'Deno/2.9.6')).toBe('wgpu-swiftshader');
     expect(configurationOf('vulkan', { ...swiftshader, description: 'SwiftShader driver 5.0.0' }, undefined)).toBe('dawn-vulkan-swiftshader');
-    expect(configurationOf('opengl', { description: 'OpenGL 4.5', device: 'llvmpipe (LLVM 15.0.6, 256 bits)', vendor: 'mesa', architecture: '' }, undefined)).toBe('dawn-opengl-llvmpipe');
+    expect(configurationOf('opengl', { description: 'OpenGL 4.5', device: 'llvmpipe (LLVM 15.0.6, 256 bits)', vendor: 'mesa', architecture: '' }, undefined)).toBe('dawn-gl-llvmpipe');
     expect(configurationOf('null', { description: 'null', device: '', vendor: '', architecture: '' }, undefined)).toBe('dawn-null');
   });
 });

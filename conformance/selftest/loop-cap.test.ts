@@ -8,7 +8,9 @@ import { buildReductionCase } from '../generators/reduction-case.js';
 import type { ReductionTemplate } from '../generators/reduction-case.js';
 import { formatCapabilityReport, probeCapabilities } from '../harness/capabilities.js';
 import type { Capabilities } from '../harness/capabilities.js';
-import { gate } from '../harness/gates.js';
+import { FOUND_ON, whereToGet } from '../harness/configuration.js';
+import { adapterLabel } from '../harness/device.js';
+import { gate, gateOn } from '../harness/gates.js';
 import { CaseSetAside, LOOP_PROBE_BOUND, loopCapFromCounts, loopCapOf, loopNeed, setAsideReason } from '../harness/loop-cap.js';
 import type { LoopCap } from '../harness/loop-cap.js';
 import { fusedReference } from '../reference-door.js';
@@ -52,6 +54,11 @@ function propertyOf(ks: readonly number[]): RandomProperty {
 }
 
 class Skipped extends Error {}
+
+/** The hand-written gate on a loop cap ([harness.ledger.1]): only an adapter with one has cases to set aside. */
+async function needLoopCap(ctx: TestContext, cap: LoopCap): Promise<void> {
+  await gateOn(ctx, 'loop cap', cap.kind === 'cap' ? undefined : `this adapter has no loop cap (${cap.kind}): nothing to set aside; ${whereToGet(FOUND_ON['loop cap'] ?? [])}`);
+}
 
 /** A test context that records the property's meta and turns ctx.skip into an error the test can see. */
 function contextFor(name: string): TestContext & { task: { meta: { wgfuse?: { cases: number; setAside?: number } } } } {
@@ -133,30 +140,30 @@ describe('loop caps on the device', () => {
     const gpu = await gate(ctx, { execution: true });
     const cap = await loopCapOf(gpu);
     expect((await probeCapabilities()).loopCap).toEqual(cap);
-    if (!/llvmpipe/i.test(`${gpu.summary.device} ${gpu.summary.description}`)) {
-      expect(cap.kind).not.toBe('not probed');
-      return ctx.skip(`the adapter is ${gpu.summary.device || gpu.summary.description}, not llvmpipe: probed ${JSON.stringify(cap)}`);
-    }
+    const llvmpipe = /llvmpipe/i.test(`${gpu.summary.device} ${gpu.summary.description}`);
+    if (!llvmpipe) expect(cap.kind).not.toBe('not probed');
+    await gateOn(ctx, 'llvmpipe adapter', llvmpipe ? undefined : `the adapter is ${adapterLabel(gpu.summary)}, not llvmpipe (probed ${JSON.stringify(cap)}); ${whereToGet(FOUND_ON['llvmpipe adapter'] ?? [])}`);
     expect(cap).toEqual(LLVMPIPE);
   });
 
   test('[harness.loopcap.2] a matmul case with K = 65536 is set aside with the reason, never run or judged', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     const cap = await loopCapOf(gpu);
-    if (cap.kind !== 'cap') return ctx.skip(`this adapter has no loop cap (${cap.kind}): nothing to set aside`);
+    await needLoopCap(ctx, cap);
+    if (cap.kind !== 'cap') throw new Error('unreachable: needLoopCap skips');
     const { impl, compiles } = counting();
     const e = await setAsideOf(checkCase(impl, matmulCase(65536, [8, 8, 4]), gpu, { execute: true }));
     expect(compiles()).toBe(0);
     expect(e.rule).toBe('harness.loopcap.2');
     expect(e.message).toContain('call %2 (matmul) has K = 65536, so a kernel for it may make 327681 loop trips in one invocation');
     expect(e.message).toContain(`this adapter stops loops after ${cap.trips} trips`);
-    expect(e.message).toContain(`not judged on ${gpu.summary.device || gpu.summary.description} (${gpu.backend})`);
+    expect(e.message).toContain(`not judged on ${adapterLabel(gpu.summary)} (${gpu.backend})`);
     expect(e.message).toContain('WGFUSE_BACKEND=vulkan (npm run conformance -- --backend vulkan)');
   });
 
   test('[harness.loopcap.2] softmax and rmsnorm cases with a row past the cap are set aside', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
-    if ((await loopCapOf(gpu)).kind !== 'cap') return ctx.skip('this adapter has no loop cap: nothing to set aside');
+    await needLoopCap(ctx, await loopCapOf(gpu));
     const { impl, compiles } = counting();
     expect((await setAsideOf(checkCase(impl, rowCase('softmax', 21845), gpu, { execute: true }))).message).toContain('call %1 (softmax) has row length C = 21845');
     expect((await setAsideOf(checkCase(impl, rowCase('rmsnorm', 60000), gpu, { execute: true }))).message).toContain('(rmsnorm) has row length C = 60000');
@@ -175,7 +182,7 @@ describe('loop caps on the device', () => {
 
   test('[harness.loopcap.3] a property names the cases it set aside; one that set aside every case is skipped with the reason, not passed', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
-    if ((await loopCapOf(gpu)).kind !== 'cap') return ctx.skip('this adapter has no loop cap: nothing to set aside');
+    await needLoopCap(ctx, await loopCapOf(gpu));
     const logged: string[] = [];
     const log = console.log;
     console.log = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
@@ -196,7 +203,7 @@ describe('loop caps on the device', () => {
 
   test('[harness.loopcap.2] with the probe faked to report no cap, the K = 65536 case is judged and fails on llvmpipe: the truncation is real', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
-    if ((await loopCapOf(gpu)).kind !== 'cap') return ctx.skip('this adapter has no loop cap: the case is judged and passes here');
+    await needLoopCap(ctx, await loopCapOf(gpu));
     const e = await checkCase(fusedReference, matmulCase(65536, [8, 8, 4]), gpu, { execute: true, loopCap: NO_CAP }).then(
       () => undefined,
       (err: unknown) => err,

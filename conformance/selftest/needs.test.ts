@@ -38,7 +38,7 @@ describe('declared needs', () => {
     expect(granted.ok && granted.gpu.device.limits.maxComputeInvocationsPerWorkgroup).toBe(wanted);
     declareNeeds({ features: ['a-feature-no-adapter-has'] });
     const unmet = unmetNeed(await probeCapabilities(), { execution: true });
-    expect(unmet).toEqual({ reason: "the implementation under test declares needs this adapter cannot meet: feature 'a-feature-no-adapter-has': the adapter does not have it", adapterMissing: false });
+    expect(unmet).toEqual({ need: 'declared needs', reason: "the implementation under test declares needs this adapter cannot meet: feature 'a-feature-no-adapter-has': the adapter does not have it; run on an adapter that has them (npm run capabilities lists an adapter's features and limits)", adapterMissing: false });
     declareNeeds(undefined);
   });
 });

@@ -106,7 +106,7 @@ export function renderHtml(report: Report): string {
 <body>
 <h1>wgfuse conformance: ${escape(report.implementation.name)}</h1>
 <p class="banner ${s.pass ? 'pass' : 'fail'}">${s.pass ? 'PASS' : 'FAIL'}: ${s.passed} passed, ${s.failed} failed, ${s['timed out']} timed out, ${s.skipped} skipped, ${s['not applicable']} not applicable, ${s['not judged']} judged nothing, ${s['not run']} not run; ${s.unexpected} unexpected</p>
-<p>adapter: ${escape(adapter === null ? 'none' : `${adapter.description ?? ''} (${adapter.backend ?? ''}, ${adapter.tier ?? ''})`)}; profile ${escape(report.profile.name)} (declared needs: ${escape(report.profile.declaredNeeds)}); seed ${report.seed}, ${report.runsPerProperty} runs per property; started ${escape(report.startedAt)}, ${report.seconds.toFixed(1)} s${report.expectations.file === null ? '' : `; expectations ${escape(report.expectations.file)}`}</p>
+<p>${report.configuration === undefined ? '' : `configuration: <b class="configuration">${escape(report.configuration)}</b>; `}adapter: ${escape(adapter === null ? 'none' : `${adapter.description ?? ''} (${adapter.backend ?? ''}, ${adapter.tier ?? ''})`)}; profile ${escape(report.profile.name)} (declared needs: ${escape(report.profile.declaredNeeds)}); seed ${report.seed}, ${report.runsPerProperty} runs per property; started ${escape(report.startedAt)}, ${report.seconds.toFixed(1)} s${report.expectations.file === null ? '' : `; expectations ${escape(report.expectations.file)}`}</p>
 <table><thead><tr><th>rule</th><th>test</th><th>outcome</th><th>cases</th><th>kernels × cases</th><th>verdict</th></tr></thead>
 <tbody>
 ${rows.join('\n')}

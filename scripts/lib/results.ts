@@ -90,6 +90,8 @@ export interface Report {
   readonly profile: { readonly name: 'needs' | 'defaults'; readonly declaredNeeds: string };
   readonly seed: number;
   readonly runsPerProperty: number;
+  /** The configuration every verdict came from ([harness.config.1]); absent in reports written before it was recorded. */
+  readonly configuration?: string;
   readonly adapter: unknown;
   readonly startedAt: string;
   readonly seconds: number;
