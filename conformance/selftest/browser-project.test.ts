@@ -31,7 +31,7 @@ describe('the chromium-swiftshader project', () => {
 
   test('[harness.browser.1] the page gets the run\'s WGFUSE_* settings and navigator.gpu as its backend, and nothing else of the environment', async () => {
     const project = await chromiumProject({ CI: 'true', WGFUSE_SEED: '7', WGFUSE_BACKEND: 'vulkan', HOME: '/root' });
-    expect(project?.test?.env).toEqual({ WGFUSE_SEED: '7', WGFUSE_BACKEND: 'navigator' });
+    expect(project?.test?.env).toEqual({ WGFUSE_SEED: '7', WGFUSE_BACKEND: 'navigator', WGFUSE_CONFIGURATION: 'chromium-swiftshader' });
     expect(CHROMIUM_WEBGPU_FLAGS).toContain('--enable-unsafe-webgpu');
   });
 });
