@@ -44,6 +44,9 @@ const nodeProjects = resolved.projects.map((p) => p.name);
 await resolved.close();
 const plans: Plan[] = nodeProjects.map((project) => ({ project, command: [process.execPath, ...vitestArgs(project)], env: {} }));
 const notRun: string[] = [];
+// The browser's configuration is required in CI (WGFUSE_REQUIRE_BROWSER=1): one that vitest.config.ts left out
+// (no Chromium, no browser provider) fails the run with the reason it printed, never passes it by its absence.
+const browserMissing = process.env['WGFUSE_REQUIRE_BROWSER'] === '1' && !nodeProjects.includes('chromium-swiftshader');
 const deno = join(ROOT, 'node_modules/.bin/deno');
 // wgpu through Deno: required in CI (a missing driver or binary then fails its run), elsewhere where lavapipe is.
 if (wgpuPlanned({ ci, lavapipe: existsSync(LAVAPIPE_ICD), deno: existsSync(deno) })) {
@@ -91,7 +94,11 @@ for (const plan of plans) {
 }
 
 const seen = needsSeen(runs.flatMap((r) => r.records));
-const problems = [...runs.flatMap((r) => (runProblem(r) === undefined ? [] : [`configuration ${r.project}: ${runProblem(r)}`])), ...(positionals.length === 0 ? ledgerProblems(seen) : [])];
+const problems = [
+  ...(browserMissing ? ['configuration chromium-swiftshader: did not come up (WGFUSE_REQUIRE_BROWSER=1): vitest.config.ts left it out, saying why above'] : []),
+  ...runs.flatMap((r) => (runProblem(r) === undefined ? [] : [`configuration ${r.project}: ${runProblem(r)}`])),
+  ...(positionals.length === 0 ? ledgerProblems(seen) : []),
+];
 const out = [
   '',
   'wgfuse configurations',
