@@ -46,7 +46,8 @@ const plans: Plan[] = nodeProjects.map((project) => ({ project, command: [proces
 const notRun: string[] = [];
 // The browser's configuration is required in CI (WGFUSE_REQUIRE_BROWSER=1): one that vitest.config.ts left out
 // (no Chromium, no browser provider) fails the run with the reason it printed, never passes it by its absence.
-const browserMissing = process.env['WGFUSE_REQUIRE_BROWSER'] === '1' && !nodeProjects.includes('chromium-swiftshader');
+// vitest names a browser project after its instance too: `chromium-swiftshader (chromium)`.
+const browserMissing = process.env['WGFUSE_REQUIRE_BROWSER'] === '1' && !nodeProjects.some((p) => p.startsWith('chromium-swiftshader'));
 const deno = join(ROOT, 'node_modules/.bin/deno');
 // wgpu through Deno: required in CI (a missing driver or binary then fails its run), elsewhere where lavapipe is.
 if (wgpuPlanned({ ci, lavapipe: existsSync(LAVAPIPE_ICD), deno: existsSync(deno) })) {
