@@ -98,7 +98,8 @@ export function unmetNeed(c: Capabilities, needs: Needs): UnmetNeed | undefined 
         need,
         reason:
           `device limit ${name} is ${have}, the test needs ${atMost ? '<=' : '>='} ${wanted} ` +
-          `(the adapter allows ${adapterHas}; the harness requests the limits the implementation under test declares in needs.limits, else the defaults)`,
+          `(the adapter allows ${adapterHas}; the harness requests the limits the implementation under test declares in needs.limits, else the defaults); ` +
+          `declare it in needs.limits, or ${whereToGet(FOUND_ON[need] ?? [])}`,
         adapterMissing: false,
       };
     }

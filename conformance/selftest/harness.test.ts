@@ -130,6 +130,9 @@ describe('harness on a device', () => {
     const unmet = unmetNeed(caps, { limit: ['maxStorageBuffersPerShaderStage', 1e9] });
     expect(unmet?.adapterMissing).toBe(false);
     expect(unmet?.reason).toMatch(/^device limit maxStorageBuffersPerShaderStage is \d+, the test needs >= 1000000000/);
+    // A limit some configuration grants names where to get it ([harness.ledger.2]).
+    const core = unmetNeed({ ...caps, gpu: caps.gpu === undefined ? undefined : { ...caps.gpu, device: { ...caps.gpu.device, limits: { ...caps.gpu.device.limits, maxComputeInvocationsPerWorkgroup: 128 } } as GPUDevice } }, { limit: ['maxComputeInvocationsPerWorkgroup', 256] });
+    expect(core?.reason).toMatch(/declare it in needs\.limits, or run on `npm run test:swiftshader` \(dawn-vulkan-swiftshader\)/);
     const lacks = unmetNeed(caps, { feature: 'texture-compression-astc-sliced-3d' });
     expect(lacks?.reason).toMatch(/^device does not have feature 'texture-compression-astc-sliced-3d'/);
   });
