@@ -135,9 +135,12 @@ export function configurationOf(backend: Backend, info: AdapterIdentity, userAge
  * The adapter's name for reports and reasons ([harness.caps.2]): Dawn's GL backend names the renderer in
  * `device`; wgpu puts a PCI id there ("0") and the name in `description`, so a bare number is not a name.
  */
-export function adapterLabel(s: Pick<GpuSummary, 'description' | 'device'>): string {
+export function adapterLabel(s: Pick<GpuSummary, 'description' | 'device'> & { readonly vendor?: string; readonly architecture?: string }): string {
   if (s.device !== '' && !/^(0x)?[0-9a-f]+$/i.test(s.device)) return s.device;
-  return s.description !== '' ? s.description : 'the adapter';
+  if (s.description !== '') return s.description;
+  // A browser gives neither (Chromium: vendor 'google', architecture 'swiftshader').
+  const maker = [s.vendor ?? '', s.architecture ?? ''].filter((x) => x !== '' && !/^(0x)?[0-9a-f]+$/i.test(x)).join(' ');
+  return maker !== '' ? maker : 'the adapter';
 }
 
 /** What to request of `adapter` for `wanted`, and what of it the adapter cannot give ([interface.needs.1]). */

@@ -4,6 +4,7 @@
  * Under WGFUSE_REQUIRE_ADAPTER=1 a missing executing adapter is a failure instead, so CI on a machine
  * that should have one cannot pass by skipping everything.
  */
+import { adapterLabel } from './device.js';
 import type { Gpu } from './device.js';
 import { executes, executionHint, formatAttempts, probeCapabilities } from './capabilities.js';
 import type { Capabilities } from './capabilities.js';
@@ -83,7 +84,7 @@ export function unmetNeed(c: Capabilities, needs: Needs): UnmetNeed | undefined 
     if (gpu.device.features.has(f)) continue;
     const onAdapter = gpu.adapter.features.has(f)
       ? 'the adapter has it, but the implementation under test does not declare it (needs.features or needs.optionalFeatures)'
-      : `adapter '${gpu.summary.description}' (${gpu.backend}) does not support it; ${whereToGet(FOUND_ON[`feature ${f}`] ?? [])}`;
+      : `adapter '${gpu.summary.description || adapterLabel(gpu.summary)}' (${gpu.backend}) does not support it; ${whereToGet(FOUND_ON[`feature ${f}`] ?? [])}`;
     return { need: `feature ${f}`, reason: `device does not have feature '${f}': ${onAdapter}`, adapterMissing: false };
   }
   if (needs.limit !== undefined) {

@@ -66,6 +66,7 @@ describe('configurations without a device', () => {
     expect(adapterLabel(WGPU_LAVAPIPE)).toBe('llvmpipe (LLVM 15.0.6, 256 bits)');
     expect(adapterLabel(DAWN_GL)).toBe('llvmpipe-llvm-15-0-6-256-bits-');
     expect(adapterLabel({ description: '', device: '0x1234' })).toBe('the adapter');
+    expect(adapterLabel({ description: '', device: '', vendor: 'google', architecture: 'swiftshader' })).toBe('google swiftshader');
     expect(tierOf('navigator', WGPU_LAVAPIPE)).toBe('software');
     expect(tierOf('navigator', { ...WGPU_LAVAPIPE, description: 'some GPU', isFallbackAdapter: true })).toBe('software');
   });
