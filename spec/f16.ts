@@ -1,4 +1,5 @@
 import { f16round, Float16Array } from '@petamoriken/float16';
+import type { DType } from './ir/types.js';
 
 /**
  * f16 values as JS numbers (spec/numerics.md [numerics.f16.*]). Rounding is @petamoriken/float16's
@@ -11,6 +12,11 @@ export { f16round };
 export const MAX_F16 = 65504;
 /** The smallest positive normal f16, 2^-14; below it an implementation may flush to zero. */
 export const MIN_NORMAL_F16 = 2 ** -14;
+
+/** `v` rounded to nearest even in `dtype`: what a constant or a datum of that dtype holds. */
+export function roundTo(dtype: DType, v: number): number {
+  return dtype === 'f16' ? f16round(v) : Math.fround(v);
+}
 
 /** Whether `v` is exactly an f16 value (±0 and subnormals included; NaN is not). */
 export function isF16(v: number): boolean {

@@ -1,4 +1,4 @@
-import { f16Above, f16Below, f16round, MIN_NORMAL_F16 } from '../../spec/f16.js';
+import { f16Above, f16Below, MIN_NORMAL_F16, roundTo } from '../../spec/f16.js';
 import type { DType, Graph, Shape } from '../../spec/ir/index.js';
 import { numel } from '../../spec/ir/index.js';
 import type { KernelCatalog } from '../../spec/index.js';
@@ -86,7 +86,8 @@ function drawIn([lo, hi]: Interval, random: () => number): number {
 export function fillRange(total: number, range: Interval, random: () => number, dtype: DType = 'f32'): Float32Array {
   // f16 data: the range's f16 values, subnormals (below 2^-14) replaced like f32's.
   const [lo, hi] = dtype === 'f16' ? [f16Above(range[0]), f16Below(range[1])] : range;
-  const [round, minNormal] = dtype === 'f16' ? [f16round, MIN_NORMAL_F16] : [Math.fround, MIN_NORMAL];
+  const round = (v: number): number => roundTo(dtype, v);
+  const minNormal = dtype === 'f16' ? MIN_NORMAL_F16 : MIN_NORMAL;
   const edges = lo <= 0 && hi >= 0 ? [lo, hi, 0] : [lo, hi];
   const out = new Float32Array(total);
   for (let i = 0; i < total; i++) {

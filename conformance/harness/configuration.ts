@@ -4,7 +4,7 @@
  * configuration is never read as another's. Each vitest project sets WGFUSE_CONFIGURATION; otherwise the
  * name is derived from the backend and the adapter the harness found.
  */
-import { configurationOf } from './device.js';
+import { configurationFor } from './device.js';
 import type { Backend, GpuSummary } from './device.js';
 import { envVar } from './runtime.js';
 
@@ -19,10 +19,8 @@ export const CONFIGURATIONS: Readonly<Record<string, { readonly script: string; 
 
 /** WGFUSE_CONFIGURATION, or the name derived from the backend and adapter the harness found (`none` without a device). */
 export function configurationName(gpu?: { readonly backend: Backend; readonly summary: Pick<GpuSummary, 'description' | 'device' | 'vendor'> & { readonly architecture?: string } }): string {
-  const named = envVar('WGFUSE_CONFIGURATION');
-  if (named !== undefined && named !== '') return named;
-  if (gpu === undefined) return 'none';
-  return configurationOf(gpu.backend, { architecture: '', ...gpu.summary }, (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent);
+  if (gpu === undefined) return envVar('WGFUSE_CONFIGURATION') || 'none';
+  return configurationFor(gpu.backend, { architecture: '', ...gpu.summary });
 }
 
 /** How to run on a configuration that has what `has` says, for skip reasons: `npm run test:wgpu (wgpu-lavapipe)`. */

@@ -131,6 +131,11 @@ export function configurationOf(backend: Backend, info: AdapterIdentity, userAge
   return `${host}-${adapter}`;
 }
 
+/** This run's configuration for an adapter: WGFUSE_CONFIGURATION, else the name configurationOf derives. */
+export function configurationFor(backend: Backend, info: AdapterIdentity): string {
+  return envVar('WGFUSE_CONFIGURATION') || configurationOf(backend, info, (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent);
+}
+
 /**
  * The adapter's name for reports and reasons ([harness.caps.2]): Dawn's GL backend names the renderer in
  * `device`; wgpu puts a PCI id there ("0") and the name in `description`, so a bare number is not a name.
@@ -177,7 +182,7 @@ async function openDevice(adapter: GPUAdapter, backend: Backend, requested: Feat
     backend,
     tier: tierOf(backend, info),
     summary: {
-      configuration: envVar('WGFUSE_CONFIGURATION') || configurationOf(backend, info, (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent),
+      configuration: configurationFor(backend, info),
       runtime: inNode ? 'node' : 'browser',
       description: info.description,
       device: info.device,

@@ -4,7 +4,7 @@
  * this file only adds what neither can see: that calls agree with the catalog, and that case data fits
  * the graph's inputs. Every refusal is a WgfuseError naming the origin, the node and the field.
  */
-import { f16round, isF16 } from '../../spec/f16.js';
+import { isF16, roundTo } from '../../spec/f16.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -80,7 +80,7 @@ function frozenMap<K, V>(entries: Iterable<readonly [K, V]>): ReadonlyMap<K, V> 
 function readNode(n: Node, index: number, origin: string): Node {
   const node = nodeToJson(n);
   if (node.kind !== 'const') return node;
-  const value = node.dtype === 'f16' ? f16round(node.value) : Math.fround(node.value);
+  const value = roundTo(node.dtype, node.value);
   if (!Number.isFinite(value)) fail('ir.const.1', origin, `graph.nodes[${index}].value: ${node.value} is outside the ${node.dtype} range (it rounds to ${value})`);
   return { ...node, value };
 }

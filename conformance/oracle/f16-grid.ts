@@ -29,8 +29,7 @@ export function f16Outputs(graph: Graph): boolean[] {
 }
 
 /** The first output element that should be an f16 value and is not: [output, index, value], or undefined. */
-export function offF16Grid(graph: Graph, outputs: readonly Float32Array[]): readonly [number, number, number] | undefined {
-  const f16 = f16Outputs(graph);
+export function offF16Grid(graph: Graph, outputs: readonly Float32Array[], f16: readonly boolean[] = f16Outputs(graph)): readonly [number, number, number] | undefined {
   for (let k = 0; k < graph.outputs.length; k++) {
     if (!f16[k]) continue;
     const values = outputs[k] ?? new Float32Array(0);

@@ -205,8 +205,9 @@ function judgeRun(impl: Implementation, c: CaseUnderTest, run: ProgramRunResult,
   add('interface.buffers.4', 'inputs unchanged', wrote === undefined, wrote === undefined ? 'every input element and its padding as written' : `${impl.name} wrote input ${wrote.input} at element ${wrote.index} (bits 0x${wrote.expected.toString(16)} became 0x${wrote.bits.toString(16)}; ${run.inputViolations.length} element(s) changed, padding included)`);
   const fusedVerdict = checkWithinIntervals(run.outputs, oracle, { name: 'eager reference', outputs: eager.outputs });
   add('numerics.oracle.1', 'numerics', fusedVerdict.ok, fusedVerdict.ok ? 'every element in its acceptance interval' : `${impl.name} disagrees with the CPU interpreter: ${fusedVerdict.message ?? ''}`);
-  if (f16Outputs(c.graph).some(Boolean)) {
-    const off = offF16Grid(c.graph, run.outputs);
+  const f16 = f16Outputs(c.graph);
+  if (f16.some(Boolean)) {
+    const off = offF16Grid(c.graph, run.outputs, f16);
     add('numerics.f16.3', 'f16 values', off === undefined, off === undefined ? 'every output element the graph rounds to f16 is an f16 value' : `${impl.name}: output ${off[0]} element ${off[1]} is ${off[2]}, not an f16 value, though the graph rounds it to f16 (a cast or an f16 store skipped)`);
   }
   const eagerVerdict = checkWithinIntervals(eager.outputs, oracle, { name: impl.name, outputs: run.outputs });

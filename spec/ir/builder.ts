@@ -1,6 +1,6 @@
 import { broadcastShapes, formatShape, transposedShape } from './broadcast.js';
 import { WgfuseError } from './errors.js';
-import { f16round } from '../f16.js';
+import { roundTo } from '../f16.js';
 import { OPS, resultDtype } from './ops.js';
 import type { CallNode, DType, Graph, Node, NodeId, OpName, Shape } from './types.js';
 import { verifyGraph } from './verify.js';
@@ -38,7 +38,7 @@ export class GraphBuilder {
 
   constant(value: number, dtype: DType = 'f32'): NodeId {
     if (!Number.isFinite(value)) throw new WgfuseError('ir.const.1', `constant ${value} is not finite`);
-    const rounded = dtype === 'f16' ? f16round(value) : Math.fround(value);
+    const rounded = roundTo(dtype, value);
     if (!Number.isFinite(rounded)) throw new WgfuseError('ir.const.1', `constant ${value} overflows ${dtype}`);
     return this.push({ kind: 'const', value: rounded, dtype, shape: [] });
   }

@@ -1,6 +1,6 @@
 import { broadcastShapes, formatShape, sameShape, transposedShape } from './broadcast.js';
 import { WgfuseError } from './errors.js';
-import { f16round } from '../f16.js';
+import { roundTo } from '../f16.js';
 import { isOpName, OPS, resultDtype } from './ops.js';
 import { DTYPES, isDType } from './types.js';
 import type { CallNode, Graph, Node, Shape } from './types.js';
@@ -28,7 +28,7 @@ export function verifyGraph(graph: Graph, kernels: SemanticsTable = SPEC_KERNELS
       case 'const':
         if (node.shape.length !== 0) fail('ir.const.1', node, `a constant must be 0-d, got ${formatShape(node.shape)}`);
         if (!Number.isFinite(node.value)) fail('ir.const.1', node, `constant ${node.value} is not finite`);
-        if ((node.dtype === 'f16' ? f16round(node.value) : Math.fround(node.value)) !== node.value) fail('ir.const.1', node, `constant ${node.value} is not an ${node.dtype} value`);
+        if (roundTo(node.dtype, node.value) !== node.value) fail('ir.const.1', node, `constant ${node.value} is not an ${node.dtype} value`);
         break;
       case 'op': {
         if (!isOpName(node.op)) fail('ir.op.unknown', node, `unknown op '${String(node.op)}'. hint: known ops are ${Object.keys(OPS).join(', ')}`);
