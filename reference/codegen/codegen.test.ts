@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { COMPAT_DEFAULT_LIMITS, createRegistry, elementwiseAdd, generateKernel, generateProgram, lowerGraph, trace, TEMPLATES } from '../index.js';
+import { foldGrid } from './kernel.js';
 import type { CodegenLimits, Graph, KernelTemplate, Tensor } from '../index.js';
 
 // The reference's limit checks at their boundaries, on the CPU: a kernel that needs exactly what the device
@@ -28,8 +29,9 @@ describe('codegen limits at their boundaries', () => {
     expect(compileSeed({ maxComputeWorkgroupSizeX: 4, maxComputeWorkgroupSizeY: 4, maxComputeWorkgroupSizeZ: 1, maxComputeInvocationsPerWorkgroup: 16 })).toHaveLength(1);
     const refused = /^\[codegen\.limits\.1\] kernel k0 .*: workgroup 4x4x1 \(16 invocations\) exceeds the device's limits \(x ≤ \d+, y ≤ \d+, total ≤ \d+\)\. hint: pick smaller block sizes$/;
     expect(() => compileSeed({ maxComputeWorkgroupSizeX: 3 })).toThrow(refused);
-    expect(() => compileSeed({ maxComputeWorkgroupSizeY: 3 })).toThrow(refused);
-    expect(() => compileSeed({ maxComputeWorkgroupSizeZ: 0 })).toThrow(refused);
+    // Packed blocks are one row of lanes ([templates.add.config]): a Y limit below BY does not bind them.
+    expect(compileSeed({ maxComputeWorkgroupSizeY: 3 })).toHaveLength(1);
+    expect(() => compileSeed({ maxComputeWorkgroupSizeZ: 0 })).toThrow(/^\[codegen\.limits\.1\] kernel k0 .*: workgroup 128x1x1 \(128 invocations\) exceeds/);
     expect(() => compileSeed({ maxComputeInvocationsPerWorkgroup: 15 })).toThrow(refused);
     expect(() => compileSeed({ maxComputeWorkgroupSizeX: 3 })).toThrow('(x ≤ 3, y ≤ 128, total ≤ 128)');
     // Invocations are x·y·z: a 2x2x2 workgroup is 8 of them.
@@ -56,12 +58,14 @@ describe('codegen limits at their boundaries', () => {
   });
 
   test('[codegen.limits.3] tiles that exactly fill the folded grid compile; one tile more than it holds is refused', () => {
-    // 16 elements in 1x1 blocks: 16 tiles, a 4x4 grid at 4 per dimension; at 3 per dimension a 3x3 grid holds 9.
+    // 16 elements in 1x1 blocks on 1 lane: 16 tiles, a 4x4 grid at 4 per dimension; at 3 per dimension a 3x3 grid holds 9.
     const registry = createRegistry();
     const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } } });
     const g = trace((x: Tensor, y: Tensor) => add(x, y), { x: [4, 4], y: [4, 4] });
-    const compileAt = (perDim: number) => generateProgram(lowerGraph(g, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: perDim });
+    const compileAt = (perDim: number) => generateProgram(lowerGraph(g, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeInvocationsPerWorkgroup: 1, maxComputeWorkgroupsPerDimension: perDim });
     expect(compileAt(4).map((k) => k.grid)).toEqual([[4, 4, 1]]);
+    // [codegen.grid.2]: at 5 per dimension the fewest rows (4) and the narrowest row (4), not [5, 4] with 4 idle.
+    expect(compileAt(5).map((k) => k.grid)).toEqual([[4, 4, 1]]);
     expect(compileAt(16).map((k) => k.grid)).toEqual([[16, 1, 1]]);
     expect(() => compileAt(3)).toThrow(/^\[codegen\.limits\.3\] kernel k0 .*: 16 workgroups do not fit a 3x3 grid$/);
   });
@@ -125,5 +129,22 @@ describe('codegen, the reference\'s own text', () => {
     const k = registry.register('own', { template: own, configs: { default: { blockSizes: [4, 4] } } });
     const g = trace((x: Tensor, y: Tensor) => k(x, y), { x: [4], y: [4] });
     expect(() => generateProgram(lowerGraph(g, registry.templates), TEMPLATES, COMPAT_DEFAULT_LIMITS)).toThrow(/^\[ir\.call\.1\] %2: the reference has no template for kernel semantics 'own_add'$/);
+  });
+});
+
+describe('codegen, the folded grid', () => {
+  test('[codegen.grid.2] the fold is exact: the fewest rows, each within the limit, fewer idle workgroups than rows', () => {
+    for (const perDim of [1, 2, 3, 7, 64, 65535]) {
+      for (const tiles of [1, 2, 3, perDim - 1, perDim, perDim + 1, 2 * perDim - 1, 2 * perDim + 1, 1000, 65536, 262144, 2 ** 26 / 256 + 3]) {
+        if (tiles < 1 || Math.ceil(tiles / perDim) > perDim) continue;
+        const [gx, gy] = foldGrid('k', tiles, perDim);
+        expect(gx * gy, `${tiles} tiles at ${perDim}`).toBeGreaterThanOrEqual(tiles);
+        expect(gx * gy - tiles, `${tiles} tiles at ${perDim}`).toBeLessThan(gy);
+        expect(gy).toBe(Math.ceil(tiles / perDim));
+        expect(gx).toBeLessThanOrEqual(perDim);
+      }
+    }
+    // 2^26 elements in 256 lanes: 262144 tiles fold as 52429 x 5, 1 idle (not 65535 x 5, 65531 idle).
+    expect(foldGrid('k', 262144, 65535)).toEqual([52429, 5, 1]);
   });
 });

@@ -151,11 +151,18 @@ function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly nu
   if (bindings > limits.maxStorageBuffersPerShaderStage) {
     throw new WgfuseError('codegen.limits.2', `${name}: needs ${bindings} storage buffers; the device allows ${limits.maxStorageBuffersPerShaderStage} per shader stage`);
   }
-  // Fold the tiles into a 2-D grid when one dimension cannot hold them ([codegen.grid.1]).
-  const perDim = limits.maxComputeWorkgroupsPerDimension;
-  const gx = Math.min(code.tiles, perDim);
-  const gy = Math.ceil(code.tiles / gx);
-  if (gy > perDim) throw new WgfuseError('codegen.limits.3', `${name}: ${code.tiles} workgroups do not fit a ${perDim}x${perDim} grid`);
+  return foldGrid(name, code.tiles, limits.maxComputeWorkgroupsPerDimension);
+}
+
+/**
+ * The tiles as a grid ([codegen.grid.1], [codegen.grid.2]): one row when they fit a dimension, else the
+ * fewest rows gy that hold them and the narrowest row gx = ⌈T/gy⌉, so gx·gy − T < gy workgroups idle
+ * (folding as [min(T, 65535), ⌈T/65535⌉] idles up to 65534, each costing a launch).
+ */
+export function foldGrid(name: string, tiles: number, perDim: number): [number, number, number] {
+  const gy = Math.max(1, Math.ceil(tiles / perDim));
+  const gx = Math.ceil(tiles / gy);
+  if (gy > perDim) throw new WgfuseError('codegen.limits.3', `${name}: ${tiles} workgroups do not fit a ${perDim}x${perDim} grid`);
   return [gx, gy, 1];
 }
 
@@ -213,7 +220,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     });
     const store = writeSection({ part: 'body' }, plan.root, outShape, plan.call);
     hooks.push(`fn store_out(i: u32, acc: f32) {\n${indent(store.lines)}\n}`);
-    code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref });
+    code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref, lanes: pointwiseWorkgroup(limits) });
     title = canonical ? `${template.id}, blocks [${call.config.blockSizes.join(',')}]` : `${call.kernel} (${template.id}, config '${call.configKey}') at %${plan.call}`;
   } else {
     const store = writeSection({ part: 'body' }, plan.root, outShape, undefined);

@@ -15,6 +15,11 @@ export interface TemplateContext {
    * through it; block sizes from the config are compile-time constants and do not ([shapes.dynamic.1]).
    */
   readonly size: (value: number) => string;
+  /**
+   * The invocations a workgroup of this device takes for streaming work: min(256, its limits). A template
+   * may pack several of its config's blocks into one workgroup up to it ([templates.add.config]).
+   */
+  readonly lanes: number;
 }
 
 /** A template's WGSL: the body of a compute entry point that already has `tile` and `lid` in scope. */
