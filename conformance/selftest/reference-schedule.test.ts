@@ -65,8 +65,8 @@ describe('reference schedule, compile-only', () => {
     if (seed === undefined) throw new Error('no seed pattern');
     const ragged = PATTERNS.find((q) => q.rule === 'codegen.bounds.1')!;
     const lower = (perDim: number) =>
-      generateProgram(lowerGraph(ragged.graph, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: perDim });
-    // 37x23 = 851 elements in 8 packed [3,5] blocks (120 lanes): 8 tiles; at 3 per dimension a 3 x 3
+      generateProgram(lowerGraph(ragged.graph, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: perDim }, { vec4: false });
+    // 37x23 = 851 elements, scalar, in 8 packed [3,5] blocks (120 lanes): 8 tiles; at 3 per dimension a 3 x 3
     // grid ([codegen.grid.2]: the fewest rows, then the narrowest row), 1 spare workgroup guarded.
     const [k] = lower(3);
     expect(k?.grid).toEqual([3, 3, 1]);
@@ -76,7 +76,7 @@ describe('reference schedule, compile-only', () => {
 
   test('[codegen.limits.3] workgroups that do not fit even a folded grid are a clear error', () => {
     const ragged = PATTERNS.find((q) => q.rule === 'codegen.bounds.1')!;
-    const lower = () => generateProgram(lowerGraph(ragged.graph, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: 2 });
+    const lower = () => generateProgram(lowerGraph(ragged.graph, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: 2 }, { vec4: false });
     expect(lower).toThrow(/\[codegen\.limits\.3\] kernel k0 .*8 workgroups do not fit a 2x2 grid/);
   });
 

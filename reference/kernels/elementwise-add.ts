@@ -11,6 +11,7 @@ import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/
  */
 export const elementwiseAdd: KernelTemplate = {
   ...ELEMENTWISE_ADD,
+  vectorizes: true,
   emit(ctx: TemplateContext): TemplateCode {
     const [by = 1, bx = 1] = ctx.config.blockSizes;
     const block = by * bx;
@@ -18,11 +19,28 @@ export const elementwiseAdd: KernelTemplate = {
     const lanes = packed ? block * Math.floor(ctx.lanes / block) : block;
     const n = ctx.outShape.reduce((a, b) => a * b, 1);
     const [loadX, loadY] = ctx.loadHooks;
+    const lane = packed ? 'lid.x' : `lid.y * ${bx}u + lid.x`;
+    const workgroupSize: [number, number, number] = packed ? [lanes, 1, 1] : [bx, by, 1];
+    if (ctx.vector !== undefined) {
+      // [codegen.vec4.1]: one quad per invocation, then one element of the scalar tail per invocation.
+      const { quads, tail, loadHooks: [x4, y4] } = ctx.vector;
+      const body = [`let i = tile * ${lanes}u + ${lane}; // ${lanes / block} block(s) of [${by}, ${bx}], 4 elements a lane`];
+      if (tail === 0) body.push(`if (i >= ${ctx.size(quads)}) { return; } // bounds guard: ragged tail`, `${ctx.vector.storeHook}(i, ${x4}(i) + ${y4}(i)); // elements 4i … 4i+3`);
+      else {
+        body.push(
+          `if (i < ${ctx.size(quads)}) { ${ctx.vector.storeHook}(i, ${x4}(i) + ${y4}(i)); return; } // elements 4i … 4i+3`,
+          `let t = i - ${ctx.size(quads)};`,
+          `if (t >= ${ctx.size(tail)}) { return; } // bounds guard: ragged tail`,
+          `${ctx.storeHook}(t, ${loadX}(t) + ${loadY}(t)); // scalar tail: element ${4 * quads} + t`,
+        );
+      }
+      return { workgroupSize, tiles: Math.ceil((quads + tail) / lanes), body: body.join('\n') };
+    }
     return {
-      workgroupSize: packed ? [lanes, 1, 1] : [bx, by, 1],
+      workgroupSize,
       tiles: Math.ceil(n / lanes),
       body: [
-        packed ? `let i = tile * ${lanes}u + lid.x; // ${lanes / block} block(s) of [${by}, ${bx}]` : `let i = tile * ${lanes}u + lid.y * ${bx}u + lid.x;`,
+        `let i = tile * ${lanes}u + ${lane}; // ${lanes / block} block(s) of [${by}, ${bx}]`,
         `if (i >= ${ctx.size(n)}) { return; } // bounds guard: ragged tail`,
         `${ctx.storeHook}(i, ${loadX}(i) + ${loadY}(i));`,
       ].join('\n'),
