@@ -145,8 +145,9 @@ export const ELEMENTWISE_FAULTS: readonly PlantedFault[] = [
     name: 'folded-grid-short',
     catcher: 'fusion',
     caughtBy: ['numerics.oracle.1'],
-    fault: 'the folded grid is one workgroup short per row, gx = ⌈T/gy⌉ − 1, in the dispatch and the tile index alike, so the last tiles never run (caught by fused ≈ oracle)',
-    implementation: onSources('mutant: folded-grid-short', shortGrid),
+    fault: 'the folded grid is one workgroup short per row, gx = ⌈T/gy⌉ − 1, in the dispatch and the tile index alike, so tiles are skipped and the last never run (caught by fused ≈ oracle)',
+    // Folded near-square, so the short row shows in the 2-D tile index as well as in the dispatch.
+    implementation: createReferenceImplementation({ name: 'mutant: folded-grid-short', fuse: true, codegen: { squareGrid: true }, editSources: (sources) => sources.map(shortGrid) }),
   },
   {
     name: 'not-fused',

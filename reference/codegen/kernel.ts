@@ -54,6 +54,11 @@ export interface GenerateOptions {
   readonly f16?: boolean;
   /** false: scalar loads and stores only, never the vec4 path ([codegen.vec4.1]); for measuring what it buys. */
   readonly vec4?: boolean;
+  /**
+   * Fold every grid near-square, rows of at most ⌈√T⌉ workgroups (within the device's limit), so that the
+   * 2-D tile index runs on small tensors too: how the suite exercises the fold on llvmpipe ([codegen.grid.2]).
+   */
+  readonly squareGrid?: boolean;
 }
 
 /** How a kernel's text names nodes: by id, or (canonical) by order of first mention in the kernel. */
@@ -140,7 +145,7 @@ function indent(lines: readonly string[]): string {
   return lines.map((l) => `  ${l}`).join('\n');
 }
 
-function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly number[], limits: CodegenLimits): [number, number, number] {
+function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly number[], limits: CodegenLimits, squareGrid: boolean): [number, number, number] {
   const bindings = bindingBytes.length;
   const largest = Math.max(...bindingBytes);
   if (largest > limits.maxStorageBufferBindingSize) {
@@ -169,7 +174,8 @@ function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly nu
   if (bindings > limits.maxStorageBuffersPerShaderStage) {
     throw new WgfuseError('codegen.limits.2', `${name}: needs ${bindings} storage buffers; the device allows ${limits.maxStorageBuffersPerShaderStage} per shader stage`);
   }
-  return foldGrid(name, code.tiles, limits.maxComputeWorkgroupsPerDimension);
+  const perDim = limits.maxComputeWorkgroupsPerDimension;
+  return foldGrid(name, code.tiles, squareGrid ? Math.min(perDim, Math.ceil(Math.sqrt(code.tiles))) : perDim);
 }
 
 /**
@@ -285,7 +291,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
   const name = canonical ? 'k' : `k${index}`;
   const stored = [...reads, plan.root, ...plan.alsoStored];
   const bytes = stored.map((id) => numel(graph.nodes[id]?.shape ?? []) * bytesPerElement(graph.nodes[id]?.dtype ?? 'f32'));
-  const grid = checkLimits(`kernel ${name} (${title})`, code, passes.includes('tail') ? [...bytes, ...bytes] : bytes, limits);
+  const grid = checkLimits(`kernel ${name} (${title})`, code, passes.includes('tail') ? [...bytes, ...bytes] : bytes, limits, options.squareGrid === true);
   const f16 = stored.some((id) => graph.nodes[id]?.dtype === 'f16') || plan.inlined.some(({ node }) => graph.nodes[node]?.dtype === 'f16');
   if (f16 && options.f16 !== true) {
     throw new WgfuseError('codegen.f16.1', `kernel ${name} (${title}) has f16 tensors, and the device was not created with the 'shader-f16' feature. hint: request it (the adapter must have it)`);
