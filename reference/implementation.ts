@@ -1,6 +1,6 @@
 import type { CompiledProgram, Implementation } from '../spec/implementation.js';
 import { generateProgram } from './codegen/kernel.js';
-import type { KernelSource } from './codegen/kernel.js';
+import type { GenerateOptions, KernelSource } from './codegen/kernel.js';
 import { lowerGraph } from './fusion/lower.js';
 import type { Schedule } from './fusion/schedule.js';
 import type { Graph, KernelCatalog } from '../spec/index.js';
@@ -17,6 +17,8 @@ export interface ReferenceOptions {
   readonly editSources?: (sources: KernelSource[]) => KernelSource[];
   /** The templates calls are emitted with; default the reference's own (spec kernels by semantic id). */
   readonly templates?: TemplateTable;
+  /** Code generation choices the suite varies: the square fold that exercises 2-D grids ([codegen.grid.2]), vec4 off. */
+  readonly codegen?: Pick<GenerateOptions, 'squareGrid' | 'vec4'>;
 }
 
 /** The reference pipeline as an Implementation: lower → generate WGSL → pipelines and buffers. */
@@ -31,7 +33,7 @@ export function createReferenceImplementation(options: ReferenceOptions): Implem
       let schedule = lowerGraph(graph, templates, { fuse: options.fuse });
       if (options.editSchedule) schedule = options.editSchedule(schedule);
       // The eager executor's kernels are canonical: one pipeline per op and operand pattern, in any graph.
-      let sources = generateProgram(schedule, templates, device.limits, { canonical: !options.fuse, f16: device.features.has('shader-f16') });
+      let sources = generateProgram(schedule, templates, device.limits, { ...options.codegen, canonical: !options.fuse, f16: device.features.has('shader-f16') });
       if (options.editSources) sources = options.editSources(sources);
       return createProgram(device, schedule, sources);
     },

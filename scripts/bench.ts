@@ -9,11 +9,12 @@ import { fusedReference } from '../reference/implementation.js';
 import { backendFromEnv } from '../conformance/harness/device.js';
 import { BLOCK_SIZES, chainMemory, chainShape, compileCost, COLUMNS, timeChain } from './lib/bench-measure.js';
 import type { CompileCost, MemoryRow, TimingRow } from './lib/bench-measure.js';
-import { formatHistogram, runCampaign } from './lib/fuzz-campaign.js';
 import { bytes, elements, formatTable, ms } from './lib/table.js';
 import { parseCli } from './lib/cli.js';
 
-const PARTS = ['timing', 'memory', 'compile', 'conformance', 'throughput'] as const;
+const PARTS = ['timing', 'memory', 'compile', 'conformance', 'throughput', 'kernel'] as const;
+/** What runs without --parts: all but the kernel part, which wants a real GPU (issue 11). */
+const DEFAULT_PARTS = PARTS.filter((p) => p !== 'kernel');
 type Part = (typeof PARTS)[number];
 
 const HELP = `usage: npm run bench -- [options]
@@ -26,6 +27,12 @@ Measures the reference implementation on the best WebGPU adapter found:
   throughput   judged cases/s and distinct graphs/s of every random property family, fresh seed then the
                same seed again, with the wall ms per case by stage (build, fused program, eager, judging);
                run under MESA_SHADER_CACHE_DISABLE=true for the cold figures a campaign with new seeds sees
+  kernel       GPU time of the seed chain's fused kernel alone, for N = 2^k of --kernel-log2: a device of its
+               own (Dawn's timestamp quantization off, the adapter's buffer limits), ~1 s of back-to-back
+               dispatches before each kernel, then pass timestamps of each dispatch (else wall time of many
+               dispatches in one pass), median and spread of --rounds rounds; variants that show what each
+               codegen change buys, a vec4 copy kernel as the bandwidth ceiling, and the host round trip
+               of run() apart. Only with --parts kernel (scripts/gpu-bench.sh runs it on a GPU host)
 
 options:
   --max-log2 <k>     largest N is 2^k (default 22)
@@ -34,7 +41,11 @@ options:
   --shapes <n>       fresh shapes for the compile part (default 10)
   --seed <n>         fast-check seed of the conformance part (default 20261126)
   --data-variants <n>  throughput: more data sets judged per graph (default 0; each graph is always judged on 2)
-  --parts <list>     comma-separated subset of ${PARTS.join(',')} (default all)
+  --parts <list>     comma-separated subset of ${PARTS.join(',')} (default all but kernel)
+  --kernel-log2 <list>  kernel: comma-separated k of N = 2^k (default 24,26)
+  --rounds <n>       kernel: timed rounds per variant (default 5)
+  --dispatches <n>   kernel: dispatches per round (default 50)
+  --warm-ms <n>      kernel: ms of back-to-back dispatches before each variant (default 1000)
   --backend <name>   auto | vulkan | opengl | opengles | null | navigator (env WGFUSE_BACKEND)
   --json <file>      also write the figures as JSON
   -h, --help         this text
@@ -49,6 +60,10 @@ const cli = parseCli('bench', HELP, {
         parts: { type: 'string' },
         'data-variants': { type: 'string' },
         backend: { type: 'string' },
+        'kernel-log2': { type: 'string' },
+        rounds: { type: 'string' },
+        dispatches: { type: 'string' },
+        'warm-ms': { type: 'string' },
         json: { type: 'string' }
       });
 const { values } = cli;
@@ -68,8 +83,12 @@ const cases = intOption('cases', values.cases, 100, 1);
 const shapes = intOption('shapes', values.shapes, 10, 1);
 const seed = intOption('seed', values.seed, 20261126, -(2 ** 31), 2 ** 31 - 1);
 const variants = intOption('data-variants', values['data-variants'], 0, 0, 1000);
+const rounds = intOption('rounds', values.rounds, 5, 1, 1000);
+const dispatches = intOption('dispatches', values.dispatches, 50, 1, 2048);
+const warmMs = intOption('warm-ms', values['warm-ms'], 1000, 0, 60_000);
+const kernelSizes = (values['kernel-log2'] ?? '24,26').split(',').map((k) => 2 ** intOption('kernel-log2', k, 24, 6, 28));
 const parts = new Set<Part>();
-for (const p of (values.parts ?? PARTS.join(',')).split(',')) {
+for (const p of (values.parts ?? DEFAULT_PARTS.join(',')).split(',')) {
   const part = PARTS.find((q) => q === p.trim());
   if (part === undefined) usageError(`--parts: '${p}' is not one of ${PARTS.join(', ')}`);
   parts.add(part);
@@ -199,6 +218,8 @@ if (parts.has('compile')) {
   json['compile'] = c;
 }
 
+const { formatHistogram, runCampaign } = parts.has('conformance') || parts.has('throughput') ? await import('./lib/fuzz-campaign.js') : ({} as typeof import('./lib/fuzz-campaign.js'));
+
 if (parts.has('conformance')) {
   say(`\nd. conformance throughput: the random fusion property (fusion.chain.1), ${cases} cases from seed ${seed}`);
   say('   each case: fused reference + eager reference on the device, CPU oracle bounds, fused ≈ eager');
@@ -251,6 +272,39 @@ if (parts.has('throughput')) {
   const columns = [{ title: 'family' }, { title: 'pass' }, ...['graphs', 'graphs/s', 'cases/s', 'build ms', 'fused ms', 'eager ms', 'judge ms'].map((title) => ({ title, align: 'right' as const }))];
   say(formatTable(columns, rows, '   '));
   json['throughput'] = { cache, seed, figures };
+}
+
+if (parts.has('kernel')) {
+  const { openBenchDevice, timeKernels } = await import('./lib/bench-kernel.js');
+  const backend = gpu.backend === 'opengl' || gpu.backend === 'opengles' ? gpu.backend : 'vulkan';
+  const bench = await openBenchDevice(backend);
+  say(`\nf. kernel time: relu(add(x*2, y+1)) f32, one fused kernel, on ${bench.adapter} (${bench.backend})`);
+  say(
+    bench.timestamps
+      ? `   pass timestamps around each dispatch, Dawn's quantization off; ${rounds} rounds of ${dispatches} dispatches, each round's median; median (lowest…highest round)`
+      : `   no timestamp-query: wall time of ${dispatches} back-to-back dispatches in one pass / ${dispatches}, per round; median (lowest…highest round) of ${rounds}`,
+  );
+  say(`   each variant after ${warmMs} ms of back-to-back dispatches of itself (clock up); buffers reused, so L2 holds none of 2^24+ f32 tensors`);
+  const figures: unknown[] = [];
+  for (const n of kernelSizes) {
+    const { rows, hostMs } = await timeKernels(bench, n, { rounds, dispatches, warmMs }, say);
+    const copy = rows[0];
+    say(
+      formatTable(
+        [{ title: 'N' }, { title: 'variant', align: 'left' }, { title: 'ms' }, { title: 'low…high' }, { title: 'GB/s' }, { title: 'vs copy' }, { title: 'grid', align: 'left' }, { title: 'max |err|' }],
+        rows.map((r) => [`2^${Math.log2(n)}`, r.variant, r.median.toFixed(4), `${r.low.toFixed(4)}…${r.high.toFixed(4)}`, r.gbps.toFixed(0), copy === undefined ? '' : `${((100 * r.gbps) / copy.gbps).toFixed(0)}%`, r.grid.join('x'), String(r.maxAbsError)]),
+        '   ',
+      ),
+    );
+    say(`   host round trip at 2^${Math.log2(n)}: run() + onSubmittedWorkDone ${hostMs.median.toFixed(4)} ms median (min ${hostMs.min.toFixed(4)}), kernel included`);
+    if (rows.some((r) => r.maxAbsError > 0)) {
+      failed = true;
+      say('   FAIL: a timed kernel\'s output differs from the chain on the CPU');
+    }
+    figures.push({ n, rows, hostMs });
+  }
+  json['kernel'] = { adapter: bench.adapter, backend: bench.backend, timestamps: bench.timestamps, rounds, dispatches, warmMs, figures };
+  bench.device.destroy();
 }
 
 if (values.json !== undefined) {

@@ -89,6 +89,13 @@ function onSources(name: string, edit: (s: KernelSource) => KernelSource): Imple
 
 const withWgsl = (s: KernelSource, wgsl: string): KernelSource => ({ ...s, wgsl });
 
+/** A fold off by one ([codegen.grid.2]): the row one workgroup narrower, in the dispatch and in the WGSL's tile index. */
+function shortGrid(s: KernelSource): KernelSource {
+  const [gx, gy, gz] = s.grid;
+  const wgsl = s.wgsl.replace(/let tile = wg\.x \+ wg\.y \* (\d+)u;/, (_, x: string) => `let tile = wg.x + wg.y * ${Number(x) - 1}u;`);
+  return { ...s, wgsl, grid: [gx - 1, gy, gz] };
+}
+
 export const ELEMENTWISE_FAULTS: readonly PlantedFault[] = [
   {
     name: 'drop-epilogue-op',
@@ -125,6 +132,22 @@ export const ELEMENTWISE_FAULTS: readonly PlantedFault[] = [
     fault: 'a kernel output that is also returned is not stored when its epilogue is fused (caught by fused ≈ oracle)',
     // The binding stays in use (read, not written), so only the missing value can give the fault away.
     implementation: onSources('mutant: drop-second-store', (s) => withWgsl(s, s.wgsl.replace(/(dst_t\d+)\[i\] = .*second store$/m, '_ = $1[i];'))),
+  },
+  {
+    name: 'vec4-tail-dropped',
+    catcher: 'fusion',
+    caughtBy: ['numerics.oracle.1'],
+    fault: 'a vec4 kernel stores its whole quads but never its scalar tail: the last n mod 64 elements keep the canary (caught by fused ≈ oracle)',
+    // The tail's store stays in the text, unreachable, so its bindings stay in use and the bind group valid.
+    implementation: onSources('mutant: vec4-tail-dropped', (s) => withWgsl(s, s.wgsl.replace(/^(\s*)(.*?;)\s*(\/\/ scalar tail.*)$/m, '$1if (false) { $2 } $3 (dropped)'))),
+  },
+  {
+    name: 'folded-grid-short',
+    catcher: 'fusion',
+    caughtBy: ['numerics.oracle.1'],
+    fault: 'the folded grid is one workgroup short per row, gx = ⌈T/gy⌉ − 1, in the dispatch and the tile index alike, so tiles are skipped and the last never run (caught by fused ≈ oracle)',
+    // Folded near-square, so the short row shows in the 2-D tile index as well as in the dispatch.
+    implementation: createReferenceImplementation({ name: 'mutant: folded-grid-short', fuse: true, codegen: { squareGrid: true }, editSources: (sources) => sources.map(shortGrid) }),
   },
   {
     name: 'not-fused',

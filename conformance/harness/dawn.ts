@@ -27,8 +27,9 @@ function loadDawn(): Promise<DawnModule> {
 /**
  * A Dawn instance limited to `backend`, kept alive for the process. Throws the reason when the addon does not
  * load or, for Vulkan, when the machine has no loader or driver (`swiftshaderIcd` is named as one to use).
+ * `flags` are more Dawn instance options, such as `disable-dawn-features=timestamp_quantization`.
  */
-export async function dawnInstance(backend: 'vulkan' | 'opengl' | 'opengles' | 'null', swiftshaderIcd: string): Promise<GPU> {
+export async function dawnInstance(backend: 'vulkan' | 'opengl' | 'opengles' | 'null', swiftshaderIcd: string, flags: readonly string[] = []): Promise<GPU> {
   let dawn: DawnModule;
   try {
     dawn = await loadDawn();
@@ -45,7 +46,7 @@ export async function dawnInstance(backend: 'vulkan' | 'opengl' | 'opengles' | '
   // The one place the EGL platform is set: Mesa's EGL needs one with no display server, and reads it
   // when Dawn creates the instance.
   process.env['EGL_PLATFORM'] ??= 'surfaceless';
-  const instance = dawn.create([`backend=${backend}`]);
+  const instance = dawn.create([`backend=${backend}`, ...flags]);
   dawnInstances.push(instance);
   return instance;
 }

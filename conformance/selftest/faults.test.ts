@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Implementation } from '../../spec/implementation.js';
-import { fusedReference } from '../reference-door.js';
+import { createReferenceImplementation, fusedReference } from '../reference-door.js';
 import { GATED_FAULTS, PLANTED_FAULTS } from '../faults/index.js';
 import type { Catcher } from '../faults/index.js';
 import { buildFusionCase, SEED_CASE } from '../generators/fusion-case.js';
@@ -77,6 +77,13 @@ describe('meta: planted faults are caught', () => {
       await passesOnSameCases(check.arbitrary, (v) => check.judge(fusedReference, v, gpu), Math.ceil(check.runs / 4));
     });
   }
+
+  // The fold's 2-D tile index on small tensors: llvmpipe cannot bind the 2^25+ elements a real fold needs.
+  test('[codegen.grid.2] the fusion check passes the reference with every grid folded near-square (rows of ⌈√T⌉)', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const squareFolded = createReferenceImplementation({ name: 'wgfuse reference (square fold)', fuse: true, codegen: { squareGrid: true } });
+    await passesOnSameCases(CHECKS.fusion.arbitrary, (v) => CHECKS.fusion.judge(squareFolded, v, gpu), Math.ceil(CHECKS.fusion.runs / 4));
+  });
 
   test('[meta.mutant.unmodified] the named patterns pass the unmodified reference', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });

@@ -32,6 +32,7 @@ function emit(argShapes: Shape[], blockSizes: number[]) {
     loadHooks: ['load_a', 'load_b'],
     storeHook: 'store_out',
     size: (v) => `${v}u`,
+    lanes: 128,
   };
   return matmul.emit(ctx);
 }
@@ -158,6 +159,7 @@ describe('the matmul template', () => {
       loadHooks: ['load_a', 'load_b'],
       storeHook: 'store_out',
       size: (v) => `sizes[${baked.push(v) - 1}]`,
+      lanes: 128,
     });
     expect(baked).toEqual([37, 23, 29, Math.ceil(23 / 16), Math.ceil(37 / 8) * Math.ceil(23 / 16), 37 * 29, 29 * 23, 37 * 23]);
     // What is left as literals are the config's block sizes and their products.

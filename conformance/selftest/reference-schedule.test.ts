@@ -48,14 +48,12 @@ describe('reference schedule, compile-only', () => {
         dst[i] = v7;
       }
 
-      @compute @workgroup_size(4, 4, 1)
+      @compute @workgroup_size(128, 1, 1)
       fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
         let tile = wg.x + wg.y * 1u;
         if (tile >= 1u) { return; } // grid guard
-        let row = (tile / 1u) * 4u + lid.y;
-        let col = (tile % 1u) * 4u + lid.x;
-        if (row >= 4u || col >= 4u) { return; } // bounds guard: ragged tiles
-        let i = row * 4u + col;
+        let i = tile * 128u + lid.x; // 8 block(s) of [4, 4]
+        if (i >= 16u) { return; } // bounds guard: ragged tail
         store_out(i, load_x(i) + load_y(i));
       }
       "
@@ -67,18 +65,19 @@ describe('reference schedule, compile-only', () => {
     if (seed === undefined) throw new Error('no seed pattern');
     const ragged = PATTERNS.find((q) => q.rule === 'codegen.bounds.1')!;
     const lower = (perDim: number) =>
-      generateProgram(lowerGraph(ragged.graph, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: perDim });
-    // 37x23 in 3x5 blocks: 13 x 5 = 65 tiles; at 9 per dimension a 9 x 8 grid, 7 spare workgroups guarded.
-    const [k] = lower(9);
-    expect(k?.grid).toEqual([9, 8, 1]);
-    expect(k?.wgsl).toContain('let tile = wg.x + wg.y * 9u;');
-    expect(k?.wgsl).toContain('if (tile >= 65u) { return; } // grid guard');
+      generateProgram(lowerGraph(ragged.graph, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: perDim }, { vec4: false });
+    // 37x23 = 851 elements, scalar, in 8 packed [3,5] blocks (120 lanes): 8 tiles; at 3 per dimension a 3 x 3
+    // grid ([codegen.grid.2]: the fewest rows, then the narrowest row), 1 spare workgroup guarded.
+    const [k] = lower(3);
+    expect(k?.grid).toEqual([3, 3, 1]);
+    expect(k?.wgsl).toContain('let tile = wg.x + wg.y * 3u;');
+    expect(k?.wgsl).toContain('if (tile >= 8u) { return; } // grid guard');
   });
 
   test('[codegen.limits.3] workgroups that do not fit even a folded grid are a clear error', () => {
     const ragged = PATTERNS.find((q) => q.rule === 'codegen.bounds.1')!;
-    const lower = () => generateProgram(lowerGraph(ragged.graph, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: 7 });
-    expect(lower).toThrow(/\[codegen\.limits\.3\] kernel k0 .*65 workgroups do not fit a 7x7 grid/);
+    const lower = () => generateProgram(lowerGraph(ragged.graph, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: 2 }, { vec4: false });
+    expect(lower).toThrow(/\[codegen\.limits\.3\] kernel k0 .*8 workgroups do not fit a 2x2 grid/);
   });
 
   test('[codegen.limits.1] a config past the device invocation limit is a clear error', () => {

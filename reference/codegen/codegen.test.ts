@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { COMPAT_DEFAULT_LIMITS, createRegistry, elementwiseAdd, generateKernel, generateProgram, lowerGraph, trace, TEMPLATES } from '../index.js';
+import { COMPAT_DEFAULT_LIMITS, CORE_DEFAULT_LIMITS, createRegistry, elementwiseAdd, generateKernel, generateProgram, lowerGraph, trace, TEMPLATES } from '../index.js';
+import { foldGrid } from './kernel.js';
 import type { CodegenLimits, Graph, KernelTemplate, Tensor } from '../index.js';
 
 // The reference's limit checks at their boundaries, on the CPU: a kernel that needs exactly what the device
@@ -28,8 +29,9 @@ describe('codegen limits at their boundaries', () => {
     expect(compileSeed({ maxComputeWorkgroupSizeX: 4, maxComputeWorkgroupSizeY: 4, maxComputeWorkgroupSizeZ: 1, maxComputeInvocationsPerWorkgroup: 16 })).toHaveLength(1);
     const refused = /^\[codegen\.limits\.1\] kernel k0 .*: workgroup 4x4x1 \(16 invocations\) exceeds the device's limits \(x ≤ \d+, y ≤ \d+, total ≤ \d+\)\. hint: pick smaller block sizes$/;
     expect(() => compileSeed({ maxComputeWorkgroupSizeX: 3 })).toThrow(refused);
-    expect(() => compileSeed({ maxComputeWorkgroupSizeY: 3 })).toThrow(refused);
-    expect(() => compileSeed({ maxComputeWorkgroupSizeZ: 0 })).toThrow(refused);
+    // Packed blocks are one row of lanes ([templates.add.config]): a Y limit below BY does not bind them.
+    expect(compileSeed({ maxComputeWorkgroupSizeY: 3 })).toHaveLength(1);
+    expect(() => compileSeed({ maxComputeWorkgroupSizeZ: 0 })).toThrow(/^\[codegen\.limits\.1\] kernel k0 .*: workgroup 128x1x1 \(128 invocations\) exceeds/);
     expect(() => compileSeed({ maxComputeInvocationsPerWorkgroup: 15 })).toThrow(refused);
     expect(() => compileSeed({ maxComputeWorkgroupSizeX: 3 })).toThrow('(x ≤ 3, y ≤ 128, total ≤ 128)');
     // Invocations are x·y·z: a 2x2x2 workgroup is 8 of them.
@@ -56,12 +58,14 @@ describe('codegen limits at their boundaries', () => {
   });
 
   test('[codegen.limits.3] tiles that exactly fill the folded grid compile; one tile more than it holds is refused', () => {
-    // 16 elements in 1x1 blocks: 16 tiles, a 4x4 grid at 4 per dimension; at 3 per dimension a 3x3 grid holds 9.
+    // 16 elements in 1x1 blocks on 1 lane: 16 tiles, a 4x4 grid at 4 per dimension; at 3 per dimension a 3x3 grid holds 9.
     const registry = createRegistry();
     const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [1, 1] } } });
     const g = trace((x: Tensor, y: Tensor) => add(x, y), { x: [4, 4], y: [4, 4] });
-    const compileAt = (perDim: number) => generateProgram(lowerGraph(g, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: perDim });
+    const compileAt = (perDim: number) => generateProgram(lowerGraph(g, TEMPLATES), TEMPLATES, { ...COMPAT_DEFAULT_LIMITS, maxComputeInvocationsPerWorkgroup: 1, maxComputeWorkgroupsPerDimension: perDim });
     expect(compileAt(4).map((k) => k.grid)).toEqual([[4, 4, 1]]);
+    // [codegen.grid.2]: at 5 per dimension the fewest rows (4) and the narrowest row (4), not [5, 4] with 4 idle.
+    expect(compileAt(5).map((k) => k.grid)).toEqual([[4, 4, 1]]);
     expect(compileAt(16).map((k) => k.grid)).toEqual([[16, 1, 1]]);
     expect(() => compileAt(3)).toThrow(/^\[codegen\.limits\.3\] kernel k0 .*: 16 workgroups do not fit a 3x3 grid$/);
   });
@@ -125,5 +129,83 @@ describe('codegen, the reference\'s own text', () => {
     const k = registry.register('own', { template: own, configs: { default: { blockSizes: [4, 4] } } });
     const g = trace((x: Tensor, y: Tensor) => k(x, y), { x: [4], y: [4] });
     expect(() => generateProgram(lowerGraph(g, registry.templates), TEMPLATES, COMPAT_DEFAULT_LIMITS)).toThrow(/^\[ir\.call\.1\] %2: the reference has no template for kernel semantics 'own_add'$/);
+  });
+});
+
+describe('codegen, the folded grid', () => {
+  test('[codegen.grid.2] the fold is exact: the fewest rows, each within the limit, fewer idle workgroups than rows', () => {
+    for (const perDim of [1, 2, 3, 7, 64, 65535]) {
+      for (const tiles of [1, 2, 3, perDim - 1, perDim, perDim + 1, 2 * perDim - 1, 2 * perDim + 1, 1000, 65536, 262144, 2 ** 26 / 256 + 3]) {
+        if (tiles < 1 || Math.ceil(tiles / perDim) > perDim) continue;
+        const [gx, gy] = foldGrid('k', tiles, perDim);
+        expect(gx * gy, `${tiles} tiles at ${perDim}`).toBeGreaterThanOrEqual(tiles);
+        expect(gx * gy - tiles, `${tiles} tiles at ${perDim}`).toBeLessThan(gy);
+        expect(gy).toBe(Math.ceil(tiles / perDim));
+        expect(gx).toBeLessThanOrEqual(perDim);
+      }
+    }
+    // 2^26 elements in 256 lanes: 262144 tiles fold as 52429 x 5, 1 idle (not 65535 x 5, 65531 idle).
+    expect(foldGrid('k', 262144, 65535)).toEqual([52429, 5, 1]);
+  });
+});
+
+describe('codegen, vec4 and packed blocks', () => {
+  const chainAt = (shape: number[], blockSizes: number[] = [4, 4], staticShapes = true): Graph => {
+    const registry = createRegistry();
+    const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes } }, settings: { staticShapes } });
+    return trace((x: Tensor, y: Tensor) => add(x.mul(2), y.add(1)).relu(), { x: shape, y: shape });
+  };
+  const kernelOf = (g: Graph, limits: CodegenLimits = COMPAT_DEFAULT_LIMITS) => generateProgram(lowerGraph(g, TEMPLATES), TEMPLATES, limits)[0];
+
+  test('[codegen.vec4.1] a full-shape f32 chain of 201 elements: 48 quads as vec4f, a scalar tail of 9 through bindings 256 bytes in', () => {
+    const k = kernelOf(chainAt([3, 67]));
+    expect(k?.views).toEqual([
+      { of: 0, offset: 0, size: 768 },
+      { of: 1, offset: 0, size: 768 },
+      { of: 2, offset: 0, size: 768 },
+      { of: 0, offset: 768, size: 36 },
+      { of: 1, offset: 768, size: 36 },
+      { of: 2, offset: 768, size: 36 },
+    ]);
+    expect(k?.wgsl).toContain('var<storage, read> src_x_0: array<vec4f>;');
+    expect(k?.wgsl).toContain('@group(0) @binding(3) var<storage, read> src_x_0_tail: array<f32>;');
+    expect(k?.wgsl).toContain('let v7 = max(acc, vec4f()); // %7 relu');
+    expect(k?.wgsl).toContain('let v3 = (l0 * vec4f(2f)); // %3 mul');
+    expect(k?.wgsl).toContain('if (i < 48u) { store_out4(i, load_x4(i) + load_y4(i)); return; } // elements 4i … 4i+3');
+    expect(k?.wgsl).toContain('if (t >= 9u) { return; } // bounds guard: ragged tail');
+    // 48 quads and 9 tail elements in 128 lanes: one workgroup.
+    expect(k?.grid).toEqual([1, 1, 1]);
+  });
+
+  test('[codegen.vec4.1] a multiple of 64 has no tail and no second bindings; the pointwise kernel vectorizes too', () => {
+    const k = kernelOf(chainAt([128]));
+    expect(k?.views).toHaveLength(3);
+    expect(k?.wgsl).not.toContain('_tail');
+    const g = trace((x: Tensor, y: Tensor) => x.mul(2).add(y).tanh(), { x: [130], y: [130] });
+    const p = kernelOf(g);
+    expect(p?.wgsl).toContain('tanh(clamp(v4, vec4f(-10f), vec4f(10f)))');
+    expect(p?.wgsl).toContain('store_out(i - 32u); // scalar tail');
+  });
+
+  test('[codegen.vec4.1] scalar where vec4 does not apply: under 64 elements, a broadcast operand, dynamic shapes, bindings past the limit', () => {
+    expect(kernelOf(chainAt([63]))?.views).toBeUndefined();
+    expect(kernelOf(chainAt([64]))?.views).toHaveLength(3);
+    const broadcast = trace((x: Tensor, r: Tensor) => x.add(r).relu(), { x: [4, 64], r: [64] });
+    expect(kernelOf(broadcast)?.views).toBeUndefined();
+    expect(kernelOf(chainAt([3, 67], [4, 4], false))?.views).toBeUndefined();
+    // 6 bindings with the tail: refused at 5, so the kernel stays scalar with its 3.
+    expect(kernelOf(chainAt([3, 67]), { ...COMPAT_DEFAULT_LIMITS, maxStorageBuffersPerShaderStage: 5 })?.views).toBeUndefined();
+    expect(generateKernel(lowerGraph(chainAt([3, 67]), TEMPLATES), 0, TEMPLATES, COMPAT_DEFAULT_LIMITS, { vec4: false }).views).toBeUndefined();
+  });
+
+  test('[templates.add.config] blocks are packed into min(256, the limits) lanes: [4,4] as 256 lanes on core, 128 on compat; a block past the lanes is one workgroup', () => {
+    const at = (blockSizes: number[], limits: CodegenLimits) => /@workgroup_size\((\d+), (\d+), 1\)/.exec(kernelOf(chainAt([37], blockSizes), limits)?.wgsl ?? '')?.slice(1).map(Number);
+    expect(at([4, 4], CORE_DEFAULT_LIMITS)).toEqual([256, 1]);
+    expect(at([4, 4], COMPAT_DEFAULT_LIMITS)).toEqual([128, 1]);
+    expect(at([3, 5], COMPAT_DEFAULT_LIMITS)).toEqual([120, 1]);
+    expect(at([1, 1], COMPAT_DEFAULT_LIMITS)).toEqual([128, 1]);
+    expect(at([8, 32], { ...CORE_DEFAULT_LIMITS, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 })).toEqual([256, 1]);
+    expect(at([16, 32], { ...CORE_DEFAULT_LIMITS, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024, maxComputeWorkgroupSizeY: 1024 })).toEqual([32, 16]);
+    expect(() => kernelOf(chainAt([37], [16, 16]), COMPAT_DEFAULT_LIMITS)).toThrow(/\[codegen\.limits\.1\] .*workgroup 16x16x1/);
   });
 });

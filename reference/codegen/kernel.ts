@@ -7,6 +7,8 @@ import type { TemplateCode } from '../registry/template.js';
 import type { CodegenLimits } from './limits.js';
 import { broadcastIndexExpr, f32Literal, identifier, transposedIndexExpr, WGSL_OPS } from './render.js';
 import { SizeTable } from './sizes.js';
+import { vectorLayout, vectorViews, WGSL_OPS4 } from './vector.js';
+import type { BindingView, VectorLayout } from './vector.js';
 
 /** One generated compute kernel: its WGSL and how to launch it. */
 export interface KernelSource {
@@ -22,7 +24,16 @@ export interface KernelSource {
   readonly plan: KernelPlan;
   /** Contents of the `sizes` uniform, at the binding after the stores; empty when shapes are static. */
   readonly sizes: Uint32Array;
+  /**
+   * A vec4 kernel's bindings ([codegen.vec4.1]): binding k is a byte range of buffer `of` of
+   * [...reads, writes, ...alsoWrites]; absent, binding k is that list's buffer k, whole.
+   */
+  readonly views?: readonly BindingView[];
 }
+
+/** Which elements a section's WGSL handles: one (scalar), four (vec4), or one of the scalar tail. */
+type Lanes = 'scalar' | 'vec4' | 'tail';
+const SUFFIX: Readonly<Record<Lanes, string>> = { scalar: '', vec4: '', tail: '_tail' };
 
 /**
  * The pointwise kernel's workgroup: 256 invocations where the device grants them (a core-level device),
@@ -41,6 +52,13 @@ export interface GenerateOptions {
   readonly canonical?: boolean;
   /** The device has `shader-f16`; without it a kernel with an f16 tensor is an error ([codegen.f16.1]). */
   readonly f16?: boolean;
+  /** false: scalar loads and stores only, never the vec4 path ([codegen.vec4.1]); for measuring what it buys. */
+  readonly vec4?: boolean;
+  /**
+   * Fold every grid near-square, rows of at most ⌈√T⌉ workgroups (within the device's limit), so that the
+   * 2-D tile index runs on small tensors too: how the suite exercises the fold on llvmpipe ([codegen.grid.2]).
+   */
+  readonly squareGrid?: boolean;
 }
 
 /** How a kernel's text names nodes: by id, or (canonical) by order of first mention in the kernel. */
@@ -76,18 +94,22 @@ class SectionWriter {
     private readonly sizes: SizeTable,
     private readonly names: Names,
     private readonly canonical: boolean,
+    private readonly lanes: Lanes = 'scalar',
   ) {}
 
   ref(id: NodeId): string {
     const node = this.graph.nodes[id];
-    if (node?.kind === 'const') return this.canonical ? `bitcast<f32>(${this.sizes.ref(f32Bits(node.value))})` : f32Literal(node.value);
+    if (node?.kind === 'const') {
+      const value = this.canonical ? `bitcast<f32>(${this.sizes.ref(f32Bits(node.value))})` : f32Literal(node.value);
+      return this.lanes === 'vec4' ? `vec4f(${value})` : value;
+    }
     if (id === this.acc) return 'acc';
     if (this.inlined.has(id)) return `v${this.names.of(id)}`;
     let name = this.loaded.get(id);
     if (name === undefined) {
       name = `l${this.names.of(id)}`;
       const index = broadcastIndexExpr('i', node?.shape ?? [], this.shape, this.sizes.ref);
-      this.lines.push(`let ${name} = ${widened(node?.dtype, `${this.buffer(id)}[${index}]`)}; // %${this.names.of(id)} ${this.sizes.note(node?.shape ?? [])}`);
+      this.lines.push(`let ${name} = ${widened(node?.dtype, `${this.buffer(id)}${SUFFIX[this.lanes]}[${index}]`)}; // %${this.names.of(id)} ${this.sizes.note(node?.shape ?? [])}`);
       this.loaded.set(id, name);
     }
     return name;
@@ -104,7 +126,8 @@ class SectionWriter {
     }
     if (node?.kind !== 'op') throw new WgfuseError('codegen.internal', `%${id} is inlined but is not an elementwise op`);
     const [a = '', b = ''] = node.args.map((x) => this.ref(x));
-    this.lines.push(`let v${this.names.of(id)} = ${WGSL_OPS[node.op](a, b)}; // %${this.names.of(id)} ${node.op}`);
+    const ops = this.lanes === 'vec4' ? WGSL_OPS4 : WGSL_OPS;
+    this.lines.push(`let v${this.names.of(id)} = ${ops[node.op](a, b)}; // %${this.names.of(id)} ${node.op}`);
   }
 }
 
@@ -122,7 +145,7 @@ function indent(lines: readonly string[]): string {
   return lines.map((l) => `  ${l}`).join('\n');
 }
 
-function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly number[], limits: CodegenLimits): [number, number, number] {
+function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly number[], limits: CodegenLimits, squareGrid: boolean): [number, number, number] {
   const bindings = bindingBytes.length;
   const largest = Math.max(...bindingBytes);
   if (largest > limits.maxStorageBufferBindingSize) {
@@ -151,12 +174,45 @@ function checkLimits(name: string, code: TemplateCode, bindingBytes: readonly nu
   if (bindings > limits.maxStorageBuffersPerShaderStage) {
     throw new WgfuseError('codegen.limits.2', `${name}: needs ${bindings} storage buffers; the device allows ${limits.maxStorageBuffersPerShaderStage} per shader stage`);
   }
-  // Fold the tiles into a 2-D grid when one dimension cannot hold them ([codegen.grid.1]).
   const perDim = limits.maxComputeWorkgroupsPerDimension;
-  const gx = Math.min(code.tiles, perDim);
-  const gy = Math.ceil(code.tiles / gx);
-  if (gy > perDim) throw new WgfuseError('codegen.limits.3', `${name}: ${code.tiles} workgroups do not fit a ${perDim}x${perDim} grid`);
+  return foldGrid(name, code.tiles, squareGrid ? Math.min(perDim, Math.ceil(Math.sqrt(code.tiles))) : perDim);
+}
+
+/**
+ * The tiles as a grid ([codegen.grid.1], [codegen.grid.2]): one row when they fit a dimension, else the
+ * fewest rows gy that hold them and the narrowest row gx = ⌈T/gy⌉, so gx·gy − T < gy workgroups idle
+ * (folding as [min(T, 65535), ⌈T/65535⌉] idles up to 65534, each costing a launch).
+ */
+export function foldGrid(name: string, tiles: number, perDim: number): [number, number, number] {
+  const gy = Math.max(1, Math.ceil(tiles / perDim));
+  const gx = Math.ceil(tiles / gy);
+  if (gy > perDim) throw new WgfuseError('codegen.limits.3', `${name}: ${tiles} workgroups do not fit a ${perDim}x${perDim} grid`);
   return [gx, gy, 1];
+}
+
+/**
+ * The pointwise kernel's entry: one element per invocation, or ([codegen.vec4.1]) four per invocation
+ * through `store_out4`, then one element of the scalar tail per invocation after them.
+ */
+function pointwiseCode(n: number, lanes: number, layout: VectorLayout | undefined, size: (v: number) => string): TemplateCode {
+  if (layout === undefined) {
+    return {
+      workgroupSize: [lanes, 1, 1],
+      tiles: Math.ceil(n / lanes),
+      body: [`let i = tile * ${lanes}u + lid.x;`, `if (i >= ${size(n)}) { return; } // bounds guard: ragged tail`, 'store_out(i);'].join('\n'),
+    };
+  }
+  const { quads, tail } = layout;
+  const body = [`let i = tile * ${lanes}u + lid.x;`];
+  if (tail === 0) body.push(`if (i >= ${size(quads)}) { return; } // bounds guard: ragged tail`, `store_out4(i); // elements 4i … 4i+3`);
+  else {
+    body.push(
+      `if (i < ${size(quads)}) { store_out4(i); return; } // elements 4i … 4i+3`,
+      `if (i - ${size(quads)} >= ${size(tail)}) { return; } // bounds guard: ragged tail`,
+      `store_out(i - ${size(quads)}); // scalar tail: element ${4 * quads} + (i - ${quads})`,
+    );
+  }
+  return { workgroupSize: [lanes, 1, 1], tiles: Math.ceil((quads + tail) / lanes), body: body.join('\n') };
 }
 
 /**
@@ -188,58 +244,67 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     }
     return name;
   };
-  const writeSection = (section: Section, result: NodeId, shape: Shape, acc: NodeId | undefined): SectionWriter => {
-    const w = new SectionWriter(graph, inlined, shape, buffer, acc, sizes, names, canonical);
+  const writeSection = (section: Section, result: NodeId, shape: Shape, acc: NodeId | undefined, lanes: Lanes): SectionWriter => {
+    const w = new SectionWriter(graph, inlined, shape, buffer, acc, sizes, names, canonical, lanes);
     for (const id of bySection.get(sectionKey(section)) ?? []) w.compute(id);
     if (section.part === 'prologue') w.lines.push(`return ${w.ref(result)};`);
     else {
-      w.lines.push(`dst[i] = ${narrowed(graph.nodes[result]?.dtype, w.ref(result))};`);
-      for (const id of plan.alsoStored) w.lines.push(`dst_t${names.of(id)}[i] = ${narrowed(graph.nodes[id]?.dtype, w.ref(id))}; // %${names.of(id)} is also returned: second store`);
+      w.lines.push(`dst${SUFFIX[lanes]}[i] = ${narrowed(graph.nodes[result]?.dtype, w.ref(result))};`);
+      for (const id of plan.alsoStored) w.lines.push(`dst_t${names.of(id)}${SUFFIX[lanes]}[i] = ${narrowed(graph.nodes[id]?.dtype, w.ref(id))}; // %${names.of(id)} is also returned: second store`);
     }
     return w;
   };
 
+  const call = plan.call === undefined ? undefined : (graph.nodes[plan.call] as CallNode);
+  const template = call === undefined ? undefined : templates.get(call.semantics);
+  if (call !== undefined && template === undefined) throw new WgfuseError('ir.call.1', `%${call.id}: the reference has no template for kernel semantics '${call.semantics}'`);
+  const layout = options.vec4 === false ? undefined : vectorLayout(graph, plan, sizes.dynamic, template?.vectorizes === true, limits);
+  // A vec4 kernel has each hook twice: on vec4f (named with a 4), and on f32 for its scalar tail.
+  const passes: Lanes[] = layout === undefined ? ['scalar'] : layout.tail > 0 ? ['vec4', 'tail'] : ['vec4'];
+  const typeOf = (lanes: Lanes): string => (lanes === 'vec4' ? 'vec4f' : 'f32');
+  const hookName = (hook: string, lanes: Lanes): string => (lanes === 'vec4' ? `${hook}4` : hook);
   const hooks: string[] = [];
   let code: TemplateCode;
   let title: string;
-  if (plan.call !== undefined) {
-    const call = graph.nodes[plan.call] as CallNode;
-    const template = templates.get(call.semantics);
-    if (template === undefined) throw new WgfuseError('ir.call.1', `%${call.id}: the reference has no template for kernel semantics '${call.semantics}'`);
+  if (call !== undefined && template !== undefined) {
     const loadHooks = template.argNames.map((n) => `load_${identifier(n)}`);
-    call.args.forEach((arg, k) => {
-      const w = writeSection({ part: 'prologue', arg: k }, arg, graph.nodes[arg]?.shape ?? [], undefined);
-      hooks.push(`fn ${loadHooks[k]}(i: u32) -> f32 {\n${indent(w.lines)}\n}`);
-    });
-    const store = writeSection({ part: 'body' }, plan.root, outShape, plan.call);
-    hooks.push(`fn store_out(i: u32, acc: f32) {\n${indent(store.lines)}\n}`);
-    code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref });
+    for (const lanes of passes) {
+      call.args.forEach((arg, k) => {
+        const w = writeSection({ part: 'prologue', arg: k }, arg, graph.nodes[arg]?.shape ?? [], undefined, lanes);
+        hooks.push(`fn ${hookName(loadHooks[k] ?? '', lanes)}(i: u32) -> ${typeOf(lanes)} {\n${indent(w.lines)}\n}`);
+      });
+      const store = writeSection({ part: 'body' }, plan.root, outShape, plan.call, lanes);
+      hooks.push(`fn ${hookName('store_out', lanes)}(i: u32, acc: ${typeOf(lanes)}) {\n${indent(store.lines)}\n}`);
+    }
+    const vector = layout === undefined ? undefined : { ...layout, loadHooks: loadHooks.map((h) => `${h}4`), storeHook: 'store_out4' };
+    code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref, lanes: pointwiseWorkgroup(limits), ...(vector === undefined ? {} : { vector }) });
     title = canonical ? `${template.id}, blocks [${call.config.blockSizes.join(',')}]` : `${call.kernel} (${template.id}, config '${call.configKey}') at %${plan.call}`;
   } else {
-    const store = writeSection({ part: 'body' }, plan.root, outShape, undefined);
-    hooks.push(`fn store_out(i: u32) {\n${indent(store.lines)}\n}`);
-    const n = numel(outShape);
-    const lanes = pointwiseWorkgroup(limits);
-    code = {
-      workgroupSize: [lanes, 1, 1],
-      tiles: Math.ceil(n / lanes),
-      body: [`let i = tile * ${lanes}u + lid.x;`, `if (i >= ${sizes.ref(n)}) { return; } // bounds guard: ragged tail`, 'store_out(i);'].join('\n'),
-    };
+    for (const lanes of passes) {
+      const store = writeSection({ part: 'body' }, plan.root, outShape, undefined, lanes);
+      hooks.push(`fn ${hookName('store_out', lanes)}(i: u32) {\n${indent(store.lines)}\n}`);
+    }
+    code = pointwiseCode(numel(outShape), pointwiseWorkgroup(limits), layout, sizes.ref);
     title = 'pointwise';
   }
 
   const name = canonical ? 'k' : `k${index}`;
   const stored = [...reads, plan.root, ...plan.alsoStored];
   const bytes = stored.map((id) => numel(graph.nodes[id]?.shape ?? []) * bytesPerElement(graph.nodes[id]?.dtype ?? 'f32'));
-  const grid = checkLimits(`kernel ${name} (${title})`, code, bytes, limits);
+  const grid = checkLimits(`kernel ${name} (${title})`, code, passes.includes('tail') ? [...bytes, ...bytes] : bytes, limits, options.squareGrid === true);
   const f16 = stored.some((id) => graph.nodes[id]?.dtype === 'f16') || plan.inlined.some(({ node }) => graph.nodes[node]?.dtype === 'f16');
   if (f16 && options.f16 !== true) {
     throw new WgfuseError('codegen.f16.1', `kernel ${name} (${title}) has f16 tensors, and the device was not created with the 'shader-f16' feature. hint: request it (the adapter must have it)`);
   }
-  const element = (id: NodeId): string => (graph.nodes[id]?.dtype === 'f16' ? 'f16' : 'f32');
-  const bindings = reads.map((id, b) => `@group(0) @binding(${b}) var<storage, read> ${bufferName.get(id)}: array<${element(id)}>;`);
-  bindings.push(`@group(0) @binding(${reads.length}) var<storage, read_write> dst: array<${element(plan.root)}>; // %${names.of(plan.root)} ${sizes.note(outShape)}`);
-  plan.alsoStored.forEach((id, j) => bindings.push(`@group(0) @binding(${reads.length + 1 + j}) var<storage, read_write> dst_t${names.of(id)}: array<${element(id)}>; // %${names.of(id)}`));
+  const element = (id: NodeId, lanes: Lanes): string => (lanes === 'vec4' ? 'vec4f' : graph.nodes[id]?.dtype === 'f16' ? 'f16' : 'f32');
+  const bindings: string[] = [];
+  for (const lanes of passes) {
+    const at = (k: number): number => (lanes === 'tail' ? stored.length : 0) + k;
+    const sfx = SUFFIX[lanes];
+    reads.forEach((id, b) => bindings.push(`@group(0) @binding(${at(b)}) var<storage, read> ${bufferName.get(id)}${sfx}: array<${element(id, lanes)}>;`));
+    bindings.push(`@group(0) @binding(${at(reads.length)}) var<storage, read_write> dst${sfx}: array<${element(plan.root, lanes)}>; // %${names.of(plan.root)} ${sizes.note(outShape)}${layout === undefined ? '' : lanes === 'tail' ? `, its last ${layout.tail}` : `, its first ${4 * layout.quads} as vec4`}`);
+    plan.alsoStored.forEach((id, j) => bindings.push(`@group(0) @binding(${at(reads.length + 1 + j)}) var<storage, read_write> dst_t${names.of(id)}${sfx}: array<${element(id, lanes)}>; // %${names.of(id)}`));
+  }
   const [wx, wy, wz] = code.workgroupSize;
   const entry = [
     `@compute @workgroup_size(${wx}, ${wy}, ${wz})`,
@@ -262,7 +327,8 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     ...hooks.flatMap((h) => [h, '']),
     ...entry,
   ].join('\n');
-  return { name, wgsl, reads, writes: plan.root, alsoWrites: plan.alsoStored, grid, plan, sizes: sizes.data() };
+  const views = layout === undefined ? undefined : vectorViews(stored.length, layout);
+  return { name, wgsl, reads, writes: plan.root, alsoWrites: plan.alsoStored, grid, plan, sizes: sizes.data(), ...(views === undefined ? {} : { views }) };
 }
 
 /**

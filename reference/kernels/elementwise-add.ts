@@ -2,26 +2,46 @@ import { ELEMENTWISE_ADD } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
 
 /**
- * The seed kernel, `out = x + y` (spec/kernels/elementwise-add.ts). The tensor is viewed as rows × cols
- * (cols = last extent) and tiled by blockSizes [BY, BX]; one invocation per element.
+ * The seed kernel, `out = x + y` (spec/kernels/elementwise-add.ts), over the tensor's elements in
+ * row-major order: one invocation per element, a flat index (x and y have the output's shape, so nothing
+ * broadcasts). A config's blocks [BY, BX] are BY·BX lanes; a workgroup packs as many whole blocks as the
+ * device's streaming lanes hold (16 blocks of [4, 4] in 256 lanes), since a workgroup's launch costs the
+ * same whatever its size ([templates.add.config]). A block past the lanes is one [BX, BY] workgroup,
+ * which the limits check then refuses or admits ([codegen.limits.1]).
  */
 export const elementwiseAdd: KernelTemplate = {
   ...ELEMENTWISE_ADD,
+  vectorizes: true,
   emit(ctx: TemplateContext): TemplateCode {
     const [by = 1, bx = 1] = ctx.config.blockSizes;
-    const cols = ctx.outShape[ctx.outShape.length - 1] ?? 1;
-    const rows = ctx.outShape.slice(0, -1).reduce((a, b) => a * b, 1);
-    const tilesX = Math.ceil(cols / bx);
-    const tilesY = Math.ceil(rows / by);
+    const block = by * bx;
+    const packed = block <= ctx.lanes;
+    const lanes = packed ? block * Math.floor(ctx.lanes / block) : block;
+    const n = ctx.outShape.reduce((a, b) => a * b, 1);
     const [loadX, loadY] = ctx.loadHooks;
+    const lane = packed ? 'lid.x' : `lid.y * ${bx}u + lid.x`;
+    const workgroupSize: [number, number, number] = packed ? [lanes, 1, 1] : [bx, by, 1];
+    if (ctx.vector !== undefined) {
+      // [codegen.vec4.1]: one quad per invocation, then one element of the scalar tail per invocation.
+      const { quads, tail, loadHooks: [x4, y4] } = ctx.vector;
+      const body = [`let i = tile * ${lanes}u + ${lane}; // ${lanes / block} block(s) of [${by}, ${bx}], 4 elements a lane`];
+      if (tail === 0) body.push(`if (i >= ${ctx.size(quads)}) { return; } // bounds guard: ragged tail`, `${ctx.vector.storeHook}(i, ${x4}(i) + ${y4}(i)); // elements 4i … 4i+3`);
+      else {
+        body.push(
+          `if (i < ${ctx.size(quads)}) { ${ctx.vector.storeHook}(i, ${x4}(i) + ${y4}(i)); return; } // elements 4i … 4i+3`,
+          `let t = i - ${ctx.size(quads)};`,
+          `if (t >= ${ctx.size(tail)}) { return; } // bounds guard: ragged tail`,
+          `${ctx.storeHook}(t, ${loadX}(t) + ${loadY}(t)); // scalar tail: element ${4 * quads} + t`,
+        );
+      }
+      return { workgroupSize, tiles: Math.ceil((quads + tail) / lanes), body: body.join('\n') };
+    }
     return {
-      workgroupSize: [bx, by, 1],
-      tiles: tilesX * tilesY,
+      workgroupSize,
+      tiles: Math.ceil(n / lanes),
       body: [
-        `let row = (tile / ${ctx.size(tilesX)}) * ${by}u + lid.y;`,
-        `let col = (tile % ${ctx.size(tilesX)}) * ${bx}u + lid.x;`,
-        `if (row >= ${ctx.size(rows)} || col >= ${ctx.size(cols)}) { return; } // bounds guard: ragged tiles`,
-        `let i = row * ${ctx.size(cols)} + col;`,
+        `let i = tile * ${lanes}u + ${lane}; // ${lanes / block} block(s) of [${by}, ${bx}]`,
+        `if (i >= ${ctx.size(n)}) { return; } // bounds guard: ragged tail`,
         `${ctx.storeHook}(i, ${loadX}(i) + ${loadY}(i));`,
       ].join('\n'),
     };

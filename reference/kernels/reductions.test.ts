@@ -104,7 +104,7 @@ describe('row-reduction templates, on the CPU', () => {
   });
 
   test('[registry.config.1] the row-reduction templates refuse blocks that are not one positive integer themselves, not only through the registry', () => {
-    const ctx = (blockSizes: number[]): TemplateContext => ({ argShapes: [[2, 3], [3]], outShape: [2, 3], config: { blockSizes }, loadHooks: ['load_x', 'load_w'], storeHook: 'store_out', size: String });
+    const ctx = (blockSizes: number[]): TemplateContext => ({ argShapes: [[2, 3], [3]], outShape: [2, 3], config: { blockSizes }, loadHooks: ['load_x', 'load_w'], storeHook: 'store_out', size: String, lanes: 128 });
     for (const template of [softmax, rmsnorm]) {
       for (const bad of [[], [0], [-4], [1.5]]) {
         expect(() => template.emit(ctx(bad))).toThrow(new RegExp(`^\\[registry\\.config\\.1\\] ${template.id}: blockSizes \\[${bad.join(',')}\\] must be one positive integer, the lanes per row$`));

@@ -15,6 +15,17 @@ export interface TemplateContext {
    * through it; block sizes from the config are compile-time constants and do not ([shapes.dynamic.1]).
    */
   readonly size: (value: number) => string;
+  /**
+   * The invocations a workgroup of this device takes for streaming work: min(256, its limits). A template
+   * may pack several of its config's blocks into one workgroup up to it ([templates.add.config]).
+   */
+  readonly lanes: number;
+  /**
+   * Present when the kernel takes the vec4 path ([codegen.vec4.1]; only for a template that `vectorizes`):
+   * `loadHooks`/`storeHook` here take and give vec4f for quad q (elements 4q … 4q+3, q < quads); the
+   * context's own hooks then serve the scalar tail, their `i` counting from element 4·quads (i < tail).
+   */
+  readonly vector?: { readonly quads: number; readonly tail: number; readonly loadHooks: readonly string[]; readonly storeHook: string };
 }
 
 /** A template's WGSL: the body of a compute entry point that already has `tile` and `lid` in scope. */
@@ -40,5 +51,7 @@ export interface TemplateCode {
  * `emit` is the reference's WGSL for it ([registry.template.1]).
  */
 export interface KernelTemplate extends KernelSemantics {
+  /** The template handles `ctx.vector` (elementwise templates whose arguments have the output's shape). */
+  readonly vectorizes?: boolean;
   emit(ctx: TemplateContext): TemplateCode;
 }

@@ -62,9 +62,12 @@ export async function createProgram(device: GPUDevice, schedule: Schedule, sourc
       sources.forEach((s, k) => {
         const pipeline = pipelines[k] as GPUComputePipeline;
         const uniform = uniforms[k];
-        const entries = [...s.reads.map(read), stored(s.writes), ...s.alsoWrites.map(stored), ...(uniform === undefined ? [] : [uniform])].map((buffer, binding) => {
+        const buffers = [...s.reads.map(read), stored(s.writes), ...s.alsoWrites.map(stored)];
+        // A vec4 kernel binds byte ranges of its buffers: the vec4 part, then the scalar tail ([codegen.vec4.1]).
+        const views = s.views ?? buffers.map((_, of) => ({ of, offset: 0, size: undefined }));
+        const entries = [...views.map((v) => ({ buffer: buffers[v.of], offset: v.offset, size: v.size })), ...(uniform === undefined ? [] : [{ buffer: uniform, offset: 0, size: undefined }])].map(({ buffer, offset, size }, binding) => {
           if (buffer === undefined) throw new WgfuseError('runtime.internal', `${s.name}: binding ${binding} has no buffer`);
-          return { binding, resource: { buffer } };
+          return { binding, resource: size === undefined ? { buffer } : { buffer, offset, size } };
         });
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));

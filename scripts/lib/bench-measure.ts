@@ -23,9 +23,9 @@ export interface Chain {
 }
 
 /** `relu(add(x*2, y+1))` on tensors of `shape`, with a fresh registry holding the add kernel. */
-export function seedChain(shape: Shape): Chain {
+export function seedChain(shape: Shape, blockSizes: readonly number[] = BLOCK_SIZES): Chain {
   const registry = createRegistry();
-  const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [...BLOCK_SIZES] } } });
+  const add = registry.register('add', { template: elementwiseAdd, configs: { default: { blockSizes: [...blockSizes] } } });
   const graph = trace((x, y) => add(x.mul(2), y.add(1)).relu(), { x: shape, y: shape });
   return { shape, graph, kernels: registry.kernels };
 }

@@ -1,0 +1,76 @@
+import { numel, sameShape } from '../../spec/index.js';
+import type { Graph, NodeId, OpName, Shape } from '../../spec/index.js';
+import type { KernelPlan } from '../fusion/schedule.js';
+import type { CodegenLimits } from './limits.js';
+import { WGSL_OPS } from './render.js';
+
+/**
+ * Elements a vec4 kernel leaves to its scalar tail come after the largest multiple of 64: 64 f32 are 256
+ * bytes, the coarsest `minStorageBufferOffsetAlignment` WebGPU allows, so the tail's binding (a view of
+ * the same buffer from there) is legal on every device and never overlaps the vec4 binding before it.
+ */
+export const TAIL_ALIGN_ELEMENTS = 64;
+
+/** How a vec4 kernel splits its n elements ([codegen.vec4.1]): n = 4·quads + tail. */
+export interface VectorLayout {
+  /** vec4 elements of the main part: elements 0 … 4·quads − 1. */
+  readonly quads: number;
+  /** Elements after them, each stored by one invocation through the scalar hooks: 0 … 63. */
+  readonly tail: number;
+}
+
+/** A binding of a vec4 kernel: a byte range of one of its buffers (index into reads, the store, the second stores). */
+export interface BindingView {
+  readonly of: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** The ops on vec4f operands: those that take a scalar bound in the scalar table splat it. */
+export const WGSL_OPS4: Readonly<Record<OpName, (a: string, b: string) => string>> = {
+  ...WGSL_OPS,
+  relu: (a) => `max(${a}, vec4f())`,
+  tanh: (a) => `tanh(clamp(${a}, vec4f(-10f), vec4f(10f)))`,
+};
+
+/**
+ * Whether a kernel takes the vec4 path ([codegen.vec4.1]), and its split: static shapes, at least 64
+ * elements, every value it loads, computes or stores f32 and of the output's shape (nothing broadcast,
+ * nothing transposed), a template that can take vec4 hooks, and the doubled bindings within the limit.
+ */
+export function vectorLayout(graph: Graph, plan: KernelPlan, dynamic: boolean, templateVectorizes: boolean, limits: CodegenLimits): VectorLayout | undefined {
+  const shape: Shape = graph.nodes[plan.root]?.shape ?? [];
+  const n = numel(shape);
+  if (dynamic || n < TAIL_ALIGN_ELEMENTS || (plan.call !== undefined && !templateVectorizes)) return undefined;
+  const inlined = new Set(plan.inlined.map((p) => p.node));
+  const full = (id: NodeId): boolean => {
+    const node = graph.nodes[id];
+    return node !== undefined && node.dtype === 'f32' && sameShape(node.shape, shape);
+  };
+  const leaves = new Set<NodeId>([plan.root, ...plan.alsoStored]);
+  for (const id of inlined) {
+    const node = graph.nodes[id];
+    if (node?.kind !== 'op' || !full(id)) return undefined;
+    for (const a of node.args) leaves.add(a);
+  }
+  const call = plan.call === undefined ? undefined : graph.nodes[plan.call];
+  if (call?.kind === 'call') for (const a of call.args) leaves.add(a);
+  let reads = 0;
+  for (const id of leaves) {
+    const node = graph.nodes[id];
+    if (node?.kind === 'const' || inlined.has(id)) continue;
+    if (!full(id)) return undefined;
+    if (id !== plan.call) reads++;
+  }
+  const tail = n % TAIL_ALIGN_ELEMENTS;
+  const bindings = (reads + 1 + plan.alsoStored.length) * (tail > 0 ? 2 : 1);
+  if (bindings > limits.maxStorageBuffersPerShaderStage) return undefined;
+  return { quads: (n - tail) / 4, tail };
+}
+
+/** The bindings of a vec4 kernel over its `buffers` buffers: each whole-vec4 part, then each tail. */
+export function vectorViews(buffers: number, layout: VectorLayout): BindingView[] {
+  const main = Array.from({ length: buffers }, (_, of) => ({ of, offset: 0, size: 16 * layout.quads }));
+  if (layout.tail === 0) return main;
+  return [...main, ...Array.from({ length: buffers }, (_, of) => ({ of, offset: 16 * layout.quads, size: 4 * layout.tail }))];
+}

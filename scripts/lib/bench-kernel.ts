@@ -1,0 +1,280 @@
+/**
+ * Kernel time of the seed chain's fused kernel, measured the way issue 11 asks (`npm run bench -- --parts
+ * kernel`): a device of its own, opened with Dawn's timestamp quantization off and the adapter's buffer
+ * limits, so 2^26 f32 tensors bind; each kernel run ~1 s back to back first, so the GPU's clock is up; then
+ * pass timestamps around each dispatch (or, without `timestamp-query`, the wall time of many dispatches
+ * in one pass), several rounds, median and spread. Beside each variant of the reference, a plain vec4 copy
+ * kernel in the same run is the bandwidth ceiling; the host round trip of `run()` is reported apart.
+ */
+import { dawnInstance } from '../../conformance/harness/dawn.js';
+import { SWIFTSHADER_ICD } from '../../conformance/harness/device.js';
+import { generateProgram, lowerGraph, TEMPLATES } from '../../reference/index.js';
+import type { CodegenLimits, KernelSource } from '../../reference/index.js';
+import { fusedReference } from '../../reference/implementation.js';
+import { chainOnCpu, seedChain, spread } from './bench-measure.js';
+
+export interface KernelBenchDevice {
+  readonly device: GPUDevice;
+  readonly adapter: string;
+  readonly backend: string;
+  readonly timestamps: boolean;
+}
+
+/** Dawn's quantization rounds timestamps to 65.536 µs steps on NVIDIA; off, they are the GPU's own. */
+const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+
+/** A device with timestamp-query where the adapter has it and the adapter's own buffer and workgroup limits. */
+export async function openBenchDevice(backend: 'vulkan' | 'opengl' | 'opengles'): Promise<KernelBenchDevice> {
+  const instance = await dawnInstance(backend, SWIFTSHADER_ICD, DAWN_FLAGS);
+  const adapter = (await instance.requestAdapter({ powerPreference: 'high-performance' })) ?? (await instance.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
+  if (adapter === null) throw new Error(`bench: no ${backend} adapter`);
+  const timestamps = adapter.features.has('timestamp-query');
+  const wanted = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage'] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const name of wanted) requiredLimits[name] = adapter.limits[name];
+  const device = await adapter.requestDevice({ requiredFeatures: timestamps ? ['timestamp-query'] : [], requiredLimits });
+  const info = adapter.info;
+  return { device, adapter: [info.vendor, info.architecture, info.device, info.description].filter((x) => x !== '').join(' '), backend, timestamps };
+}
+
+/** One kernel to time: its WGSL, grid, and each binding's buffer range. */
+interface Launch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly grid: readonly [number, number, number];
+}
+
+export interface KernelRow {
+  readonly variant: string;
+  readonly n: number;
+  /** Bytes moved per run: the chain reads x and y and writes out (3·4·N); the copy 2·4·N. */
+  readonly bytes: number;
+  readonly grid: readonly [number, number, number];
+  /** ms per kernel: the median over rounds of each round's median, and the lowest and highest round medians. */
+  readonly median: number;
+  readonly low: number;
+  readonly high: number;
+  readonly gbps: number;
+  /** Largest |out − CPU| after timing (NaN for the copy, checked exactly instead: 0 or Infinity). */
+  readonly maxAbsError: number;
+}
+
+function pseudoRandom(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    out[i] = Math.fround((a / 2 ** 32) * 4 - 2);
+  }
+  return out;
+}
+
+const STORAGE = 0x80;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const MAP_READ = 0x01;
+const QUERY_RESOLVE = 0x200;
+
+function launch(device: GPUDevice, wgsl: string, grid: readonly [number, number, number], entries: { buffer: GPUBuffer; offset?: number; size?: number }[]): Launch {
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: wgsl }), entryPoint: 'main' } });
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: entries.map((resource, binding) => ({ binding, resource })) });
+  return { pipeline, bindGroup, grid };
+}
+
+/** The reference's kernel for the chain, bound as the executor binds it (views of a vec4 kernel included). */
+function referenceLaunch(device: GPUDevice, source: KernelSource, buffers: GPUBuffer[]): Launch {
+  const views = source.views ?? buffers.map((_, of) => ({ of, offset: 0, size: undefined }));
+  return launch(device, source.wgsl, source.grid, views.map((v) => ({ buffer: buffers[v.of] as GPUBuffer, offset: v.offset, ...(v.size === undefined ? {} : { size: v.size }) })));
+}
+
+/** `dst = src` over N f32 as vec4f, 256 lanes (or the device's limit), the grid folded as the reference folds it. */
+function copyWgsl(n: number, lanes: number, gx: number): string {
+  return [
+    '@group(0) @binding(0) var<storage, read> src: array<vec4f>;',
+    '@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;',
+    `@compute @workgroup_size(${lanes})`,
+    'fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
+    `  let i = (wg.x + wg.y * ${gx}u) * ${lanes}u + lid.x;`,
+    `  if (i >= ${n / 4}u) { return; }`,
+    '  dst[i] = src[i];',
+    '}',
+  ].join('\n');
+}
+
+/** The fold the reference used before issue 11: [min(T, 65535), ⌈T/65535⌉], up to 65534 idle workgroups. */
+function oldFold(source: KernelSource, perDim: number): KernelSource {
+  const tiles = Number(/if \(tile >= (\d+)u\)/.exec(source.wgsl)?.[1] ?? '0');
+  const gx = Math.min(tiles, perDim);
+  const wgsl = source.wgsl.replace(/let tile = wg\.x \+ wg\.y \* \d+u;/, `let tile = wg.x + wg.y * ${gx}u;`);
+  return { ...source, wgsl, grid: [gx, Math.ceil(tiles / gx), 1] };
+}
+
+function encodeDispatches(device: GPUDevice, l: Launch, count: number, timestamps: GPUQuerySet | undefined): GPUCommandEncoder {
+  const encoder = device.createCommandEncoder();
+  if (timestamps === undefined) {
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(l.pipeline);
+    pass.setBindGroup(0, l.bindGroup);
+    for (let k = 0; k < count; k++) pass.dispatchWorkgroups(...l.grid);
+    pass.end();
+    return encoder;
+  }
+  for (let k = 0; k < count; k++) {
+    const pass = encoder.beginComputePass({ timestampWrites: { querySet: timestamps, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } });
+    pass.setPipeline(l.pipeline);
+    pass.setBindGroup(0, l.bindGroup);
+    pass.dispatchWorkgroups(...l.grid);
+    pass.end();
+  }
+  return encoder;
+}
+
+export interface KernelTimingOptions {
+  readonly rounds: number;
+  /** Dispatches per round. */
+  readonly dispatches: number;
+  /** Wall ms of back-to-back dispatches before each kernel's rounds, to bring the GPU's clock up. */
+  readonly warmMs: number;
+}
+
+/** ms per kernel of each round: timestamps of each dispatch's pass (median of the round), else wall time / count. */
+async function timeLaunch(bench: KernelBenchDevice, l: Launch, o: KernelTimingOptions): Promise<number[]> {
+  const { device } = bench;
+  const warmStart = performance.now();
+  while (performance.now() - warmStart < o.warmMs) {
+    device.queue.submit([encodeDispatches(device, l, 20, undefined).finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
+  const rounds: number[] = [];
+  const querySet = bench.timestamps ? device.createQuerySet({ type: 'timestamp', count: 2 * o.dispatches }) : undefined;
+  const resolve = device.createBuffer({ size: 16 * o.dispatches, usage: QUERY_RESOLVE | COPY_SRC });
+  const read = device.createBuffer({ size: 16 * o.dispatches, usage: MAP_READ | COPY_DST });
+  try {
+    for (let r = 0; r < o.rounds; r++) {
+      const encoder = encodeDispatches(device, l, o.dispatches, querySet);
+      if (querySet === undefined) {
+        const t0 = performance.now();
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        rounds.push((performance.now() - t0) / o.dispatches);
+        continue;
+      }
+      encoder.resolveQuerySet(querySet, 0, 2 * o.dispatches, resolve, 0);
+      encoder.copyBufferToBuffer(resolve, 0, read, 0, 16 * o.dispatches);
+      device.queue.submit([encoder.finish()]);
+      await read.mapAsync(MAP_READ);
+      const ticks = new BigInt64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      const each = Array.from({ length: o.dispatches }, (_, k) => Number((ticks[2 * k + 1] as bigint) - (ticks[2 * k] as bigint)) / 1e6);
+      rounds.push(spread(each).median);
+    }
+  } finally {
+    querySet?.destroy();
+    resolve.destroy();
+    read.destroy();
+  }
+  return rounds;
+}
+
+/** The variants of the reference timed at each N, named by what differs from the default (the last). */
+export interface Variant {
+  readonly name: string;
+  readonly blockSizes: [number, number];
+  readonly vec4: boolean;
+  /** Codegen sees at most this many invocations per workgroup: 16 runs the [4, 4] blocks unpacked, as before. */
+  readonly lanes?: number;
+  readonly oldFold?: boolean;
+}
+
+export const VARIANTS: readonly Variant[] = [
+  { name: '[4,4] as before: 16 lanes, scalar, old fold', blockSizes: [4, 4], vec4: false, lanes: 16, oldFold: true },
+  { name: '[4,4] 16 lanes, scalar, exact fold', blockSizes: [4, 4], vec4: false, lanes: 16 },
+  { name: '[4,4] packed lanes, scalar, old fold', blockSizes: [4, 4], vec4: false, oldFold: true },
+  { name: '[4,4] packed lanes, scalar, exact fold', blockSizes: [4, 4], vec4: false },
+  { name: '[8,16] packed, vec4, exact fold', blockSizes: [8, 16], vec4: true },
+  { name: '[4,4] packed, vec4, exact fold (default)', blockSizes: [4, 4], vec4: true },
+];
+
+/** Times every variant and the copy kernel at N, and the host round trip of the default variant's `run()`. */
+export async function timeKernels(bench: KernelBenchDevice, n: number, o: KernelTimingOptions, say: (s: string) => void): Promise<{ rows: KernelRow[]; hostMs: { median: number; min: number } }> {
+  const { device } = bench;
+  const x = pseudoRandom(n, 1);
+  const y = pseudoRandom(n, 2);
+  const make = (data: Float32Array | undefined): GPUBuffer => {
+    const b = device.createBuffer({ size: 4 * n, usage: STORAGE | COPY_SRC | COPY_DST });
+    if (data !== undefined) device.queue.writeBuffer(b, 0, data);
+    return b;
+  };
+  const [bx, by, out] = [make(x), make(y), make(undefined)];
+  const readBack = async (): Promise<Float32Array> => {
+    const r = device.createBuffer({ size: 4 * n, usage: MAP_READ | COPY_DST });
+    const e = device.createCommandEncoder();
+    e.copyBufferToBuffer(out, 0, r, 0, 4 * n);
+    device.queue.submit([e.finish()]);
+    await r.mapAsync(MAP_READ);
+    const v = new Float32Array(r.getMappedRange().slice(0));
+    r.unmap();
+    r.destroy();
+    return v;
+  };
+  const want = chainOnCpu(x, y);
+  const rows: KernelRow[] = [];
+  const record = (variant: string, bytes: number, grid: readonly [number, number, number], ms: number[], maxAbsError: number): void => {
+    const s = spread(ms);
+    const row = { variant, n, bytes, grid, median: s.median, low: s.min, high: Math.max(...ms), gbps: bytes / (s.median * 1e6), maxAbsError };
+    rows.push(row);
+    say(`   N=2^${Math.log2(n)} ${variant}: ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)}), ${row.gbps.toFixed(0)} GB/s, grid ${grid.join('x')}, max |err| ${maxAbsError}`);
+  };
+  try {
+    // A plain copy: GPUSupportedLimits keeps its fields on the prototype, where a spread does not see them.
+    const d = device.limits;
+    const limits: CodegenLimits = {
+      maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: d.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: d.maxComputeWorkgroupSizeY,
+      maxComputeWorkgroupSizeZ: d.maxComputeWorkgroupSizeZ,
+      maxComputeWorkgroupsPerDimension: d.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: d.maxStorageBuffersPerShaderStage,
+      maxStorageBufferBindingSize: d.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: d.maxComputeWorkgroupStorageSize,
+    };
+    const lanes = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+    const copyTiles = Math.ceil(n / 4 / lanes);
+    const gy = Math.ceil(copyTiles / limits.maxComputeWorkgroupsPerDimension);
+    const copyGrid: [number, number, number] = [Math.ceil(copyTiles / gy), gy, 1];
+    const copy = launch(device, copyWgsl(n, lanes, copyGrid[0]), copyGrid, [{ buffer: bx }, { buffer: out }]);
+    const copyMs = await timeLaunch(bench, copy, o);
+    const copied = await readBack();
+    record('copy, vec4 (ceiling)', 2 * 4 * n, copyGrid, copyMs, copied.every((v, i) => Object.is(v, x[i])) ? 0 : Number.POSITIVE_INFINITY);
+    for (const v of VARIANTS) {
+      const chain = seedChain([n], v.blockSizes);
+      const seen = v.lanes === undefined ? limits : { ...limits, maxComputeInvocationsPerWorkgroup: v.lanes };
+      const [source] = generateProgram(lowerGraph(chain.graph, TEMPLATES), TEMPLATES, seen, { vec4: v.vec4 });
+      if (source === undefined) throw new Error('bench: the chain compiled to no kernel');
+      const timed = v.oldFold === true ? oldFold(source, limits.maxComputeWorkgroupsPerDimension) : source;
+      device.queue.writeBuffer(out, 0, new Float32Array(n));
+      const ms = await timeLaunch(bench, referenceLaunch(device, timed, [bx, by, out]), o);
+      const got = await readBack();
+      let err = 0;
+      for (let i = 0; i < n; i++) {
+        const d = Math.abs((got[i] as number) - (want[i] as number));
+        err = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(err, d);
+      }
+      record(v.name, 3 * 4 * n, timed.grid, ms, err);
+    }
+    // The host round trip: the compiled program's run() and onSubmittedWorkDone, GPU time included.
+    const chain = seedChain([n], [4, 4]);
+    const program = await fusedReference.compile(chain.graph, chain.kernels, device);
+    const host: number[] = [];
+    for (let k = 0; k < 3 * o.rounds; k++) {
+      const t0 = performance.now();
+      await program.run({ inputs: [bx, by], outputs: [out] });
+      await device.queue.onSubmittedWorkDone();
+      host.push(performance.now() - t0);
+    }
+    program.dispose();
+    return { rows, hostMs: spread(host) };
+  } finally {
+    for (const b of [bx, by, out]) b.destroy();
+  }
+}
