@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The kernel bench (npm run bench -- --parts kernel) on a GPU host that has no Node, beside Inductor.
+# The kernel bench (npm run bench -- --parts kernel) on a GPU host that has no Node, beside torch's anchors
+# (Inductor, cuBLAS; scripts/gpu/torch_bench.py), and issue 11's ratio table (scripts/gpu/compare.py).
 #
 #   bash scripts/gpu-bench.sh pack DIR      here: DIR/ gets what that host lacks (about 30 MB, all .xz)
 #   bash scripts/gpu-bench.sh run DIR OUT   there: unpacks DIR/ into /tmp, runs both benches, writes OUT/
@@ -45,12 +46,15 @@ run() {
   local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES=$icd; fi
   { command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,clocks.max.sm,temperature.gpu --format=csv || true; } 2>&1 | tee "$out/gpu-before.txt"
-  (cd "$work" && WGFUSE_BACKEND=vulkan timeout 300 "$work/node" node_modules/tsx/dist/cli.mjs scripts/bench.ts --parts kernel \
-    --kernel-log2 "${KERNEL_LOG2:-24,26}" --json "$out/wgfuse-kernel.json") 2>&1 | grep -v 'artificially reduced' | tee "$out/wgfuse-kernel.txt"
+  # Extra bench options (e.g. --matmul-configs 64x64x8) come from BENCH_ARGS.
+  # shellcheck disable=SC2086
+  (cd "$work" && WGFUSE_BACKEND=vulkan timeout "${BENCH_TIMEOUT:-300}" "$work/node" node_modules/tsx/dist/cli.mjs scripts/bench.ts --parts kernel \
+    --kernel-log2 "${KERNEL_LOG2:-24,26}" ${BENCH_ARGS:-} --json "$out/wgfuse-kernel.json") 2>&1 | grep -v 'artificially reduced' | tee "$out/wgfuse-kernel.txt" || true
   if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
-    PYTHONUNBUFFERED=1 timeout 240 python3 "$work/scripts/gpu/inductor_chain.py" --log2 "${KERNEL_LOG2:-24,26}" --json "$out/inductor.json" 2>&1 | tee "$out/inductor.txt"
+    PYTHONUNBUFFERED=1 timeout "${TORCH_TIMEOUT:-240}" python3 "$work/scripts/gpu/torch_bench.py" --log2 "${KERNEL_LOG2:-24,26}" --json "$out/torch.json" 2>&1 | tee "$out/torch.txt" || true
+    if [ -f "$out/wgfuse-kernel.json" ] && [ -f "$out/torch.json" ]; then python3 "$work/scripts/gpu/compare.py" "$out/wgfuse-kernel.json" "$out/torch.json" | tee "$out/compare.md"; fi
   else
-    echo 'inductor: no python3 with CUDA torch here; skipped' | tee "$out/inductor.txt"
+    echo 'torch: no python3 with CUDA torch here; anchors skipped' | tee "$out/torch.txt"
   fi
   { command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,temperature.gpu --format=csv || true; } 2>&1 | tee "$out/gpu-after.txt"
 }

@@ -29,7 +29,7 @@ export async function openBenchDevice(backend: 'vulkan' | 'opengl' | 'opengles')
   const adapter = (await instance.requestAdapter({ powerPreference: 'high-performance' })) ?? (await instance.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
   if (adapter === null) throw new Error(`bench: no ${backend} adapter`);
   const timestamps = adapter.features.has('timestamp-query');
-  const wanted = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage'] as const;
+  const wanted = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage'] as const;
   const requiredLimits: Record<string, number> = {};
   for (const name of wanted) requiredLimits[name] = adapter.limits[name];
   const device = await adapter.requestDevice({ requiredFeatures: timestamps ? ['timestamp-query'] : [], requiredLimits });
@@ -38,7 +38,7 @@ export async function openBenchDevice(backend: 'vulkan' | 'opengl' | 'opengles')
 }
 
 /** One kernel to time: its WGSL, grid, and each binding's buffer range. */
-interface Launch {
+export interface Launch {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly grid: readonly [number, number, number];
@@ -59,7 +59,7 @@ export interface KernelRow {
   readonly maxAbsError: number;
 }
 
-function pseudoRandom(n: number, seed: number): Float32Array {
+export function pseudoRandom(n: number, seed: number): Float32Array {
   let a = seed >>> 0;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -75,16 +75,29 @@ const COPY_DST = 0x08;
 const MAP_READ = 0x01;
 const QUERY_RESOLVE = 0x200;
 
-function launch(device: GPUDevice, wgsl: string, grid: readonly [number, number, number], entries: { buffer: GPUBuffer; offset?: number; size?: number }[]): Launch {
+export function launchOf(device: GPUDevice, wgsl: string, grid: readonly [number, number, number], entries: { buffer: GPUBuffer; offset?: number; size?: number }[]): Launch {
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: wgsl }), entryPoint: 'main' } });
   const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: entries.map((resource, binding) => ({ binding, resource })) });
   return { pipeline, bindGroup, grid };
 }
 
+/** The first n f32 of a storage buffer, copied back. */
+export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, n: number): Promise<Float32Array> {
+  const r = device.createBuffer({ size: 4 * n, usage: MAP_READ | COPY_DST });
+  const e = device.createCommandEncoder();
+  e.copyBufferToBuffer(buffer, 0, r, 0, 4 * n);
+  device.queue.submit([e.finish()]);
+  await r.mapAsync(MAP_READ);
+  const v = new Float32Array(r.getMappedRange().slice(0));
+  r.unmap();
+  r.destroy();
+  return v;
+}
+
 /** The reference's kernel for the chain, bound as the executor binds it (views of a vec4 kernel included). */
 function referenceLaunch(device: GPUDevice, source: KernelSource, buffers: GPUBuffer[]): Launch {
   const views = source.views ?? buffers.map((_, of) => ({ of, offset: 0, size: undefined }));
-  return launch(device, source.wgsl, source.grid, views.map((v) => ({ buffer: buffers[v.of] as GPUBuffer, offset: v.offset, ...(v.size === undefined ? {} : { size: v.size }) })));
+  return launchOf(device, source.wgsl, source.grid, views.map((v) => ({ buffer: buffers[v.of] as GPUBuffer, offset: v.offset, ...(v.size === undefined ? {} : { size: v.size }) })));
 }
 
 /** `dst = src` over N f32 as vec4f, 256 lanes (or the device's limit), the grid folded as the reference folds it. */
@@ -138,7 +151,7 @@ export interface KernelTimingOptions {
 }
 
 /** ms per kernel of each round: timestamps of each dispatch's pass (median of the round), else wall time / count. */
-async function timeLaunch(bench: KernelBenchDevice, l: Launch, o: KernelTimingOptions): Promise<number[]> {
+export async function timeLaunch(bench: KernelBenchDevice, l: Launch, o: KernelTimingOptions): Promise<number[]> {
   const { device } = bench;
   const warmStart = performance.now();
   while (performance.now() - warmStart < o.warmMs) {
@@ -206,17 +219,7 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
     return b;
   };
   const [bx, by, out] = [make(x), make(y), make(undefined)];
-  const readBack = async (): Promise<Float32Array> => {
-    const r = device.createBuffer({ size: 4 * n, usage: MAP_READ | COPY_DST });
-    const e = device.createCommandEncoder();
-    e.copyBufferToBuffer(out, 0, r, 0, 4 * n);
-    device.queue.submit([e.finish()]);
-    await r.mapAsync(MAP_READ);
-    const v = new Float32Array(r.getMappedRange().slice(0));
-    r.unmap();
-    r.destroy();
-    return v;
-  };
+  const readBack = (): Promise<Float32Array> => readBuffer(device, out, n);
   const want = chainOnCpu(x, y);
   const rows: KernelRow[] = [];
   const record = (variant: string, bytes: number, grid: readonly [number, number, number], ms: number[], maxAbsError: number): void => {
@@ -242,7 +245,7 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
     const copyTiles = Math.ceil(n / 4 / lanes);
     const gy = Math.ceil(copyTiles / limits.maxComputeWorkgroupsPerDimension);
     const copyGrid: [number, number, number] = [Math.ceil(copyTiles / gy), gy, 1];
-    const copy = launch(device, copyWgsl(n, lanes, copyGrid[0]), copyGrid, [{ buffer: bx }, { buffer: out }]);
+    const copy = launchOf(device, copyWgsl(n, lanes, copyGrid[0]), copyGrid, [{ buffer: bx }, { buffer: out }]);
     const copyMs = await timeLaunch(bench, copy, o);
     const copied = await readBack();
     record('copy, vec4 (ceiling)', 2 * 4 * n, copyGrid, copyMs, copied.every((v, i) => Object.is(v, x[i])) ? 0 : Number.POSITIVE_INFINITY);

@@ -1,0 +1,206 @@
+/**
+ * Kernel time of the reference's templates on issue 11's shapes (`npm run bench -- --parts kernel`), timed
+ * as scripts/lib/bench-kernel.ts times the seed chain: softmax over [4096, 4096] and the fused
+ * `relu(a@b + bias)` over 2048³, one kernel each, for every config asked for, side by side in one run.
+ * Each timed output is checked after timing against f64 sums on the CPU: eight whole rows of the softmax,
+ * 512 sampled elements of the matmul.
+ */
+import { createRegistry, generateProgram, lowerGraph, matmul, softmax, trace } from '../../reference/index.js';
+import type { CodegenLimits, Graph, KernelSource } from '../../reference/index.js';
+import { launchOf, pseudoRandom, readBuffer, timeLaunch } from './bench-kernel.js';
+import type { KernelBenchDevice, KernelTimingOptions } from './bench-kernel.js';
+import { spread } from './bench-measure.js';
+
+export interface TemplateRow {
+  readonly work: 'softmax' | 'matmul';
+  readonly shape: string;
+  readonly config: string;
+  readonly grid: readonly [number, number, number];
+  readonly workgroup: string;
+  readonly median: number;
+  readonly low: number;
+  readonly high: number;
+  /** GB/s for softmax (reads x, writes out), TFLOP/s for matmul (2·M·N·K). */
+  readonly rate: number;
+  readonly unit: 'GB/s' | 'TFLOP/s';
+  /** Largest error after timing, relative to the check's scale (see checkSoftmax, checkMatmul); ≤ 1e-4 passes. */
+  readonly relError: number;
+}
+
+/** A config that does not compile on this device (a limit) is reported, not thrown. */
+export interface TemplateSkip {
+  readonly work: string;
+  readonly config: string;
+  readonly reason: string;
+}
+
+const STORAGE = 0x80;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+
+function oneKernel(graph: Graph, templates: ReturnType<typeof createRegistry>['templates'], limits: CodegenLimits): KernelSource {
+  const sources = generateProgram(lowerGraph(graph, templates), templates, limits);
+  if (sources.length !== 1) throw new Error(`bench: expected one fused kernel, got ${sources.length}`);
+  return sources[0] as KernelSource;
+}
+
+/** Binds each input buffer at its read's binding and `out` at the write, as the executor does. */
+function bind(device: GPUDevice, graph: Graph, source: KernelSource, inputs: readonly GPUBuffer[], out: GPUBuffer): ReturnType<typeof launchOf> {
+  const buffers = [...source.reads.map((id) => {
+    const k = graph.inputs.indexOf(id);
+    if (k < 0) throw new Error(`bench: kernel reads %${id}, not a graph input`);
+    return inputs[k] as GPUBuffer;
+  }), out];
+  const views = source.views ?? buffers.map((_, of) => ({ of, offset: 0, size: undefined }));
+  return launchOf(device, source.wgsl, source.grid, views.map((v) => ({ buffer: buffers[v.of] as GPUBuffer, offset: v.offset, ...(v.size === undefined ? {} : { size: v.size }) })));
+}
+
+function upload(device: GPUDevice, data: Float32Array): GPUBuffer {
+  const b = device.createBuffer({ size: data.byteLength, usage: STORAGE | COPY_SRC | COPY_DST });
+  device.queue.writeBuffer(b, 0, data);
+  return b;
+}
+
+function workgroupOf(wgsl: string): string {
+  return /@workgroup_size\(([^)]*)\)/.exec(wgsl)?.[1]?.replace(/\s/g, '') ?? '?';
+}
+
+/** Eight rows (first, last, six spread between) in f64: largest |got − want| relative to the row's largest y. */
+function checkSoftmax(x: Float32Array, got: Float32Array, rows: number, cols: number): number {
+  let worst = 0;
+  for (let t = 0; t < 8; t++) {
+    const r = Math.round((t * (rows - 1)) / 7);
+    const row = x.subarray(r * cols, (r + 1) * cols);
+    let m = -Infinity;
+    for (const v of row) m = Math.max(m, v);
+    let s = 0;
+    for (const v of row) s += Math.exp(v - m);
+    let top = 0;
+    for (let c = 0; c < cols; c++) top = Math.max(top, Math.exp((row[c] as number) - m) / s);
+    for (let c = 0; c < cols; c++) {
+      const d = Math.abs((got[r * cols + c] as number) - Math.exp((row[c] as number) - m) / s) / top;
+      worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
+    }
+  }
+  return worst;
+}
+
+/** 512 sampled elements of relu(a@b + bias) in f64: |got − want| relative to Σ_k |a·b| + |bias|. */
+function checkMatmul(a: Float32Array, b: Float32Array, bias: Float32Array, got: Float32Array, m: number, k: number, n: number): number {
+  let worst = 0;
+  for (let t = 0; t < 512; t++) {
+    const i = (Math.imul(t, 2654435761) >>> 0) % m;
+    const j = (Math.imul(t + 7, 40503) >>> 0) % n;
+    let sum = 0;
+    let scale = Math.abs(bias[j] as number);
+    for (let q = 0; q < k; q++) {
+      const p = (a[i * k + q] as number) * (b[q * n + j] as number);
+      sum += p;
+      scale += Math.abs(p);
+    }
+    const want = Math.max(0, sum + (bias[j] as number));
+    const d = Math.abs((got[i * n + j] as number) - want) / Math.max(scale, 1e-30);
+    worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
+  }
+  return worst;
+}
+
+function limitsOf(device: GPUDevice): CodegenLimits {
+  // GPUSupportedLimits keeps its fields on the prototype, where a spread does not see them.
+  const d = device.limits;
+  return {
+    maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: d.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: d.maxComputeWorkgroupSizeY,
+    maxComputeWorkgroupSizeZ: d.maxComputeWorkgroupSizeZ,
+    maxComputeWorkgroupsPerDimension: d.maxComputeWorkgroupsPerDimension,
+    maxStorageBuffersPerShaderStage: d.maxStorageBuffersPerShaderStage,
+    maxStorageBufferBindingSize: d.maxStorageBufferBindingSize,
+    maxComputeWorkgroupStorageSize: d.maxComputeWorkgroupStorageSize,
+  };
+}
+
+export interface TemplateBenchOptions extends KernelTimingOptions {
+  readonly softmaxConfigs: readonly number[];
+  readonly matmulConfigs: readonly (readonly [number, number, number])[];
+  readonly softmaxShape: readonly [number, number];
+  readonly matmulSize: number;
+}
+
+/** Times softmax for each lanes config and relu(a@b + bias) for each block config; a config a limit refuses is a skip. */
+export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOptions, say: (s: string) => void): Promise<{ rows: TemplateRow[]; skips: TemplateSkip[] }> {
+  const { device } = bench;
+  const limits = limitsOf(device);
+  const rows: TemplateRow[] = [];
+  const skips: TemplateSkip[] = [];
+  const record = (row: Omit<TemplateRow, 'median' | 'low' | 'high' | 'rate'>, ms: number[], amount: number): void => {
+    const s = spread(ms);
+    const rate = row.unit === 'GB/s' ? amount / (s.median * 1e6) : amount / (s.median * 1e9);
+    const full: TemplateRow = { ...row, median: s.median, low: s.min, high: Math.max(...ms), rate };
+    rows.push(full);
+    say(`   ${full.work} ${full.shape} config ${full.config}: ${full.median.toFixed(4)} ms (${full.low.toFixed(4)}…${full.high.toFixed(4)}), ${full.rate.toFixed(full.unit === 'GB/s' ? 0 : 2)} ${full.unit}, workgroup ${full.workgroup}, grid ${full.grid.join('x')}, rel err ${full.relError.toExponential(2)}`);
+  };
+
+  const [rowsN, cols] = o.softmaxShape;
+  if (o.softmaxConfigs.length > 0) {
+    const x = pseudoRandom(rowsN * cols, 3);
+    const bx = upload(device, x);
+    const out = device.createBuffer({ size: 4 * rowsN * cols, usage: STORAGE | COPY_SRC | COPY_DST });
+    try {
+      for (const lanes of o.softmaxConfigs) {
+        const registry = createRegistry();
+        const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [lanes] } } });
+        const graph = trace((t) => sm(t), { x: [rowsN, cols] });
+        let source: KernelSource;
+        try {
+          source = oneKernel(graph, registry.templates, limits);
+        } catch (e) {
+          skips.push({ work: 'softmax', config: `[${lanes}]`, reason: (e as Error).message });
+          say(`   softmax config [${lanes}]: not run: ${(e as Error).message}`);
+          continue;
+        }
+        device.queue.writeBuffer(out, 0, new Float32Array(rowsN * cols));
+        const ms = await timeLaunch(bench, bind(device, graph, source, [bx], out), o);
+        const got = await readBuffer(device, out, rowsN * cols);
+        const relError = checkSoftmax(x, got, rowsN, cols);
+        record({ work: 'softmax', shape: `${rowsN}x${cols}`, config: `[${lanes}]`, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'GB/s' }, ms, 2 * 4 * rowsN * cols);
+      }
+    } finally {
+      bx.destroy();
+      out.destroy();
+    }
+  }
+
+  const n = o.matmulSize;
+  if (o.matmulConfigs.length > 0) {
+    const a = pseudoRandom(n * n, 4);
+    const b = pseudoRandom(n * n, 5);
+    const bias = pseudoRandom(n, 6);
+    const inputs = [upload(device, a), upload(device, b), upload(device, bias)];
+    const out = device.createBuffer({ size: 4 * n * n, usage: STORAGE | COPY_SRC | COPY_DST });
+    try {
+      for (const blocks of o.matmulConfigs) {
+        const config = `[${blocks.join(',')}]`;
+        const registry = createRegistry();
+        const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes: [...blocks] } } });
+        const graph = trace((ta, tb, tbias) => mm(ta, tb).add(tbias).relu(), { a: [n, n], b: [n, n], bias: [n] });
+        let source: KernelSource;
+        try {
+          source = oneKernel(graph, registry.templates, limits);
+        } catch (e) {
+          skips.push({ work: 'matmul', config, reason: (e as Error).message });
+          say(`   matmul config ${config}: not run: ${(e as Error).message}`);
+          continue;
+        }
+        device.queue.writeBuffer(out, 0, new Float32Array(n * n));
+        const ms = await timeLaunch(bench, bind(device, graph, source, inputs, out), { ...o, dispatches: Math.min(o.dispatches, 20) });
+        const got = await readBuffer(device, out, n * n);
+        const relError = checkMatmul(a, b, bias, got, n, n, n);
+        record({ work: 'matmul', shape: `relu(a@b+bias) ${n}³`, config, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'TFLOP/s' }, ms, 2 * n * n * n);
+      }
+    } finally {
+      for (const buf of [...inputs, out]) buf.destroy();
+    }
+  }
+  return { rows, skips };
+}
