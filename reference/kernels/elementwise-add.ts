@@ -12,6 +12,8 @@ import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/
 export const elementwiseAdd: KernelTemplate = {
   ...ELEMENTWISE_ADD,
   vectorizes: true,
+  // [registry.config.4]: 128 lanes, the compatibility level's limit; a core device packs two blocks into 256.
+  tuned: { configs: { default: { blockSizes: [4, 32] } }, picker: () => 'default' },
   emit(ctx: TemplateContext): TemplateCode {
     const [by = 1, bx = 1] = ctx.config.blockSizes;
     const block = by * bx;

@@ -16,7 +16,8 @@ export type ConfigPicker = (args: readonly ArgInfo[], keys: readonly string[]) =
 
 export interface KernelSpec {
   readonly template: KernelTemplate;
-  readonly configs: Readonly<Record<string, KernelConfig>>;
+  /** Absent: the template's tuned configs and picker ([registry.config.4]). */
+  readonly configs?: Readonly<Record<string, KernelConfig>>;
   readonly configPicker?: ConfigPicker;
   readonly settings?: Partial<KernelSettings>;
 }
@@ -55,7 +56,9 @@ function checkSpec(name: string, spec: KernelSpec): void {
   };
   unknown(Object.keys(spec), SPEC_KEYS, 'a registration');
   if (spec.template === undefined || typeof spec.template.emit !== 'function') throw new WgfuseError('registry.settings.2', `${name}: 'template' must be a kernel template`);
-  if (typeof spec.configs !== 'object' || spec.configs === null) throw new WgfuseError('registry.settings.2', `${name}: 'configs' must be an object of named configs`);
+  if (spec.configs === undefined) {
+    if (spec.template.tuned === undefined) throw new WgfuseError('registry.config.4', `${name}: no configs given, and ${spec.template.id} has no tuned configs of its own. hint: pass configs: { default: { blockSizes: [...] } }`);
+  } else if (typeof spec.configs !== 'object' || spec.configs === null) throw new WgfuseError('registry.settings.2', `${name}: 'configs' must be an object of named configs`);
   if (spec.configPicker !== undefined && typeof spec.configPicker !== 'function') throw new WgfuseError('registry.settings.2', `${name}: 'configPicker' must be a function`);
   const settings: Readonly<Record<string, unknown>> = spec.settings ?? {};
   unknown(Object.keys(settings), SETTING_KEYS, "'settings'");
@@ -89,14 +92,18 @@ export class Registry {
       throw new WgfuseError('registry.name.1', `kernel '${name}' is already registered. hint: pick another name or use a new registry`);
     }
     checkSpec(name, spec);
-    const keys = Object.keys(spec.configs);
+    // [registry.config.4]: no configs given, the template's tuned ones and, unless one is given, its picker.
+    const tuned = spec.configs === undefined ? spec.template.tuned : undefined;
+    const configs = spec.configs ?? tuned?.configs ?? {};
+    const keys = Object.keys(configs);
     if (keys.length === 0) throw new WgfuseError('registry.config.1', `${name}: no configs given; at least one is needed`);
-    for (const key of keys) checkConfig(name, key, spec.configs[key] as KernelConfig, spec.template);
+    for (const key of keys) checkConfig(name, key, configs[key] as KernelConfig, spec.template);
+    const tunedPicker: ConfigPicker | undefined = tuned === undefined ? undefined : (args) => tuned.picker(args);
     const definition: KernelDefinition = {
       name,
       template: spec.template,
-      configs: { ...spec.configs },
-      configPicker: spec.configPicker ?? (() => undefined),
+      configs: { ...configs },
+      configPicker: spec.configPicker ?? tunedPicker ?? (() => undefined),
       settings: { ...DEFAULT_SETTINGS, ...spec.settings },
     };
     this.table.set(name, definition);

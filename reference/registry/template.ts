@@ -50,7 +50,19 @@ export interface TemplateCode {
  * epilogue chains into. What it computes is its spec semantics (spec/kernels/), whose fields it carries;
  * `emit` is the reference's WGSL for it ([registry.template.1]).
  */
+/**
+ * A template's own configs and picker, taken by a registration that gives no configs ([registry.config.4]):
+ * configs measured fast on real GPUs, each valid on every device the suite runs on (compatibility-level
+ * limits included), and a picker that chooses among them by the call's shapes.
+ */
+export interface TunedConfigs {
+  readonly configs: Readonly<Record<string, KernelConfig>>;
+  readonly picker: (args: readonly { readonly shape: Shape }[]) => string;
+}
+
 export interface KernelTemplate extends KernelSemantics {
+  /** Configs and a picker for registrations that name none ([registry.config.4]). */
+  readonly tuned?: TunedConfigs;
   /** The template handles `ctx.vector` (elementwise templates whose arguments have the output's shape). */
   readonly vectorizes?: boolean;
   emit(ctx: TemplateContext): TemplateCode;
