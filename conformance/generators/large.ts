@@ -61,13 +61,15 @@ export function largeMatmulLayout(): fc.Arbitrary<{ batch: number | null; m: num
 }
 
 /**
- * A row reduction past a threshold: more than 65535 rows of C ≤ 3 (one workgroup per row: a folded grid,
- * ragged), or rows of C from 32767 (where a one-lane rmsnorm first needs more than 65535 loop trips, and
+ * A row reduction past a threshold: more than 65535 rows of C ≤ 3, either with B of 100 or 128 (one row per
+ * workgroup on a compatibility-level device, whose streaming lanes are 128: a folded grid, ragged), or with
+ * B of 1, 2 or 4, packed 128, 64 or 32 rows a workgroup ([templates.reduction.rows]), the last workgroup's
+ * rows ragged; or rows of C from 32767 (where a one-lane rmsnorm first needs more than 65535 loop trips, and
  * softmax long before) to 70000, a few of them, which an adapter with that cap sets aside ([harness.loopcap.2]).
  */
 export function largeReductionLayout(): fc.Arbitrary<{ shape: Shape; blockSizes: [number] }> {
   const manyRows = fc
-    .record({ rows: foldedTiles, c: fc.integer({ min: 1, max: 3 }), b: fc.constantFrom(1, 2, 4, 32), split: fc.constantFrom(1, 3, 7) })
+    .record({ rows: foldedTiles, c: fc.integer({ min: 1, max: 3 }), b: fc.constantFrom(1, 2, 4, 100, 128), split: fc.constantFrom(1, 3, 7) })
     .map(({ rows, c, b, split }) => ({ shape: rows % split === 0 ? [split, rows / split, c] : [rows, c], blockSizes: [b] as [number] }));
   const longRows = fc
     .record({ c: fc.integer({ min: 32767, max: 70000 }), rows: fc.integer({ min: 1, max: 3 }), b: fc.constantFrom(1, 2, 64) })
