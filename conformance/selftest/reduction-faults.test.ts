@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { COMPAT_DEFAULT_LIMITS, generateProgram, lowerGraph, TEMPLATES } from '../reference-door.js';
+import { accumulatesInF16 } from '../faults/f16.js';
 import { reductionEdits } from '../faults/reductions.js';
 import { buildReductionCase, SOFTMAX_SEED_CASE } from '../generators/reduction-case.js';
 import type { ReductionCase, ReductionTemplate } from '../generators/reduction-case.js';
@@ -49,4 +50,14 @@ describe('row-reduction faults plant in every code path they name, on the CPU', 
       }
     });
   }
+
+  test('[meta.mutant.plants] rmsnorm-f16-accumulator (conformance/faults/f16.ts) plants in the register cache\'s sum of squares and in the passes\' loop', () => {
+    for (const path of Object.keys(PATHS) as (keyof typeof PATHS)[]) {
+      const { shape, lanes, staticShapes } = PATHS[path];
+      const wgsl = wgslOf('rmsnorm', [...shape], lanes, staticShapes);
+      const edited = accumulatesInF16(wgsl);
+      expect(edited, `rmsnorm-f16-accumulator on the ${path} kernel`).not.toBe(wgsl);
+      expect(edited).not.toMatch(/let s = /);
+    }
+  });
 });
