@@ -24,8 +24,17 @@ const storedAsF32 = (w: string): string =>
     .replace(/(var<storage, read_write> \w+: array<)f16>/g, '$1f32>')
     .replace(/^(\s*dst\w*\[i\] = )f16\((.*)\);/gm, '$1$2;');
 
-/** rmsnorm's sum of squares rounded to f16 at every step, as an accumulator of the operand's dtype would be. */
-const accumulatesInF16 = (w: string): string => w.replace(/^(\s*)s \+= v \* v;/m, '$1s = f32(f16(s + v * v)); // accumulator in f16');
+/**
+ * rmsnorm's sum of squares rounded to f16 at every step, as an accumulator of the operand's dtype would be:
+ * in the loop of the passes, and in the sum over the registers of the register cache ([templates.reduction.cache]).
+ */
+export const accumulatesInF16 = (w: string): string =>
+  w
+    .replace(/^(\s*)s \+= v \* v;/m, '$1s = f32(f16(s + v * v)); // accumulator in f16')
+    .replace(/^(\s*)let s = (.*); \/\/ this lane's sum of squares.*$/m, (_, indent: string, sum: string) => {
+      const steps = [...sum.matchAll(/(x\d+) \* \1/g)].map(([square]) => `${indent}s = f32(f16(s + ${square})); // accumulator in f16`);
+      return [`${indent}var s = 0f;`, ...steps].join('\n');
+    });
 
 /**
  * Programs cached by graph with dtypes left out of the key: compiling a graph in f32 after the same graph

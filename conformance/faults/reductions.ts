@@ -6,7 +6,8 @@ import type { PlantedFault } from './fault.js';
 /**
  * Planted faults in the row-reduction kernels (spec/suite.md [meta.mutant.softmax-*],
  * [meta.mutant.rmsnorm-*]), each a fault class of reduction kernels: a row read past its end, a last
- * partial block dropped, a missing barrier, the epilogue applied before normalization. Each edits the
+ * partial block dropped, a missing barrier, the epilogue applied before normalization, the register cache one
+ * element short, a packed row folding its neighbour's partials. Each edits the
  * reference's WGSL of one template's kernels only; the reduction property on that template must catch it by one of the rules in `caughtBy`.
  */
 function onKernelsOf(template: ReductionTemplate, name: string, edit: (wgsl: string) => string): PlantedFault['implementation'] {
@@ -16,46 +17,83 @@ function onKernelsOf(template: ReductionTemplate, name: string, edit: (wgsl: str
 
 const REDUCTION_LOOP = /for \(var j = lane; j < n; j \+= (\d+)u\) \{ \/\/ mask:/g;
 
-/** Reduction loops run to the end of the row's last block, past the row (Triton's missing load mask). */
-const unmasked = (w: string): string => w.replace(REDUCTION_LOOP, 'for (var j = lane; j < (n + $1u - 1u) / $1u * $1u; j += $1u) { // mask removed:');
+/** The register cache's mask of its ragged chunk: `let ok<k> = lane + <k·B>u < n; // mask: …`. */
+const CACHE_MASK = /let (ok\d+) = (lane(?: \+ \d+u)?) < n; \/\/ mask:/g;
 
-/** Reduction loops stop at the last whole block: the partial block at the row's end is never reduced. */
-const dropsPartialBlock = (w: string): string => w.replace(REDUCTION_LOOP, 'for (var j = lane; j < n / $1u * $1u; j += $1u) { // mask cut short:');
+/** Reduction loops run to the end of the row's last block, past the row (Triton's missing load mask); the register cache loads its ragged chunk whole. */
+const unmasked = (w: string): string =>
+  w.replace(REDUCTION_LOOP, 'for (var j = lane; j < (n + $1u - 1u) / $1u * $1u; j += $1u) { // mask removed:').replace(CACHE_MASK, 'let $1 = true; // mask removed:');
+
+/** Reduction loops stop at the last whole block: the partial block at the row's end is never reduced; nor is the register cache's ragged chunk. */
+const dropsPartialBlock = (w: string): string =>
+  w.replace(REDUCTION_LOOP, 'for (var j = lane; j < n / $1u * $1u; j += $1u) { // mask cut short:').replace(CACHE_MASK, 'let $1 = false; // mask cut short:');
+
+/** The register cache's ragged chunk stops one element short: the row's last element is neither reduced nor stored (its register keeps the identity). */
+const cacheDropsLast = (w: string): string => w.replace(CACHE_MASK, 'let $1 = $2 + 1u < n; // mask one short:');
 
 const noBarriers = (w: string): string => w.replace(/^(\s*)workgroupBarrier\(\);/gm, '$1// barrier removed');
+
+/**
+ * The last level of each packed row's tree folds the next row's segment of the partials (the last row's,
+ * the first's): `seg` there becomes `(seg + B) % (R·B)`.
+ */
+function packedRowsCross(w: string): string {
+  const lanes = /let lane = lid\.x % (\d+)u;/.exec(w)?.[1];
+  const size = /var<workgroup> \w+: array<f32, (\d+)>;/.exec(w)?.[1];
+  if (lanes === undefined || size === undefined) return w;
+  return w.replace(/^(.*\/\/ tree, final level.*)$/gm, (line: string) => line.replaceAll('[seg + ', `[(seg + ${lanes}u) % ${size}u + `));
+}
 
 /** The store hook's final value, rewritten by `f`: `dst[i] = v;` becomes `dst[i] = f(v);`. */
 const inStoreHook = (w: string, f: (v: string) => string): string => w.replace(/^(\s*)dst\[i\] = (\w+);/m, (_, indent: string, v: string) => `${indent}dst[i] = ${f(v)};`);
 
+/** `name` at module scope, set by every invocation right after the statement `let name = …;` of the kernel body, so the store hook can read it. */
+function published(w: string, name: string): string {
+  return `${w.replace(new RegExp(`^(\\s*)let ${name} = (.*);(.*)$`, 'm'), `$1let ${name} = $2;$3\n$1fault_${name} = ${name};`)}\nvar<private> fault_${name}: f32;\n`;
+}
+
 /** softmax stores e through the epilogue, and the hook divides the epilogue's result by the row's sum. */
 function softmaxEpilogueFirst(w: string): string {
-  const stored = w.replace(/store_out\(base \+ j, (.*) \/ total\); \/\/ store: normalized/, 'store_out(base + j, $1); // store: not normalized');
-  return inStoreHook(stored, (v) => `${v} / sm_red[0]`);
+  const stored = w.replace(/store_out\((base \+ [^,]*), ([^;]*) \/ total\);/g, 'store_out($1, $2); /* not normalized */');
+  return inStoreHook(published(stored, 'total'), (v) => `${v} / fault_total`);
 }
 
 /** rmsnorm stores x·w through the epilogue, and the hook scales the epilogue's result by the row's scale. */
 function rmsnormEpilogueFirst(w: string): string {
-  const scale = /let scale = (.*); \/\/ the row's scale/.exec(w)?.[1];
-  if (scale === undefined) return w;
-  const stored = w.replace(/store_out\(base \+ j, (load_x\(base \+ j\)) \* scale \* (load_w\(j\))\);/, 'store_out(base + j, $1 * $2); // store: not normalized');
-  return inStoreHook(stored, (v) => `${v} * ${scale}`);
+  const stored = w.replace(/store_out\((base \+ [^,]*), ([^;]*) \* scale \* (load_w\([^)]*\))\);/g, 'store_out($1, $2 * $3); /* not normalized */');
+  return inStoreHook(published(stored, 'scale'), (v) => `${v} * fault_scale`);
 }
 
-function mutantsOf(template: ReductionTemplate, epilogueFirst: (w: string) => string): PlantedFault[] {
-  const oracle = ['numerics.oracle.1', 'numerics.nan.1'];
-  const make = (fault: string, what: string, edit: (w: string) => string, caughtBy: readonly string[] = oracle): PlantedFault => ({
+/** Each reduction fault's edit of a template's WGSL, by fault name (without the template's prefix). */
+export function reductionEdits(template: ReductionTemplate): Readonly<Record<string, (w: string) => string>> {
+  return {
+    'no-mask': unmasked,
+    'drops-partial-block': dropsPartialBlock,
+    'no-barrier': noBarriers,
+    'epilogue-before-normalization': template === 'softmax' ? softmaxEpilogueFirst : rmsnormEpilogueFirst,
+    'cache-drops-last': cacheDropsLast,
+    'packed-rows-cross': packedRowsCross,
+  };
+}
+
+const FAULT_CLASSES: Readonly<Record<string, string>> = {
+  'no-mask': 'the reduction reads past a ragged row, into the next row (caught by fused ≈ oracle)',
+  'drops-partial-block': 'the reduction drops the last partial block of a row (caught by fused ≈ oracle)',
+  'no-barrier': 'the tree reduction has no barriers, so lanes read partials before they are written (caught by fused ≈ oracle)',
+  'epilogue-before-normalization': 'the epilogue is applied to the unnormalized value, then normalized (caught by fused ≈ oracle)',
+  'cache-drops-last': 'the register cache stops one element short of a ragged row: its last element is neither reduced nor stored (caught by fused ≈ oracle)',
+  'packed-rows-cross': 'the last level of a packed row\'s tree folds its neighbour\'s segment of the partials (caught by fused ≈ oracle)',
+};
+
+function mutantsOf(template: ReductionTemplate): PlantedFault[] {
+  const caughtBy = ['numerics.oracle.1', 'numerics.nan.1'];
+  return Object.entries(reductionEdits(template)).map(([fault, edit]) => ({
     name: `${template}-${fault}`,
     catcher: template,
-    fault: what,
+    fault: FAULT_CLASSES[fault] ?? fault,
     caughtBy,
     implementation: onKernelsOf(template, `mutant: ${template}-${fault}`, edit),
-  });
-  return [
-    make('no-mask', 'the reduction reads past a ragged row, into the next row (caught by fused ≈ oracle)', unmasked),
-    make('drops-partial-block', 'the reduction drops the last partial block of a row (caught by fused ≈ oracle)', dropsPartialBlock),
-    make('no-barrier', 'the tree reduction has no barriers, so lanes read partials before they are written (caught by fused ≈ oracle)', noBarriers),
-    make('epilogue-before-normalization', 'the epilogue is applied to the unnormalized value, then normalized (caught by fused ≈ oracle)', epilogueFirst),
-  ];
+  }));
 }
 
-export const REDUCTION_FAULTS: readonly PlantedFault[] = [...mutantsOf('softmax', softmaxEpilogueFirst), ...mutantsOf('rmsnorm', rmsnormEpilogueFirst)];
+export const REDUCTION_FAULTS: readonly PlantedFault[] = [...mutantsOf('softmax'), ...mutantsOf('rmsnorm')];

@@ -61,14 +61,18 @@ export function largeMatmulLayout(): fc.Arbitrary<{ batch: number | null; m: num
 }
 
 /**
- * A row reduction past a threshold: more than 65535 rows of C ≤ 3 (one workgroup per row: a folded grid,
- * ragged), or rows of C from 32767 (where a one-lane rmsnorm first needs more than 65535 loop trips, and
- * softmax long before) to 70000, a few of them, which an adapter with that cap sets aside ([harness.loopcap.2]).
+ * A row reduction past a threshold: more than 65535 rows, either of C = 1 with B of 100 or 128 and 2·T − 1
+ * rows for T past 65535, so the grid folds whether a workgroup holds one row (a compatibility-level device,
+ * 128 streaming lanes) or two (256 lanes) ([templates.reduction.rows]), its last workgroup ragged; or of
+ * C ≤ 3 with B of 1 or 2, packed 64 to 256 rows a workgroup, the last workgroup's rows ragged; or rows
+ * of C from 32767 (where a one-lane rmsnorm first needs more than 65535 loop trips, and softmax long before)
+ * to 70000, a few of them, which an adapter with that cap sets aside ([harness.loopcap.2]).
  */
 export function largeReductionLayout(): fc.Arbitrary<{ shape: Shape; blockSizes: [number] }> {
+  const split = (rows: number, c: number, s: number): Shape => (rows % s === 0 ? [s, rows / s, c] : [rows, c]);
   const manyRows = fc
-    .record({ rows: foldedTiles, c: fc.integer({ min: 1, max: 3 }), b: fc.constantFrom(1, 2, 4, 32), split: fc.constantFrom(1, 3, 7) })
-    .map(({ rows, c, b, split }) => ({ shape: rows % split === 0 ? [split, rows / split, c] : [rows, c], blockSizes: [b] as [number] }));
+    .record({ rows: foldedTiles, c: fc.integer({ min: 1, max: 3 }), b: fc.constantFrom(1, 2, 100, 128), split: fc.constantFrom(1, 3, 7) })
+    .map(({ rows, c, b, split: s }) => ({ shape: b >= 100 ? split(2 * rows - 1, 1, s) : split(rows, c, s), blockSizes: [b] as [number] }));
   const longRows = fc
     .record({ c: fc.integer({ min: 32767, max: 70000 }), rows: fc.integer({ min: 1, max: 3 }), b: fc.constantFrom(1, 2, 64) })
     .map(({ c, rows, b }) => ({ shape: [rows, c], blockSizes: [b] as [number] }));

@@ -60,7 +60,7 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
     }
   });
 
-  test('[gen.large.1] named cases past 65535 workgroups: matmul with 66402 output tiles, softmax and rmsnorm with 70001 rows, each grid folded into 2-D with a ragged last row, chains fused', async (ctx) => {
+  test('[gen.large.1] named cases past 65535 workgroups: matmul with 66402 output tiles, softmax and rmsnorm with 70001 rows one per workgroup, each grid folded into 2-D with a ragged last row, and the same rows in blocks [2], packed ⌊lanes/2⌋ per workgroup ([templates.reduction.rows]), chains fused', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     const stats = newStats();
     ctx.task.meta.wgfuse = stats;
@@ -68,8 +68,11 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
     const half: Chain = [{ op: 'mul', operand: { kind: 'const', value: 0.5 }, swap: false }];
     // 2 batches of 153 × 217 tiles of 1×1: 66402 workgroups.
     const mc: MatmulCase = { batch: 2, m: 153, k: 3, n: 217, blockSizes: [1, 1, 2], inputRanges: [[-2, 2], [-2, 2]], prologues: [half, []], epilogue: relu, dataSeed: 5, returnsKernelOutput: false, staticShapes: true };
-    const row = (template: 'softmax' | 'rmsnorm'): ReductionCase => ({ template, shape: [70001, 3], blockSizes: [2], inputRanges: [[-2, 2], [0.5, 2]], prologues: [half, []], epilogue: relu, dataSeed: 6, returnsKernelOutput: false, staticShapes: true });
-    for (const built of [buildMatmulCase(mc), buildReductionCase(row('softmax')), buildReductionCase(row('rmsnorm'))]) {
+    // B of the device's streaming lanes, so one row per workgroup ([templates.reduction.rows]) and 70001 workgroups.
+    const lanes = Math.min(256, gpu.device.limits.maxComputeInvocationsPerWorkgroup, gpu.device.limits.maxComputeWorkgroupSizeX);
+    const row = (template: 'softmax' | 'rmsnorm', b = lanes): ReductionCase => ({ template, shape: [70001, 3], blockSizes: [b], inputRanges: [[-2, 2], [0.5, 2]], prologues: [half, []], epilogue: relu, dataSeed: 6, returnsKernelOutput: false, staticShapes: true });
+    const packed = [buildReductionCase(row('softmax', 2)), buildReductionCase(row('rmsnorm', 2))];
+    for (const built of [buildMatmulCase(mc), buildReductionCase(row('softmax')), buildReductionCase(row('rmsnorm')), ...packed]) {
       await countedCase(stats, checkCase(impl, oneKernel(built), gpu, { execute: true }));
     }
   });

@@ -32,8 +32,11 @@ function outOfDomain(b: BuiltCase): string | undefined {
 }
 
 describe('generated reduction cases, on the CPU', () => {
-  test('[gen.reduction.1] cases stay in domain, fit the device\'s defaults, are judged without refusal (but for rare wide-space ones, [gen.space.2]), and cover rows of 1, primes and rows longer than B', () => {
-    const seen = { one: 0, prime: 0, longer: 0, ragged: 0, dynamic: 0, softmax: 0, rmsnorm: 0, wide: 0 };
+  test('[gen.reduction.1] cases stay in domain, fit the device\'s defaults, are judged without refusal (but for rare wide-space ones, [gen.space.2]), and cover rows of 1, primes, rows longer than B, ragged rows cached in registers, rows reloaded by passes, and packed rows', () => {
+    // cached: rows kept in registers, ragged against B ([templates.reduction.cache]); passes: rows reloaded on
+    // every pass; packed: several rows in one workgroup of llvmpipe's 128 lanes, the last workgroup's rows
+    // ragged ([templates.reduction.rows]).
+    const seen = { one: 0, prime: 0, longer: 0, ragged: 0, dynamic: 0, softmax: 0, rmsnorm: 0, wide: 0, cached: 0, passes: 0, packed: 0, packedRagged: 0 };
     let refused = 0;
     const isPrime = (n: number): boolean => n > 1 && Array.from({ length: Math.floor(Math.sqrt(n)) - 1 }, (_, k) => k + 2).every((d) => n % d !== 0);
     fc.assert(
@@ -61,6 +64,15 @@ describe('generated reduction cases, on the CPU', () => {
         seen.ragged += cols % rcase.blockSizes[0] !== 0 ? 1 : 0;
         seen.dynamic += rcase.staticShapes ? 0 : 1;
         seen[rcase.template] += 1;
+        const lanes = rcase.blockSizes[0];
+        // The spec's cap of 32 values a lane ([templates.reduction.cache]).
+        const cached = rcase.staticShapes && Math.ceil(cols / lanes) <= 32;
+        seen.cached += cached && cols % lanes !== 0 ? 1 : 0;
+        seen.passes += cached ? 0 : 1;
+        const packed = lanes < 128 ? Math.floor(128 / lanes) : 1;
+        const rows = numel(rcase.shape) / cols;
+        seen.packed += packed > 1 && rows > 1 ? 1 : 0;
+        seen.packedRagged += packed > 1 && rows > 1 && rows % packed !== 0 ? 1 : 0;
       }),
       { numRuns: 300, ...(envVar('WGFUSE_SEED') ? { seed: Number(envVar('WGFUSE_SEED')) } : {}) },
     );

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, interpret, lowerGraph, rmsnorm, RMSNORM_EPS, softmax, trace, TEMPLATES } from '../index.js';
+import { COMPAT_DEFAULT_LIMITS, CORE_DEFAULT_LIMITS, createRegistry, generateProgram, interpret, lowerGraph, rmsnorm, RMSNORM_EPS, softmax, trace, TEMPLATES } from '../index.js';
 import type { KernelFn, Tensor } from '../index.js';
 import type { TemplateContext } from '../registry/template.js';
+import { CACHE_CAP } from './row-reduction.js';
 
 // The row-reduction templates' contracts (spec/templates.md [templates.softmax.*], [templates.rmsnorm.*],
 // [templates.reduction.*]) on the CPU: normative semantics, shape errors, configs, hooks and masks in the
@@ -46,22 +47,24 @@ describe('row-reduction templates, on the CPU', () => {
       const [k] = generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS);
       const main = (k?.wgsl ?? '').slice((k?.wgsl ?? '').indexOf('@compute'));
       expect(main, k?.wgsl).not.toMatch(/src_|dst/);
-      expect(main).toMatch(/store_out\(base \+ j, /);
-      expect(main).toMatch(/load_x\(base \+ j\)/);
+      expect(main).toMatch(/store_out\(base \+ (j|lane), /);
+      expect(main).toMatch(/load_x\(base \+ (j|lane)\)/);
     }
   });
 
-  test('[templates.reduction.config] blocks [B]: one workgroup of B lanes per row, 4·B bytes of workgroup memory, a tree of ⌈log2 B⌉ barriered steps', () => {
-    for (const lanes of [1, 5, 64, 100]) {
+  test('[templates.reduction.config] blocks [B]: B lanes per row, R·B·4 bytes of partials per reduction, a tree of ⌈log2 B / 5⌉ barriered levels', () => {
+    for (const lanes of [1, 5, 64, 100, 128]) {
       const { sm, registry } = register([lanes]);
       const graph = trace((x: Tensor) => sm(x), { x: [7, 11] });
       const [k] = generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS);
-      expect(k?.wgsl).toContain(`@workgroup_size(${lanes}, 1, 1)`);
-      expect(k?.wgsl).toContain(`var<workgroup> sm_red: array<f32, ${lanes}>;`);
-      expect(k?.grid).toEqual([7, 1, 1]);
-      // Two reductions of ⌈log2 B⌉ steps, each step and the publication barriered, plus the one between them.
+      const packed = lanes < 128 ? Math.floor(128 / lanes) : 1;
+      expect(k?.wgsl).toContain(`@workgroup_size(${lanes * packed}, 1, 1)`);
+      if (lanes > 1) expect(k?.wgsl).toContain(`var<workgroup> sm_max: array<f32, ${lanes * packed}>;`);
+      else expect(k?.wgsl).not.toContain('var<workgroup>');
+      expect(k?.grid).toEqual([Math.ceil(7 / packed), 1, 1]);
+      // Two reductions, each a publication barrier and one per intermediate level; none between them.
       const barriers = (k?.wgsl.match(/workgroupBarrier\(\)/g) ?? []).length;
-      expect(barriers).toBe(2 * (Math.ceil(Math.log2(lanes)) + 1) + 1);
+      expect(barriers).toBe(2 * Math.ceil(Math.ceil(Math.log2(lanes)) / 5));
     }
   });
 
@@ -83,7 +86,12 @@ describe('row-reduction templates, on the CPU', () => {
         for (const k of generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS).filter((s) => s.plan.call !== undefined)) {
           const body = k.wgsl.split('// grid guard')[1] ?? '';
           expect(body, k.wgsl).not.toMatch(/\breturn\b/);
-          expect(body).toMatch(new RegExp(`for \\(var j = lane; j < n; j \\+= ${lanes}u\\) \\{ // mask`));
+          if (Math.ceil(cols / lanes) > CACHE_CAP) expect(body).toMatch(new RegExp(`for \\(var j = lane; j < n; j \\+= ${lanes}u\\) \\{ // mask`));
+          else if (cols % lanes !== 0) expect(body).toMatch(/let ok\d+ = lane( \+ \d+u)? < n; \/\/ mask: the row's ragged end/);
+          // A packed row past the last is masked wherever the rows do not fill the last workgroup.
+          const packed = lanes < 128 ? Math.floor(128 / lanes) : 1;
+          const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+          expect(body.includes('let live = row <')).toBe(rows % packed !== 0);
         }
       }
     }
@@ -109,8 +117,71 @@ describe('row-reduction templates, on the CPU', () => {
       for (const bad of [[], [0], [-4], [1.5]]) {
         expect(() => template.emit(ctx(bad))).toThrow(new RegExp(`^\\[registry\\.config\\.1\\] ${template.id}: blockSizes \\[${bad.join(',')}\\] must be one positive integer, the lanes per row$`));
       }
-      expect(template.emit(ctx([1])).workgroupSize).toEqual([1, 1, 1]);
-      expect(template.emit(ctx([3])).workgroupSize).toEqual([3, 1, 1]);
+      expect(template.emit(ctx([1])).workgroupSize).toEqual([128, 1, 1]);
+      expect(template.emit(ctx([3])).workgroupSize).toEqual([126, 1, 1]);
+      expect(template.emit(ctx([128])).workgroupSize).toEqual([128, 1, 1]);
+    }
+  });
+
+  /** The entry point of each template kernel for x of `shape`: softmax(x) and rmsnorm(x, w). */
+  function mains(lanes: number, shape: number[], staticShapes = true, limits = COMPAT_DEFAULT_LIMITS): { wgsl: string; main: string; grid: readonly number[] }[] {
+    const registry = createRegistry();
+    const settings = { staticShapes };
+    const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [lanes] } }, settings });
+    const rms = registry.register('rmsnorm', { template: rmsnorm, configs: { default: { blockSizes: [lanes] } }, settings });
+    const graph = trace((x: Tensor, w: Tensor) => [sm(x), rms(x, w)], { x: shape, w: [shape[shape.length - 1] ?? 1] });
+    return generateProgram(lowerGraph(graph, registry.templates), registry.templates, limits).map((k) => ({ wgsl: k.wgsl, main: k.wgsl.slice(k.wgsl.indexOf('@compute')), grid: k.grid }));
+  }
+
+  test('[templates.reduction.cache] static shapes with C ≤ B·P: each element of the row is loaded once, into registers; otherwise the passes loop and reload', () => {
+    for (const [lanes, cols] of [[16, 40], [8, 37], [1, 1], [1, 32], [3, 96], [128, 4096], [5, 3]] as const) {
+      const perLane = Math.ceil(cols / lanes);
+      for (const k of mains(lanes, [3, cols])) {
+        expect(k.main, k.wgsl).not.toMatch(/\bfor \(/);
+        // One load of x per register, a constant offset each: no loop, no dynamic index.
+        expect((k.main.match(/load_x\(/g) ?? []).length).toBe(perLane);
+        expect(k.main).toContain(`var x${perLane - 1} = `);
+        expect(k.main).not.toContain(`var x${perLane} = `);
+        expect(k.main.includes('// mask: the row\'s ragged end')).toBe(cols % lanes !== 0);
+      }
+      const [sm, rms] = mains(lanes, [3, cols]);
+      // The formulas of the multi-pass code, on the cached values.
+      expect(sm?.main).toMatch(/x\d+ = exp\(x\d+ - row_max\);|x\d+ = select\(0f, exp\(x\d+ - row_max\), ok\d+\);/);
+      expect(sm?.main).toMatch(/store_out\(base \+ lane[^,]*, x\d+ \/ total\);/);
+      expect(rms?.main).toMatch(/store_out\(base \+ lane[^,]*, x\d+ \* scale \* load_w\(lane[^)]*\)\);/);
+    }
+    // Past P = 32 values a lane, or under dynamic shapes, the row is reloaded on every pass.
+    for (const [lanes, cols, staticShapes] of [[1, 33, true], [8, 257, true], [16, 40, false]] as const) {
+      const [sm, rms] = mains(lanes, [2, cols], staticShapes);
+      expect((sm?.main.match(/load_x\(base \+ j\)/g) ?? []).length).toBe(3);
+      expect((rms?.main.match(/load_x\(base \+ j\)/g) ?? []).length).toBe(2);
+    }
+    expect(CACHE_CAP).toBe(32);
+  });
+
+  test('[templates.reduction.rows] B below the device\'s streaming lanes packs ⌊lanes/B⌋ rows per workgroup, each row\'s partials in its own segment; rows past the last masked', () => {
+    const cases = [
+      { lanes: 8, shape: [5, 37], limits: COMPAT_DEFAULT_LIMITS, packed: 16 },
+      { lanes: 33, shape: [7, 40], limits: COMPAT_DEFAULT_LIMITS, packed: 3 },
+      { lanes: 64, shape: [8, 300], limits: CORE_DEFAULT_LIMITS, packed: 4 },
+      { lanes: 1, shape: [300, 3], limits: COMPAT_DEFAULT_LIMITS, packed: 128 },
+      { lanes: 128, shape: [4, 9], limits: CORE_DEFAULT_LIMITS, packed: 2 },
+      { lanes: 128, shape: [4, 9], limits: COMPAT_DEFAULT_LIMITS, packed: 1 },
+    ];
+    for (const { lanes, shape, limits, packed } of cases) {
+      const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+      for (const staticShapes of [true, false]) {
+        for (const k of mains(lanes, shape, staticShapes, limits)) {
+          expect(k.wgsl).toContain(`@workgroup_size(${lanes * packed}, 1, 1)`);
+          expect(k.grid).toEqual([Math.ceil(rows / packed), 1, 1]);
+          if (lanes > 1) for (const [, size] of k.wgsl.matchAll(/var<workgroup> \w+: array<f32, (\d+)>/g)) expect(Number(size)).toBe(lanes * packed);
+          if (packed === 1) expect(k.main).toContain('let row = tile;');
+          else expect(k.main).toContain(`let row = tile * ${packed}u + lid.x`);
+          // Each row reads and writes partials only in its own segment.
+          if (packed > 1 && lanes > 1) expect(k.main.match(/\w+_\w+\[(?!seg \+ )[^\]]*\]/g) ?? [], k.main).toEqual([]);
+          expect(k.main.includes('let live = row < ')).toBe(packed > 1 && (!staticShapes || rows % packed !== 0));
+        }
+      }
     }
   });
 });

@@ -1,31 +1,43 @@
-import { RMSNORM, RMSNORM_EPS, rowsOf } from '../../spec/index.js';
+import { RMSNORM, RMSNORM_EPS } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { lanesOf, partials, rowLoop, treeReduce } from './row-reduction.js';
+import { cacheLoads, cacheStores, partials, reduceRow, rowLayout, rowLoop, sumOf } from './row-reduction.js';
+
+const add = (a: string, b: string): string => `(${a} + ${b})`;
 
 /**
- * RMS normalization (spec/kernels/rmsnorm.ts) as a template: one workgroup of B lanes per row; two
- * passes over the row (sum of squares, scale and store), loads through `load_x` and `load_w` only, the
- * result stored through `store_out`.
+ * RMS normalization (spec/kernels/rmsnorm.ts) as a template: B lanes per row, R rows per workgroup
+ * ([templates.reduction.rows]). Under static shapes with C ≤ B·P each lane loads its elements of x once,
+ * through `load_x`, into registers, sums their squares, and scales them from there
+ * ([templates.reduction.cache]); otherwise two passes over the row (sum of squares, scale and store). Loads
+ * go through `load_x` and `load_w` only, the result through `store_out`.
  */
 export const rmsnorm: KernelTemplate = {
   ...RMSNORM,
   emit(ctx: TemplateContext): TemplateCode {
-    const lanes = lanesOf(ctx, 'rmsnorm');
-    const { rows, cols } = rowsOf(ctx.outShape);
+    const row = rowLayout(ctx, 'rmsnorm');
     const [loadX, loadW] = ctx.loadHooks;
-    const body = [
-      `let n = ${ctx.size(cols)}; // row length`,
-      'let base = tile * n; // this workgroup\'s row',
-      'let lane = lid.x;',
-      '// pass 1: the sum of squares',
-      'var s = 0f;',
-      ...rowLoop(lanes, 'mask: lanes stop at the row\'s end', [`let v = ${loadX}(base + j);`, 's += v * v;']),
-      'rms_red[lane] = s;',
-      ...treeReduce('rms_red', lanes, (a, b) => `${a} + ${b}`),
-      `let scale = inverseSqrt(rms_red[0] / f32(${ctx.size(cols)}) + ${RMSNORM_EPS}f); // the row's scale`,
-      '// pass 2: scale, weigh, then store through the epilogue',
-      ...rowLoop(lanes, 'store mask', [`${ctx.storeHook}(base + j, ${loadX}(base + j) * scale * ${loadW}(j)); // store: normalized`]),
-    ];
-    return { workgroupSize: [lanes, 1, 1], tiles: rows, body: body.join('\n'), ...partials('rms_red', lanes) };
+    const body = [...row.header];
+    const scale = (): string => `let scale = inverseSqrt(ss / f32(${row.cols()}) + ${RMSNORM_EPS}f); // the row's scale`;
+    if (row.cached !== undefined) {
+      const { lines, regs } = cacheLoads(row, loadX ?? 'load_x', '0f');
+      body.push(
+        ...lines,
+        `let s = ${sumOf(regs.map((x) => `${x} * ${x}`))}; // this lane's sum of squares; past the row's end, 0`,
+        ...reduceRow('rms_red', row, 's', 'ss', add),
+        scale(),
+        ...cacheStores(row, ctx.storeHook, (x, offset) => `${x} * scale * ${loadW}(${offset})`),
+      );
+    } else {
+      body.push(
+        '// pass 1: the sum of squares',
+        'var s = 0f;',
+        ...rowLoop(row.lanes, 'mask: lanes stop at the row\'s end', [`let v = ${loadX}(base + j);`, 's += v * v;']),
+        ...reduceRow('rms_red', row, 's', 'ss', add),
+        scale(),
+        '// pass 2: scale, weigh, then store through the epilogue',
+        ...rowLoop(row.lanes, 'store mask', [`${ctx.storeHook}(base + j, ${loadX}(base + j) * scale * ${loadW}(j)); // store: normalized`]),
+      );
+    }
+    return { workgroupSize: [row.lanes * row.packed, 1, 1], tiles: row.tiles, body: body.join('\n'), ...partials(['rms_red'], row) };
   },
 };

@@ -1,14 +1,20 @@
-import { formatShape, WgfuseError } from '../../spec/index.js';
+import { formatShape, rowsOf, WgfuseError } from '../../spec/index.js';
 import type { TemplateContext } from '../registry/template.js';
 
 /**
  * What the row-reduction templates (softmax, rmsnorm) share (spec/templates.md [templates.reduction.*]):
- * a tensor is viewed as rows × C (C its last extent); one workgroup of B lanes per row, each lane striding
- * over the row, partials combined by a tree in workgroup memory.
+ * a tensor is viewed as rows × C (C its last extent); B lanes per row, R rows packed into one workgroup
+ * when B is below the device's streaming lanes ([templates.reduction.rows]); each lane takes elements
+ * lane, lane + B, … of its row, either cached in registers in one pass over memory (static shapes, C ≤ B·P;
+ * [templates.reduction.cache]) or re-loaded on every pass; lane partials are combined in workgroup memory,
+ * each row within its own segment of B partials.
  */
 
 /** -f32 max, exactly: the identity of max for any finite row. */
 export const LOWEST_F32_WGSL = '-3.4028234663852886e38f';
+
+/** The most elements of a row one lane caches in registers ([templates.reduction.cache]). */
+export const CACHE_CAP = 32;
 
 /** The one block size B of a row-reduction config: lanes per row ([templates.reduction.config]). */
 export function lanesOf(ctx: TemplateContext, template: string): number {
@@ -19,6 +25,56 @@ export function lanesOf(ctx: TemplateContext, template: string): number {
   return lanes;
 }
 
+/** How a row-reduction kernel lays rows over workgroups and lanes, and the statements that set it up. */
+export interface RowLayout {
+  /** B, lanes per row. */
+  readonly lanes: number;
+  /** R, rows per workgroup: ⌊ctx.lanes / B⌋ when B is below ctx.lanes, else 1 ([templates.reduction.rows]). */
+  readonly packed: number;
+  /** Workgroups: ⌈rows / R⌉. */
+  readonly tiles: number;
+  /** P = ⌈C/B⌉, the elements each lane caches, when the row is cached in registers; else undefined. */
+  readonly cached: number | undefined;
+  /** Whether a packed row may lie past the last row, so loads and stores are masked by `live`. */
+  readonly masked: boolean;
+  /** C, the row length. */
+  readonly length: number;
+  /** The WGSL for the row length C, for formulas that need it (rmsnorm's mean). */
+  readonly cols: () => string;
+  /** `lane`, `row`, `seg` (packed), `live` (masked), `n` (the row length) and `base` (the row's first element). */
+  readonly header: readonly string[];
+}
+
+/**
+ * The layout of a row-reduction kernel. A size is static exactly when `ctx.size` gives a WGSL literal
+ * ([shapes.dynamic.1]); only then may the register count depend on C.
+ */
+export function rowLayout(ctx: TemplateContext, template: string): RowLayout {
+  const lanes = lanesOf(ctx, template);
+  const { rows, cols } = rowsOf(ctx.outShape);
+  const packed = lanes < ctx.lanes ? Math.floor(ctx.lanes / lanes) : 1;
+  const n = ctx.size(cols);
+  const isStatic = /^\d+u$/.test(n);
+  const perLane = Math.max(1, Math.ceil(cols / lanes));
+  const cached = isStatic && perLane <= CACHE_CAP ? perLane : undefined;
+  const masked = packed > 1 && (!isStatic || rows % packed !== 0);
+  const header =
+    packed === 1
+      ? ['let lane = lid.x;', 'let row = tile; // one row per workgroup']
+      : lanes === 1
+        ? ['let lane = 0u; // one lane per row', `let row = tile * ${packed}u + lid.x; // packed rows: ${packed} rows of one lane per workgroup`]
+        : [
+            `let lane = lid.x % ${lanes}u;`,
+            `let row = tile * ${packed}u + lid.x / ${lanes}u; // packed rows: ${packed} rows of ${lanes} lanes per workgroup`,
+            'let seg = lid.x - lane; // packed rows: this row\'s segment of the partials',
+          ];
+  if (masked) header.push(`let live = row < ${ctx.size(rows)}; // row mask: a packed row past the last loads and stores nothing`);
+  // Under the multi-pass loops, a row past the last has length 0: its loops load and store nothing.
+  header.push(masked && cached === undefined ? `let n = select(0u, ${n}, live); // row length, 0 past the last row` : `let n = ${n}; // row length`);
+  header.push('let base = row * n; // this row\'s first element');
+  return { lanes, packed, tiles: Math.ceil(rows / packed), cached, masked, length: cols, cols: () => ctx.size(cols), header };
+}
+
 /**
  * A loop of each lane over its elements of the row: j = lane, lane + B, … while j < n. The mask is the
  * loop bound, so a lane past the row's end loads nothing and still reaches every barrier.
@@ -27,24 +83,104 @@ export function rowLoop(lanes: number, marker: string, body: readonly string[]):
   return [`for (var j = lane; j < n; j += ${lanes}u) { // ${marker}`, ...body.map((l) => `  ${l}`), '}'];
 }
 
-/**
- * Combines lane partials `red[0..B)` into `red[0]` with `combine`, in log2 steps, each followed by a
- * barrier; unrolled, since B is a compile-time constant. The first barrier publishes every lane's partial.
- * Only lanes below the step combine, and only with partners below B, so B need not be a power of two.
- */
-export function treeReduce(red: string, lanes: number, combine: (a: string, b: string) => string): string[] {
-  const lines = ['workgroupBarrier();'];
-  let step = 1;
-  while (step * 2 < lanes) step *= 2;
-  for (; step >= 1 && lanes > 1; step /= 2) {
-    const guard = 2 * step > lanes ? `lane < ${step}u && lane + ${step}u < ${lanes}u` : `lane < ${step}u`;
-    lines.push(`if (${guard}) { ${red}[lane] = ${combine(`${red}[lane]`, `${red}[lane + ${step}u]`)}; }`, 'workgroupBarrier();');
+/** `terms` combined pairwise, as a balanced tree, so independent operations can overlap. */
+export function balanced(terms: readonly string[], combine: (a: string, b: string) => string): string {
+  let level = [...terms];
+  while (level.length > 1) {
+    const next: string[] = [];
+    for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? combine(level[k] ?? '', level[k + 1] ?? '') : (level[k] ?? ''));
+    level = next;
   }
+  return level[0] ?? '';
+}
+
+/** A sum of `terms`, balanced, without outer parentheses. */
+export function sumOf(terms: readonly string[]): string {
+  return balanced(terms, (a, b) => `(${a} + ${b})`).replace(/^\((.*)\)$/, '$1');
+}
+
+/** The fan-in of each level of the tree over B partials: a power of two G with G^L ≥ B, L = ⌈log2 B / 5⌉ levels. */
+export function fanIn(lanes: number): { readonly levels: number; readonly fan: number } {
+  let bits = 0;
+  while (2 ** bits < lanes) bits += 1;
+  const levels = Math.ceil(bits / 5);
+  return { levels, fan: levels === 0 ? 1 : 2 ** Math.ceil(bits / levels) };
+}
+
+/**
+ * Combines every lane's `value` over its row's B lanes into `result`, which every lane of the row gets.
+ * The partials are published in the row's segment of `red` (one barrier); while more than G remain, the
+ * first ⌈c/G⌉ lanes each fold G of them, strided, into their own slot (a barrier per level); then every
+ * lane folds the last ≤ G itself, so no broadcast step follows. B = 1 needs no workgroup memory at all.
+ * A lane writes only its own slot, which no other lane reads at that level.
+ */
+export function reduceRow(red: string, layout: RowLayout, value: string, result: string, combine: (a: string, b: string) => string): string[] {
+  const { fan } = fanIn(layout.lanes);
+  if (layout.lanes === 1) return [`let ${result} = ${value}; // one lane per row: nothing to combine`];
+  const at = (offset: string): string => (layout.packed > 1 ? `${red}[seg + ${offset}]` : `${red}[${offset}]`);
+  const lines = [`${at('lane')} = ${value};`, 'workgroupBarrier(); // every lane\'s partial is published'];
+  let c = layout.lanes;
+  while (c > fan) {
+    const h = Math.ceil(c / fan);
+    const full: string[] = [];
+    const ragged: string[] = [];
+    for (let k = 0; k * h < c; k++) {
+      const offset = k === 0 ? 'lane' : `lane + ${k * h}u`;
+      if (h - 1 + k * h < c) full.push(at(offset));
+      else ragged.push(`  if (${offset} < ${c}u) { t = ${combine('t', at(offset))}; }`);
+    }
+    lines.push(`if (lane < ${h}u) { // tree level: ${c} partials to ${h}`, `  var t = ${balanced(full, combine)};`, ...ragged, `  ${at('lane')} = t;`, '}', 'workgroupBarrier();');
+    c = h;
+  }
+  const terms = Array.from({ length: c }, (_, k) => at(`${k}u`));
+  lines.push(`let ${result} = ${balanced(terms, combine)}; // tree, final level: every lane folds its row's last ${c}`);
   return lines;
 }
 
-/** The workgroup array of one partial per lane, and its size in bytes ([codegen.limits.5]). */
-export function partials(red: string, lanes: number): { readonly declarations: string; readonly workgroupBytes: number } {
-  return { declarations: `var<workgroup> ${red}: array<f32, ${lanes}>; // one partial per lane`, workgroupBytes: 4 * lanes };
+/** The workgroup arrays of partials, R·B each (none for B = 1), and their size in bytes ([codegen.limits.5]). */
+export function partials(names: readonly string[], layout: RowLayout): { readonly declarations?: string; readonly workgroupBytes: number } {
+  if (layout.lanes === 1) return { workgroupBytes: 0 };
+  const size = layout.packed * layout.lanes;
+  return { declarations: names.map((name) => `var<workgroup> ${name}: array<f32, ${size}>; // one partial per lane`).join('\n'), workgroupBytes: 4 * size * names.length };
 }
 
+/** Register k of the cache holds element lane + k·B of the row; the one chunk past C − B is ragged. */
+function chunks(layout: RowLayout): { readonly k: number; readonly offset: string; readonly ragged: boolean }[] {
+  return Array.from({ length: layout.cached ?? 0 }, (_, k) => ({ k, offset: k === 0 ? 'lane' : `lane + ${k * layout.lanes}u`, ragged: (k + 1) * layout.lanes > layout.length }));
+}
+
+/** The statements under the row mask `live` when the layout has one. */
+function underRowMask(layout: RowLayout, lines: readonly string[]): string[] {
+  return layout.masked ? ['if (live) { // row mask', ...lines.map((l) => `  ${l}`), '}'] : [...lines];
+}
+
+/**
+ * The one pass over memory of [templates.reduction.cache]: registers x0 … x(P−1), each set to `identity`,
+ * then loaded through `load(i)`; the ragged chunk's mask `ok<k>` keeps its identity past the row's end.
+ */
+export function cacheLoads(layout: RowLayout, load: string, identity: string): { readonly lines: string[]; readonly regs: string[]; readonly ragged: Map<string, string> } {
+  const all = chunks(layout);
+  const lines = [`// one pass over memory: x<k> caches element lane + ${layout.lanes}·k of the row, k < ${all.length}`, all.map(({ k }) => `var x${k} = ${identity};`).join(' ')];
+  const ragged = new Map<string, string>();
+  const loads: string[] = [];
+  for (const { k, offset, ragged: isRagged } of all) {
+    const loadIt = `x${k} = ${load}(base + ${offset});`;
+    if (!isRagged) {
+      loads.push(loadIt);
+      continue;
+    }
+    lines.push(`let ok${k} = ${offset} < n; // mask: the row's ragged end`);
+    ragged.set(`x${k}`, `ok${k}`);
+    loads.push(`if (ok${k}) { ${loadIt} }`);
+  }
+  return { lines: [...lines, ...underRowMask(layout, loads)], regs: all.map(({ k }) => `x${k}`), ragged };
+}
+
+/** Stores `value(x<k>, offset)` for each cached register, the ragged chunk and packed rows masked. */
+export function cacheStores(layout: RowLayout, store: string, value: (reg: string, offset: string) => string): string[] {
+  const lines = chunks(layout).map(({ k, offset, ragged }) => {
+    const call = `${store}(base + ${offset}, ${value(`x${k}`, offset)});`;
+    return ragged ? `if (${offset} < n) { ${call} } // store mask; store: normalized` : `${call} // store: normalized`;
+  });
+  return underRowMask(layout, lines);
+}

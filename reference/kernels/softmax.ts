@@ -1,39 +1,53 @@
-import { rowsOf, SOFTMAX } from '../../spec/index.js';
+import { SOFTMAX } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { lanesOf, LOWEST_F32_WGSL, partials, rowLoop, treeReduce } from './row-reduction.js';
+import { balanced, cacheLoads, cacheStores, LOWEST_F32_WGSL, partials, reduceRow, rowLayout, rowLoop, sumOf } from './row-reduction.js';
+
+const max = (a: string, b: string): string => `max(${a}, ${b})`;
+const add = (a: string, b: string): string => `(${a} + ${b})`;
 
 /**
- * Softmax (spec/kernels/softmax.ts) as a template: one workgroup of B lanes per row; three passes over
- * the row (max, sum, normalize), each loading x through `load_x`, so a prologue is recomputed on every
- * pass; the result is stored through `store_out`, so an epilogue sees the normalized value.
+ * Softmax (spec/kernels/softmax.ts) as a template: B lanes per row, R rows per workgroup
+ * ([templates.reduction.rows]). Under static shapes with C ≤ B·P each lane loads its elements of the row
+ * once, through `load_x`, into registers, and the max, the sum of e = exp(x − max) and the stores all work
+ * from them ([templates.reduction.cache]); otherwise three passes over the row (max, sum, normalize), each
+ * loading x through `load_x`, so a prologue is recomputed on every pass. The result is stored through
+ * `store_out`, so an epilogue sees the normalized value e / total.
  */
 export const softmax: KernelTemplate = {
   ...SOFTMAX,
   emit(ctx: TemplateContext): TemplateCode {
-    const lanes = lanesOf(ctx, 'softmax');
-    const { rows, cols } = rowsOf(ctx.outShape);
+    const row = rowLayout(ctx, 'softmax');
     const [loadX] = ctx.loadHooks;
-    const x = (j: string): string => `${loadX}(base + ${j})`;
-    const body = [
-      `let n = ${ctx.size(cols)}; // row length`,
-      'let base = tile * n; // this workgroup\'s row',
-      'let lane = lid.x;',
-      '// pass 1: the row\'s maximum',
-      `var m = ${LOWEST_F32_WGSL};`,
-      ...rowLoop(lanes, 'mask: lanes stop at the row\'s end', [`m = max(m, ${x('j')});`]),
-      'sm_red[lane] = m;',
-      ...treeReduce('sm_red', lanes, (a, b) => `max(${a}, ${b})`),
-      'let row_max = sm_red[0];',
-      'workgroupBarrier(); // every lane has read the maximum before the sums overwrite it',
-      '// pass 2: the sum of exp(x - max)',
-      'var s = 0f;',
-      ...rowLoop(lanes, 'mask: lanes stop at the row\'s end', [`s += exp(${x('j')} - row_max);`]),
-      'sm_red[lane] = s;',
-      ...treeReduce('sm_red', lanes, (a, b) => `${a} + ${b}`),
-      'let total = sm_red[0]; // the row\'s sum',
-      '// pass 3: normalize, then store through the epilogue',
-      ...rowLoop(lanes, 'store mask', [`${ctx.storeHook}(base + j, exp(${x('j')} - row_max) / total); // store: normalized`]),
-    ];
-    return { workgroupSize: [lanes, 1, 1], tiles: rows, body: body.join('\n'), ...partials('sm_red', lanes) };
+    const body = [...row.header];
+    if (row.cached !== undefined) {
+      const { lines, regs, ragged } = cacheLoads(row, loadX ?? 'load_x', LOWEST_F32_WGSL);
+      body.push(
+        ...lines,
+        `let m = ${balanced(regs, max)}; // this lane's maximum; past the row's end, the identity`,
+        ...reduceRow('sm_max', row, 'm', 'row_max', max),
+        ...regs.map((x) => {
+          const ok = ragged.get(x);
+          return ok === undefined ? `${x} = exp(${x} - row_max);` : `${x} = select(0f, exp(${x} - row_max), ${ok}); // e, 0 past the row's end`;
+        }),
+        `let s = ${sumOf(regs)}; // this lane's sum of e`,
+        ...reduceRow('sm_sum', row, 's', 'total', add),
+        ...cacheStores(row, ctx.storeHook, (x) => `${x} / total`),
+      );
+    } else {
+      const x = (j: string): string => `${loadX}(base + ${j})`;
+      body.push(
+        '// pass 1: the row\'s maximum',
+        `var m = ${LOWEST_F32_WGSL};`,
+        ...rowLoop(row.lanes, 'mask: lanes stop at the row\'s end', [`m = max(m, ${x('j')});`]),
+        ...reduceRow('sm_max', row, 'm', 'row_max', max),
+        '// pass 2: the sum of exp(x - max)',
+        'var s = 0f;',
+        ...rowLoop(row.lanes, 'mask: lanes stop at the row\'s end', [`s += exp(${x('j')} - row_max);`]),
+        ...reduceRow('sm_sum', row, 's', 'total', add),
+        '// pass 3: normalize, then store through the epilogue',
+        ...rowLoop(row.lanes, 'store mask', [`${ctx.storeHook}(base + j, exp(${x('j')} - row_max) / total); // store: normalized`]),
+      );
+    }
+    return { workgroupSize: [row.lanes * row.packed, 1, 1], tiles: row.tiles, body: body.join('\n'), ...partials(['sm_max', 'sm_sum'], row) };
   },
 };
