@@ -23,6 +23,8 @@ export interface TemplateRow {
   /** GB/s for softmax (reads x, writes out), TFLOP/s for matmul (2·M·N·K). */
   readonly rate: number;
   readonly unit: 'GB/s' | 'TFLOP/s';
+  /** The config the template's tuned picker chooses for this shape ([registry.config.4]). */
+  readonly default: boolean;
   /** Largest error after timing, relative to the check's scale (see checkSoftmax, checkMatmul); ≤ 1e-4 passes. */
   readonly relError: number;
 }
@@ -134,6 +136,7 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
   const rows: TemplateRow[] = [];
   const skips: TemplateSkip[] = [];
   const record = (row: Omit<TemplateRow, 'median' | 'low' | 'high' | 'rate'>, ms: number[], amount: number): void => {
+    if (row.default) row = { ...row, config: `${row.config} (tuned)` };
     const s = spread(ms);
     const rate = row.unit === 'GB/s' ? amount / (s.median * 1e6) : amount / (s.median * 1e9);
     const full: TemplateRow = { ...row, median: s.median, low: s.min, high: Math.max(...ms), rate };
@@ -147,7 +150,9 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
     const bx = upload(device, x);
     const out = device.createBuffer({ size: 4 * rowsN * cols, usage: STORAGE | COPY_SRC | COPY_DST });
     try {
-      for (const lanes of o.softmaxConfigs) {
+      const tuned = softmax.tuned === undefined ? undefined : softmax.tuned.configs[softmax.tuned.picker([{ shape: [rowsN, cols] }])]?.blockSizes[0];
+      const configs = [...new Set([...(tuned === undefined ? [] : [tuned]), ...o.softmaxConfigs])];
+      for (const lanes of configs) {
         const registry = createRegistry();
         const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [lanes] } } });
         const graph = trace((t) => sm(t), { x: [rowsN, cols] });
@@ -163,7 +168,7 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
         const ms = await timeLaunch(bench, bind(device, graph, source, [bx], out), o);
         const got = await readBuffer(device, out, rowsN * cols);
         const relError = checkSoftmax(x, got, rowsN, cols);
-        record({ work: 'softmax', shape: `${rowsN}x${cols}`, config: `[${lanes}]`, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'GB/s' }, ms, 2 * 4 * rowsN * cols);
+        record({ work: 'softmax', shape: `${rowsN}x${cols}`, config: `[${lanes}]`, default: lanes === tuned, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'GB/s' }, ms, 2 * 4 * rowsN * cols);
       }
     } finally {
       bx.destroy();
@@ -179,7 +184,10 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
     const inputs = [upload(device, a), upload(device, b), upload(device, bias)];
     const out = device.createBuffer({ size: 4 * n * n, usage: STORAGE | COPY_SRC | COPY_DST });
     try {
-      for (const blocks of o.matmulConfigs) {
+      const pick = matmul.tuned === undefined ? undefined : matmul.tuned.configs[matmul.tuned.picker([{ shape: [n, n] }, { shape: [n, n] }])]?.blockSizes;
+      const tuned = pick === undefined ? undefined : `[${pick.join(',')}]`;
+      const all = [...(pick === undefined ? [] : [pick]), ...o.matmulConfigs].filter((b, i, list) => list.findIndex((c) => c.join() === b.join()) === i);
+      for (const blocks of all) {
         const config = `[${blocks.join(',')}]`;
         const registry = createRegistry();
         const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes: [...blocks] } } });
@@ -196,7 +204,7 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
         const ms = await timeLaunch(bench, bind(device, graph, source, inputs, out), { ...o, dispatches: Math.min(o.dispatches, 20) });
         const got = await readBuffer(device, out, n * n);
         const relError = checkMatmul(a, b, bias, got, n, n, n);
-        record({ work: 'matmul', shape: `relu(a@b+bias) ${n}³`, config, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'TFLOP/s' }, ms, 2 * n * n * n);
+        record({ work: 'matmul', shape: `relu(a@b+bias) ${n}³`, config, default: config === tuned, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'TFLOP/s' }, ms, 2 * n * n * n);
       }
     } finally {
       for (const buf of [...inputs, out]) buf.destroy();
