@@ -14,7 +14,7 @@ describe('input coverage', () => {
     expect(r.out).toMatch(/^ {2}log +0 +0 +/m);
     for (const op of ['add', 'exp', 'sqrt', 'tanh']) expect(r.out).toMatch(new RegExp(`^ {2}${op} +\\d+`, 'm'));
     const regions = r.out.slice(r.out.indexOf('regions of the input space'));
-    expect(regions.match(/^ {2}(reached {5}|NOT REACHED )\S/gm)).toHaveLength(24);
+    expect(regions.match(/^ {2}(reached {5}|NOT REACHED )\S/gm)).toHaveLength(23);
     // The CI tier draws no grid past 65535 workgroups: the report names that region as missed and exits 1.
     expect(regions).toMatch(/NOT REACHED call matmul: a grid folded into 2-D/);
     expect(regions).toMatch(/reached {5}call softmax at rank 5 or 6, batched/);
@@ -23,7 +23,7 @@ describe('input coverage', () => {
 
   test('[fuzz.coverage.1] a default campaign\'s draws (the campaign tier, 200 cases per family) reach every listed region', async () => {
     const r = await sh('npx tsx scripts/input-coverage.ts', { cwd: ROOT });
-    expect(r.out).toContain('every listed region reached (24)');
+    expect(r.out).toContain('every listed region reached (23)');
     expect(r.code, r.out).toBe(0);
   });
 });

@@ -199,7 +199,10 @@ const regions: [string, boolean][] = [
   ['op arguments that are tiny normals (|x| < 1e-30)', anyArg('<1e-30 (tiny normal)')],
   ...EDGES.map(([what]): [string, boolean] => [what, (edges[what] ?? 0) > 0]),
   ['results that are tiny normals', (results['tiny normal (0 < |r| < 1e-30)'] ?? 0) > 0],
-  ...['elementwise_add', 'matmul', 'softmax', 'rmsnorm'].map((s): [string, boolean] => [`call ${s}: a grid folded into 2-D`, some(grids, (k) => k === `call ${s}: folded 2-D`)]),
+  // Not the add kernel: it packs its blocks into 256 lanes of 4 elements each ([templates.add.config],
+  // [codegen.vec4.1]), so its grid passes 65535 workgroups only past 2^26 elements, far beyond what a case
+  // is judged at on the CPU; its folded tile index is judged by [codegen.grid.2] (every grid folded near-square).
+  ...['matmul', 'softmax', 'rmsnorm'].map((s): [string, boolean] => [`call ${s}: a grid folded into 2-D`, some(grids, (k) => k === `call ${s}: folded 2-D`)]),
   ['softmax and rmsnorm with more than 65535 rows', some(grids, (k) => k === 'call softmax: more than 65535 rows') && some(grids, (k) => k === 'call rmsnorm: more than 65535 rows')],
   ['matmul, softmax and rmsnorm loops past 65535 trips', ['matmul', 'softmax', 'rmsnorm'].every((s) => (loops[`${s}: past 65535 trips`] ?? 0) > 0)],
   ...['op', 'call elementwise_add', 'call matmul', 'call softmax', 'call rmsnorm'].map((kind): [string, boolean] => [`${kind} at rank 5 or 6, batched`, some(ranks, (k) => k === `${kind}: rank 5 batched` || k === `${kind}: rank 6 batched`)]),
