@@ -1,6 +1,6 @@
 import { RMSNORM, RMSNORM_EPS } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { cacheLoads, cacheStores, partials, reduceRow, rowLayout, rowLoop, sumOf } from './row-reduction.js';
+import { cacheLoads, cacheStores, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf } from './row-reduction.js';
 
 const add = (a: string, b: string): string => `(${a} + ${b})`;
 
@@ -13,6 +13,7 @@ const add = (a: string, b: string): string => `(${a} + ${b})`;
  */
 export const rmsnorm: KernelTemplate = {
   ...RMSNORM,
+  tuned: ROW_TUNED,
   emit(ctx: TemplateContext): TemplateCode {
     const row = rowLayout(ctx, 'rmsnorm');
     const [loadX, loadW] = ctx.loadHooks;

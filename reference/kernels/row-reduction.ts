@@ -1,5 +1,5 @@
 import { formatShape, rowsOf, WgfuseError } from '../../spec/index.js';
-import type { TemplateContext } from '../registry/template.js';
+import type { TemplateContext, TunedConfigs } from '../registry/template.js';
 
 /**
  * What the row-reduction templates (softmax, rmsnorm) share (spec/templates.md [templates.reduction.*]):
@@ -15,6 +15,22 @@ export const LOWEST_F32_WGSL = '-3.4028234663852886e38f';
 
 /** The most elements of a row one lane caches in registers ([templates.reduction.cache]). */
 export const CACHE_CAP = 32;
+
+/**
+ * The row reductions' tuned configs ([registry.config.4]): B a power of two from 1 to 128 (the
+ * compatibility level's invocation limit), picked so each lane takes about 8 elements of the row,
+ * B = min(128, 2^⌈log2 ⌈C/8⌉⌉); rows of up to 4096 stay in registers ([templates.reduction.cache], P ≤ 32),
+ * and short rows pack into full workgroups ([templates.reduction.rows]).
+ */
+export const ROW_TUNED: TunedConfigs = {
+  configs: Object.fromEntries([1, 2, 4, 8, 16, 32, 64, 128].map((b) => [`b${b}`, { blockSizes: [b] }])),
+  picker: ([x]) => {
+    const cols = x?.shape.at(-1) ?? 1;
+    let b = 1;
+    while (b < 128 && b * 8 < cols) b *= 2;
+    return `b${b}`;
+  },
+};
 
 /** The one block size B of a row-reduction config: lanes per row ([templates.reduction.config]). */
 export function lanesOf(ctx: TemplateContext, template: string): number {

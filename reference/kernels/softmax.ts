@@ -1,6 +1,6 @@
 import { SOFTMAX } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { balanced, cacheLoads, cacheStores, LOWEST_F32_WGSL, partials, reduceRow, rowLayout, rowLoop, sumOf } from './row-reduction.js';
+import { balanced, cacheLoads, cacheStores, LOWEST_F32_WGSL, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf } from './row-reduction.js';
 
 const max = (a: string, b: string): string => `max(${a}, ${b})`;
 const add = (a: string, b: string): string => `(${a} + ${b})`;
@@ -15,6 +15,7 @@ const add = (a: string, b: string): string => `(${a} + ${b})`;
  */
 export const softmax: KernelTemplate = {
   ...SOFTMAX,
+  tuned: ROW_TUNED,
   emit(ctx: TemplateContext): TemplateCode {
     const row = rowLayout(ctx, 'softmax');
     const [loadX] = ctx.loadHooks;
