@@ -1,5 +1,9 @@
 import { MATMUL, matmulDims } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
+import { emitRegisterTiled, registerTile } from './matmul-regtile.js';
+
+export { registerTile } from './matmul-regtile.js';
+export type { RegisterTile } from './matmul-regtile.js';
 
 /** Bytes of workgroup memory a config's A and B tiles take: 4·(BM·BK + BK·BN) ([templates.matmul.config]). */
 export function matmulWorkgroupBytes([bm = 1, bn = 1, bk = 1]: readonly number[]): number {
@@ -7,8 +11,9 @@ export function matmulWorkgroupBytes([bm = 1, bn = 1, bk = 1]: readonly number[]
 }
 
 /**
- * A tiled matmul of spec/kernels/matmul.ts, C = A·B, one output element per invocation, blockSizes
- * [BM, BN, BK]. A workgroup of (BN, BM) invocations computes a BM×BN tile of C; it walks K in steps of
+ * A tiled matmul of spec/kernels/matmul.ts, C = A·B, blockSizes [BM, BN, BK]. A tile of more outputs
+ * than the context's lanes is register-tiled (matmul-regtile.ts); otherwise one output element per
+ * invocation: a workgroup of (BN, BM) invocations computes a BM×BN tile of C; it walks K in steps of
  * BK, staging a BM×BK tile of A and a BK×BN tile of B in workgroup memory between barriers. Ragged
  * edges are masked (loads past an edge read 0, stores past it are skipped), never cut short by an
  * early return, since every invocation must reach every barrier.
@@ -17,6 +22,9 @@ export const matmul: KernelTemplate = {
   ...MATMUL,
   emit(ctx: TemplateContext): TemplateCode {
     const [bm = 1, bn = 1, bk = 1] = ctx.config.blockSizes;
+    // A tile of more outputs than lanes is register-tiled ([templates.matmul.regtile]).
+    const regtile = registerTile([bm, bn], ctx.lanes);
+    if (regtile.threads < bm * bn) return emitRegisterTiled(ctx, regtile);
     const { batch, m, k, n } = matmulDims(ctx.argShapes);
     const tilesN = Math.ceil(n / bn);
     const tilesPerBatch = Math.ceil(m / bm) * tilesN;
