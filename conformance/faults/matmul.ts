@@ -5,12 +5,35 @@ import type { PlantedFault } from './fault.js';
 /**
  * Planted faults in the tiled matmul kernel (spec/suite.md [meta.mutant.matmul-*]), each a fault class
  * of tiled kernels: a missing mask on a ragged tile, a K loop that drops its last partial tile, an
- * epilogue applied at the wrong index. Each edits the reference's WGSL of matmul kernels only; the
+ * epilogue applied at the wrong index, a register tile masked as a whole. Each edits the reference's WGSL of matmul kernels only; the
  * matmul property must catch each by one of the rules in `caughtBy`.
  */
-function onMatmulKernels(name: string, edit: (wgsl: string) => string): PlantedFault['implementation'] {
-  const isMatmul = (s: KernelSource): boolean => /^\/\/ wgfuse kernel k\d+: \w+ \(matmul,/.test(s.wgsl);
-  return createReferenceImplementation({ name, fuse: true, editSources: (sources) => sources.map((s) => (isMatmul(s) ? { ...s, wgsl: edit(s.wgsl) } : s)) });
+function onMatmulKernels(name: string, edit: (wgsl: string) => string, only: (wgsl: string) => boolean = () => true): PlantedFault['implementation'] {
+  const isMatmul = (s: KernelSource): boolean => /^\/\/ wgfuse kernel k\d+: \w+ \(matmul,/.test(s.wgsl) && only(s.wgsl);
+  const planted = (s: KernelSource): KernelSource => {
+    const wgsl = edit(s.wgsl);
+    // A fault whose pattern no longer matches the template's WGSL must fail loudly, not pass as unmodified.
+    if (wgsl === s.wgsl) throw new Error(`planted fault '${name}' changed nothing in matmul kernel ${s.name}: its pattern no longer matches reference/kernels/matmul*.ts`);
+    return { ...s, wgsl };
+  };
+  return createReferenceImplementation({ name, fuse: true, editSources: (sources) => sources.map((s) => (isMatmul(s) ? planted(s) : s)) });
+}
+
+/** Register-tiled matmul kernels ([templates.matmul.regtile]) store through `mm_store`. */
+const isRegisterTiled = (wgsl: string): boolean => wgsl.includes('fn mm_store(');
+
+/**
+ * A register tile guarded as a whole by its first output: each `mm_store(batch, rowBase + i, colBase + j, v)`
+ * becomes a store of (rowBase + i, colBase + j) under a guard on (rowBase, colBase) only, so a tile that
+ * straddles the edge of C stores past it.
+ */
+function regtileEdgeUnmasked(wgsl: string): string {
+  const stride = /store_out\(batch \* (.+) \+ row \* N \+ col, acc\);/.exec(wgsl)?.[1];
+  if (stride === undefined) return wgsl;
+  return wgsl.replace(
+    /^(\s*)mm_store\(batch, (rowBase \+ \d+u), (colBase \+ \d+u), ([\w.]+)\);$/gm,
+    (_, indent: string, row: string, col: string, v: string) => `${indent}if (rowBase < M && colBase < N) { store_out(batch * ${stride} + (${row}) * N + ${col}, ${v}); } // edge mask of the whole tile`,
+  );
 }
 
 /**
@@ -57,5 +80,12 @@ export const MATMUL_FAULTS: readonly PlantedFault[] = [
     catcher: 'matmul',
     caughtBy: ['numerics.oracle.1'],
     implementation: onMatmulKernels('mutant: matmul-epilogue-wrong-index', transposedEpilogueIndex),
+  },
+  {
+    name: 'matmul-regtile-edge-unmasked',
+    fault: 'a register tile is guarded as a whole by its first output, so a tile straddling the edge of C stores past it (caught by the canary or by fused ≈ oracle)',
+    catcher: 'matmul',
+    caughtBy: ['interface.buffers.2', 'numerics.oracle.1'],
+    implementation: onMatmulKernels('mutant: matmul-regtile-edge-unmasked', regtileEdgeUnmasked, isRegisterTiled),
   },
 ];
