@@ -48,8 +48,25 @@ function transposedEpilogueIndex(wgsl: string): string {
     .slice(start, end)
     .replace('fn store_out(i: u32, acc: f32) {', 'fn store_out(i: u32, acc: f32, j: u32) {')
     .replace(/(= src_\w+\[)([^\]]*)\]/g, (_, head: string, index: string) => `${head}${index.replace(/\bi\b/g, 'j')}]`);
-  const body = wgsl.slice(end).replace(/store_out\(batch \* (.+) \+ row \* N \+ col, acc\);/, 'store_out(batch * $1 + row * N + col, acc, batch * $1 + col * M + row);');
-  return wgsl.slice(0, start) + hook + body;
+  // The store is in the entry point, or (register-tiled) in mm_store, declared before the hooks.
+  const call = (text: string): string => text.replace(/store_out\(batch \* (.+) \+ row \* N \+ col, acc\);/, 'store_out(batch * $1 + row * N + col, acc, batch * $1 + col * M + row);');
+  return call(wgsl.slice(0, start)) + hook + call(wgsl.slice(end));
+}
+
+/** Each fault's edit of a matmul kernel's WGSL, by fault name, and whether it applies to register-tiled kernels only. */
+export const MATMUL_FAULT_EDITS: Readonly<Record<string, { readonly edit: (wgsl: string) => string; readonly regtileOnly: boolean }>> = {
+  'matmul-unmasked-loads': { edit: (w) => w.replace(/if \(.*\) \{ (v(?:\.[xyzw])? = load_\w+\(.*\);) \} \/\/ mask:.*$/gm, '$1 // mask removed'), regtileOnly: false },
+  'matmul-unguarded-store': { edit: (w) => w.replace(/^.*\/\/ bounds guard: ragged tiles store nothing.*$/m, ''), regtileOnly: false },
+  'matmul-drops-last-k-tile': { edit: (w) => w.replace(/for \(var k0 = 0u; k0 < K; k0 \+= (\d+)u\)/, 'for (var k0 = 0u; k0 + $1u <= K; k0 += $1u)'), regtileOnly: false },
+  'matmul-epilogue-wrong-index': { edit: transposedEpilogueIndex, regtileOnly: false },
+  'matmul-regtile-edge-unmasked': { edit: regtileEdgeUnmasked, regtileOnly: true },
+};
+
+/** The planted fault named `name`, editing matmul kernels with its entry of MATMUL_FAULT_EDITS. */
+function planted(name: string): PlantedFault['implementation'] {
+  const entry = MATMUL_FAULT_EDITS[name];
+  if (entry === undefined) throw new Error(`no matmul fault ${name}`);
+  return onMatmulKernels(`mutant: ${name}`, entry.edit, entry.regtileOnly ? isRegisterTiled : () => true);
 }
 
 export const MATMUL_FAULTS: readonly PlantedFault[] = [
@@ -58,34 +75,34 @@ export const MATMUL_FAULTS: readonly PlantedFault[] = [
     fault: 'loads of a ragged tile are not masked, so A and B are read past their edges (caught by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['numerics.oracle.1', 'numerics.nan.1'],
-    implementation: onMatmulKernels('mutant: matmul-unmasked-loads', (w) => w.replace(/if \(.*\) \{ (v = load_\w+\(.*\);) \} \/\/ mask:.*$/gm, '$1 // mask removed')),
+    implementation: planted('matmul-unmasked-loads'),
   },
   {
     name: 'matmul-unguarded-store',
     fault: 'stores of a ragged tile are not guarded, so invocations past the edge store too (caught by the canary or by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['interface.buffers.2', 'numerics.oracle.1'],
-    implementation: onMatmulKernels('mutant: matmul-unguarded-store', (w) => w.replace(/^.*\/\/ bounds guard: ragged tiles store nothing.*$/m, '')),
+    implementation: planted('matmul-unguarded-store'),
   },
   {
     name: 'matmul-drops-last-k-tile',
     fault: 'the K loop stops before the last partial tile, k0 + BK <= K (caught by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['numerics.oracle.1'],
-    implementation: onMatmulKernels('mutant: matmul-drops-last-k-tile', (w) => w.replace(/for \(var k0 = 0u; k0 < K; k0 \+= (\d+)u\)/, 'for (var k0 = 0u; k0 + $1u <= K; k0 += $1u)')),
+    implementation: planted('matmul-drops-last-k-tile'),
   },
   {
     name: 'matmul-epilogue-wrong-index',
     fault: 'the epilogue reads its side inputs at the transposed output index, the store itself is right (caught by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['numerics.oracle.1'],
-    implementation: onMatmulKernels('mutant: matmul-epilogue-wrong-index', transposedEpilogueIndex),
+    implementation: planted('matmul-epilogue-wrong-index'),
   },
   {
     name: 'matmul-regtile-edge-unmasked',
     fault: 'a register tile is guarded as a whole by its first output, so a tile straddling the edge of C stores past it (caught by the canary or by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['interface.buffers.2', 'numerics.oracle.1'],
-    implementation: onMatmulKernels('mutant: matmul-regtile-edge-unmasked', regtileEdgeUnmasked, isRegisterTiled),
+    implementation: planted('matmul-regtile-edge-unmasked'),
   },
 ];

@@ -14,6 +14,7 @@ import { acceptanceIntervals } from '../oracle/interval.js';
 import { PATTERNS } from '../generators/patterns.js';
 import { firstBadOperand, showCase } from '../generators/case-checks.js';
 import { envVar } from '../harness/runtime.js';
+import { MATMUL_FAULT_EDITS } from '../faults/matmul.js';
 
 // The tiled matmul template and its generator, on the CPU (spec/templates.md): its shape contract and
 // normative semantics, the WGSL it emits (hooks only, masks, barriers, sizes), the reference's schedule
@@ -213,8 +214,10 @@ describe('the register-tiled matmul template', () => {
       const all = `${code.declarations ?? ''}\n${code.body}`;
       expect(all).not.toMatch(/src_|dst/);
       const loads = all.split('\n').filter((l) => /load_[ab]\(/.test(l));
-      expect(loads).toHaveLength(2);
-      for (const line of loads) expect(line).toMatch(/^\s*if \(r < [MK] && c < [KN]\) \{ v = load_[ab]\(.*\); \} \/\/ mask: /);
+      // One masked load per element, or four per vec4f of a vec4f tile (each component masked on its own).
+      expect(loads.length === 2 || loads.length === 5 || loads.length === 8, loads.join('\n')).toBe(true);
+      for (const line of loads) expect(line).toMatch(/^\s*if \(r( \+ \du)? < [MK] && c( \+ \du)? < [KN]\) \{ v(\.[xyzw])? = load_[ab]\(.*\); \} \/\/ mask: /);
+      expect(all).not.toMatch(/mm_[ab]\[[^\]]*\]\[[^\]]*\] = /); // no component of a shared vec4f is written alone
       // One store_out, in mm_store, after its own guard; the body calls mm_store once per register.
       expect(all.match(/store_out\(/g)).toHaveLength(1);
       expect(code.declarations).toMatch(/ {2}if \(row >= M \|\| col >= N\) \{ return; \} \/\/ bounds guard: .*\n {2}store_out\(batch \* 851u \+ row \* N \+ col, acc\);/);
@@ -224,6 +227,27 @@ describe('the register-tiled matmul template', () => {
       const [bm, bn] = blocks;
       expect((code.body.match(/^mm_store\(/gm) ?? []).length * code.workgroupSize[0]).toBe(bm * bn);
       expect(code.workgroupBytes).toBe(4 * (bm * blocks[2] + blocks[2] * bn));
+    }
+  });
+
+  test('[meta.mutant.matmul-regtile-edge-unmasked] every planted matmul fault edits both the one-output-per-invocation and the register-tiled WGSL (the register-tile fault only the latter)', () => {
+    const wgslOf = (blockSizes: number[]): string => {
+      const registry = createRegistry();
+      const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
+      const graph = trace((x: Tensor, y: Tensor, bias: Tensor) => mm(x.mul(2), y).add(bias).relu(), { a: [20, 9], b: [9, 20], bias: [20] });
+      return generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)[0]?.wgsl ?? '';
+    };
+    const scalar = wgslOf([8, 8, 4]);
+    expect(scalar).not.toContain('fn mm_store(');
+    // Register-tiled at 128 lanes: 4×4 (vec4f tiles), 2×4 (A as f32, B as vec4f), 2×1 (both f32).
+    for (const tiled of [wgslOf([64, 32, 8]), wgslOf([32, 32, 8]), wgslOf([12, 12, 4])]) {
+      expect(tiled).toContain('fn mm_store(');
+      for (const [name, { edit, regtileOnly }] of Object.entries(MATMUL_FAULT_EDITS)) {
+        expect(edit(tiled), name).not.toBe(tiled);
+        expect(edit(scalar) === scalar, name).toBe(regtileOnly);
+      }
+      expect(MATMUL_FAULT_EDITS['matmul-regtile-edge-unmasked']?.edit(tiled)).not.toMatch(/^\s*mm_store\(/m);
+      expect(MATMUL_FAULT_EDITS['matmul-unmasked-loads']?.edit(tiled)).not.toContain('// mask:');
     }
   });
 

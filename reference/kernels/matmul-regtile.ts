@@ -44,7 +44,7 @@ const XYZW = ['x', 'y', 'z', 'w'] as const;
  * tile of C, invocation t its TM×TN block at rows ty·TM …, columns tx·TN … (tx = t mod BN/TN, ty = t div
  * BN/TN), in registers. Per step of BK: A's BM×BK tile is staged transposed (mm_a[k][m]) and B's BK×BN tile
  * as is (mm_b[k][n]), each element loaded once through its hook under a mask, consecutive invocations
- * taking consecutive elements of a row; then for each k the invocation reads TM consecutive values of A and
+ * taking consecutive elements of a row (a vec4f tile is written a whole vec4f at a time); then for each k the invocation reads TM consecutive values of A and
  * TN of B (as vec4f where TM, TN are multiples of 4) and adds their outer product to its accumulators.
  * Every register index is a constant: the outer product and the stores are unrolled.
  */
@@ -74,8 +74,54 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
   for (let i = 0; i < tm; i++) for (let q = 0; q < bReads; q++) product.push(`    acc${i}_${q} += ${aValue(i)} * br${q};`);
   const stores: string[] = [];
   for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) stores.push(`mm_store(batch, rowBase + ${i}u, colBase + ${j}u, ${accOf(i, j)});`);
-  const aSlot = va ? `mm_a[tk * ${aStride}u + tr / 4u][tr % 4u]` : `mm_a[tk * ${bm}u + tr]`;
-  const bSlot = vb ? 'mm_b[e / 4u][e % 4u]' : 'mm_b[e]';
+  const maskA = '// mask: A past its edge reads as 0';
+  const maskB = '// mask: B past its edge reads as 0';
+  // Staging: a vec4f tile is filled a whole vec4f at a time (never one component of a shared vector, which
+  // some backends emulate by rewriting the whole vector), four masked loads each.
+  const stageA = va
+    ? [
+        `  // Stage A[row0 .. row0+${bm}, k0 .. k0+${bk}] into mm_a, transposed: quad e is rows 4·(e div ${bk}) … +3 at column e mod ${bk}, so consecutive invocations read consecutive columns of a row.`,
+        `  for (var e = slot; e < ${(bm * bk) / 4}u; e += ${threads}u) {`,
+        `    let r = row0 + e / ${bk}u * 4u;`,
+        `    let c = k0 + e % ${bk}u;`,
+        '    let i = a0 + r * K + c;',
+        '    var v = vec4f();',
+        ...[0, 1, 2, 3].map((q) => `    if (r${q === 0 ? '' : ` + ${q}u`} < M && c < K) { v.${XYZW[q]} = ${loadA}(i${q === 0 ? '' : q === 1 ? ' + K' : ` + ${q}u * K`}); } ${maskA}`),
+        `    mm_a[e % ${bk}u * ${aStride}u + e / ${bk}u] = v;`,
+        '  }',
+      ]
+    : [
+        `  // Stage A[row0 .. row0+${bm}, k0 .. k0+${bk}] into mm_a, transposed; invocations take elements slot, slot + ${threads}, … of the tile in row-major order.`,
+        `  for (var e = slot; e < ${bm * bk}u; e += ${threads}u) {`,
+        `    let r = row0 + e / ${bk}u;`,
+        `    let c = k0 + e % ${bk}u;`,
+        '    var v = 0f;',
+        `    if (r < M && c < K) { v = ${loadA}(a0 + r * K + c); } ${maskA}`,
+        `    mm_a[e % ${bk}u * ${bm}u + e / ${bk}u] = v;`,
+        '  }',
+      ];
+  const stageB = vb
+    ? [
+        `  // Stage B[k0 .. k0+${bk}, col0 .. col0+${bn}] into mm_b: quad e is 4 consecutive columns of a row.`,
+        `  for (var e = slot; e < ${(bk * bn) / 4}u; e += ${threads}u) {`,
+        `    let r = k0 + e / ${bn / 4}u;`,
+        `    let c = col0 + e % ${bn / 4}u * 4u;`,
+        '    let i = b0 + r * N + c;',
+        '    var v = vec4f();',
+        ...[0, 1, 2, 3].map((q) => `    if (r < K && c${q === 0 ? '' : ` + ${q}u`} < N) { v.${XYZW[q]} = ${loadB}(i${q === 0 ? '' : ` + ${q}u`}); } ${maskB}`),
+        '    mm_b[e] = v;',
+        '  }',
+      ]
+    : [
+        `  // Stage B[k0 .. k0+${bk}, col0 .. col0+${bn}] into mm_b.`,
+        `  for (var e = slot; e < ${bk * bn}u; e += ${threads}u) {`,
+        `    let r = k0 + e / ${bn}u;`,
+        `    let c = col0 + e % ${bn}u;`,
+        '    var v = 0f;',
+        `    if (r < K && c < N) { v = ${loadB}(b0 + r * N + c); } ${maskB}`,
+        '    mm_b[e] = v;',
+        '  }',
+      ];
   const element = (v: boolean): string => (v ? 'vec4f' : 'f32');
   return {
     workgroupSize: [threads, 1, 1],
@@ -113,24 +159,8 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
       `let bOff = tx * ${bReads}u; // its ${tn} columns in a row of mm_b`,
       ...accNames.map((a) => `var ${a} = ${vb ? 'vec4f()' : '0f'};`),
       `for (var k0 = 0u; k0 < K; k0 += ${bk}u) {`,
-      `  // Stage A[row0 .. row0+${bm}, k0 .. k0+${bk}] into mm_a, transposed; invocations take elements slot, slot + ${threads}, … of the tile in row-major order.`,
-      `  for (var e = slot; e < ${bm * bk}u; e += ${threads}u) {`,
-      `    let tr = e / ${bk}u;`,
-      `    let tk = e % ${bk}u;`,
-      '    let r = row0 + tr;',
-      '    let c = k0 + tk;',
-      '    var v = 0f;',
-      `    if (r < M && c < K) { v = ${loadA}(a0 + r * K + c); } // mask: A past its edge reads as 0`,
-      `    ${aSlot} = v;`,
-      '  }',
-      `  // Stage B[k0 .. k0+${bk}, col0 .. col0+${bn}] into mm_b.`,
-      `  for (var e = slot; e < ${bk * bn}u; e += ${threads}u) {`,
-      `    let r = k0 + e / ${bn}u;`,
-      `    let c = col0 + e % ${bn}u;`,
-      '    var v = 0f;',
-      `    if (r < K && c < N) { v = ${loadB}(b0 + r * N + c); } // mask: B past its edge reads as 0`,
-      `    ${bSlot} = v;`,
-      '  }',
+      ...stageA,
+      ...stageB,
       '  workgroupBarrier(); // both tiles staged',
       `  // The outer product of this invocation's ${tm} values of A and ${tn} values of B, for each k of the step.`,
       `  for (var kk = 0u; kk < ${bk}u; kk++) {`,
