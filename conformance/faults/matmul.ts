@@ -5,12 +5,35 @@ import type { PlantedFault } from './fault.js';
 /**
  * Planted faults in the tiled matmul kernel (spec/suite.md [meta.mutant.matmul-*]), each a fault class
  * of tiled kernels: a missing mask on a ragged tile, a K loop that drops its last partial tile, an
- * epilogue applied at the wrong index. Each edits the reference's WGSL of matmul kernels only; the
+ * epilogue applied at the wrong index, a register tile masked as a whole. Each edits the reference's WGSL of matmul kernels only; the
  * matmul property must catch each by one of the rules in `caughtBy`.
  */
-function onMatmulKernels(name: string, edit: (wgsl: string) => string): PlantedFault['implementation'] {
-  const isMatmul = (s: KernelSource): boolean => /^\/\/ wgfuse kernel k\d+: \w+ \(matmul,/.test(s.wgsl);
-  return createReferenceImplementation({ name, fuse: true, editSources: (sources) => sources.map((s) => (isMatmul(s) ? { ...s, wgsl: edit(s.wgsl) } : s)) });
+function onMatmulKernels(name: string, edit: (wgsl: string) => string, only: (wgsl: string) => boolean = () => true): PlantedFault['implementation'] {
+  const isMatmul = (s: KernelSource): boolean => /^\/\/ wgfuse kernel k\d+: \w+ \(matmul,/.test(s.wgsl) && only(s.wgsl);
+  const planted = (s: KernelSource): KernelSource => {
+    const wgsl = edit(s.wgsl);
+    // A fault whose pattern no longer matches the template's WGSL must fail loudly, not pass as unmodified.
+    if (wgsl === s.wgsl) throw new Error(`planted fault '${name}' changed nothing in matmul kernel ${s.name}: its pattern no longer matches reference/kernels/matmul*.ts`);
+    return { ...s, wgsl };
+  };
+  return createReferenceImplementation({ name, fuse: true, editSources: (sources) => sources.map((s) => (isMatmul(s) ? planted(s) : s)) });
+}
+
+/** Register-tiled matmul kernels ([templates.matmul.regtile]) store through `mm_store`. */
+const isRegisterTiled = (wgsl: string): boolean => wgsl.includes('fn mm_store(');
+
+/**
+ * A register tile guarded as a whole by its first output: each `mm_store(batch, rowBase + i, colBase + j, v)`
+ * becomes a store of (rowBase + i, colBase + j) under a guard on (rowBase, colBase) only, so a tile that
+ * straddles the edge of C stores past it.
+ */
+function regtileEdgeUnmasked(wgsl: string): string {
+  const stride = /store_out\(batch \* (.+) \+ row \* N \+ col, acc\);/.exec(wgsl)?.[1];
+  if (stride === undefined) return wgsl;
+  return wgsl.replace(
+    /^(\s*)mm_store\(batch, (rowBase \+ \d+u), (colBase \+ \d+u), ([\w.]+)\);$/gm,
+    (_, indent: string, row: string, col: string, v: string) => `${indent}if (rowBase < M && colBase < N) { store_out(batch * ${stride} + (${row}) * N + ${col}, ${v}); } // edge mask of the whole tile`,
+  );
 }
 
 /**
@@ -25,8 +48,25 @@ function transposedEpilogueIndex(wgsl: string): string {
     .slice(start, end)
     .replace('fn store_out(i: u32, acc: f32) {', 'fn store_out(i: u32, acc: f32, j: u32) {')
     .replace(/(= src_\w+\[)([^\]]*)\]/g, (_, head: string, index: string) => `${head}${index.replace(/\bi\b/g, 'j')}]`);
-  const body = wgsl.slice(end).replace(/store_out\(batch \* (.+) \+ row \* N \+ col, acc\);/, 'store_out(batch * $1 + row * N + col, acc, batch * $1 + col * M + row);');
-  return wgsl.slice(0, start) + hook + body;
+  // The store is in the entry point, or (register-tiled) in mm_store, declared before the hooks.
+  const call = (text: string): string => text.replace(/store_out\(batch \* (.+) \+ row \* N \+ col, acc\);/, 'store_out(batch * $1 + row * N + col, acc, batch * $1 + col * M + row);');
+  return call(wgsl.slice(0, start)) + hook + call(wgsl.slice(end));
+}
+
+/** Each fault's edit of a matmul kernel's WGSL, by fault name, and whether it applies to register-tiled kernels only. */
+export const MATMUL_FAULT_EDITS: Readonly<Record<string, { readonly edit: (wgsl: string) => string; readonly regtileOnly: boolean }>> = {
+  'matmul-unmasked-loads': { edit: (w) => w.replace(/if \(.*\) \{ (v(?:\.[xyzw])? = load_\w+\(.*\);) \} \/\/ mask:.*$/gm, '$1 // mask removed'), regtileOnly: false },
+  'matmul-unguarded-store': { edit: (w) => w.replace(/^.*\/\/ bounds guard: ragged tiles store nothing.*$/m, ''), regtileOnly: false },
+  'matmul-drops-last-k-tile': { edit: (w) => w.replace(/for \(var k0 = 0u; k0 < K; k0 \+= (\d+)u\)/, 'for (var k0 = 0u; k0 + $1u <= K; k0 += $1u)'), regtileOnly: false },
+  'matmul-epilogue-wrong-index': { edit: transposedEpilogueIndex, regtileOnly: false },
+  'matmul-regtile-edge-unmasked': { edit: regtileEdgeUnmasked, regtileOnly: true },
+};
+
+/** The planted fault named `name`, editing matmul kernels with its entry of MATMUL_FAULT_EDITS. */
+function planted(name: string): PlantedFault['implementation'] {
+  const entry = MATMUL_FAULT_EDITS[name];
+  if (entry === undefined) throw new Error(`no matmul fault ${name}`);
+  return onMatmulKernels(`mutant: ${name}`, entry.edit, entry.regtileOnly ? isRegisterTiled : () => true);
 }
 
 export const MATMUL_FAULTS: readonly PlantedFault[] = [
@@ -35,27 +75,34 @@ export const MATMUL_FAULTS: readonly PlantedFault[] = [
     fault: 'loads of a ragged tile are not masked, so A and B are read past their edges (caught by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['numerics.oracle.1', 'numerics.nan.1'],
-    implementation: onMatmulKernels('mutant: matmul-unmasked-loads', (w) => w.replace(/if \(.*\) \{ (v = load_\w+\(.*\);) \} \/\/ mask:.*$/gm, '$1 // mask removed')),
+    implementation: planted('matmul-unmasked-loads'),
   },
   {
     name: 'matmul-unguarded-store',
     fault: 'stores of a ragged tile are not guarded, so invocations past the edge store too (caught by the canary or by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['interface.buffers.2', 'numerics.oracle.1'],
-    implementation: onMatmulKernels('mutant: matmul-unguarded-store', (w) => w.replace(/^.*\/\/ bounds guard: ragged tiles store nothing.*$/m, '')),
+    implementation: planted('matmul-unguarded-store'),
   },
   {
     name: 'matmul-drops-last-k-tile',
     fault: 'the K loop stops before the last partial tile, k0 + BK <= K (caught by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['numerics.oracle.1'],
-    implementation: onMatmulKernels('mutant: matmul-drops-last-k-tile', (w) => w.replace(/for \(var k0 = 0u; k0 < K; k0 \+= (\d+)u\)/, 'for (var k0 = 0u; k0 + $1u <= K; k0 += $1u)')),
+    implementation: planted('matmul-drops-last-k-tile'),
   },
   {
     name: 'matmul-epilogue-wrong-index',
     fault: 'the epilogue reads its side inputs at the transposed output index, the store itself is right (caught by fused ≈ oracle)',
     catcher: 'matmul',
     caughtBy: ['numerics.oracle.1'],
-    implementation: onMatmulKernels('mutant: matmul-epilogue-wrong-index', transposedEpilogueIndex),
+    implementation: planted('matmul-epilogue-wrong-index'),
+  },
+  {
+    name: 'matmul-regtile-edge-unmasked',
+    fault: 'a register tile is guarded as a whole by its first output, so a tile straddling the edge of C stores past it (caught by the canary or by fused ≈ oracle)',
+    catcher: 'matmul',
+    caughtBy: ['interface.buffers.2', 'numerics.oracle.1'],
+    implementation: planted('matmul-regtile-edge-unmasked'),
   },
 ];

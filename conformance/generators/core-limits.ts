@@ -16,8 +16,11 @@ import type { ReductionCase } from './reduction-case.js';
 
 /** [BY, BX] with 128 < BY·BX ≤ 256: square, one row, one column, odd and ragged. */
 export const CORE_ADD_BLOCKS: readonly (readonly [number, number])[] = [[16, 16], [1, 256], [256, 1], [2, 128], [3, 64], [5, 32], [4, 33], [7, 32]];
-/** [BM, BN, BK] with 128 < BM·BN ≤ 256 and tiles within 16 KiB of workgroup memory. */
-export const CORE_MATMUL_BLOCKS: readonly (readonly [number, number, number])[] = [[16, 16, 8], [16, 16, 32], [8, 32, 16], [32, 8, 4], [3, 64, 8], [5, 32, 3], [1, 256, 8], [256, 1, 2]];
+/**
+ * [BM, BN, BK] with 128 < BM·BN ≤ 256 and tiles within 16 KiB of workgroup memory, and tiles the reference
+ * register-tiles onto 256 invocations ([templates.matmul.regtile]: 4×4, 8×4 and 8×8 outputs each).
+ */
+export const CORE_MATMUL_BLOCKS: readonly (readonly [number, number, number])[] = [[16, 16, 8], [16, 16, 32], [8, 32, 16], [32, 8, 4], [3, 64, 8], [5, 32, 3], [1, 256, 8], [256, 1, 2], [64, 64, 8], [128, 64, 4], [128, 128, 8]];
 /** Lanes per row past 128. */
 export const CORE_LANES: readonly number[] = [129, 192, 200, 255, 256];
 

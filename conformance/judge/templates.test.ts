@@ -34,6 +34,25 @@ describe(`kernel templates on a device: ${impl.name}`, () => {
     }
   });
 
+  test('[templates.matmul.regtile] register-tiled configs (BM·BN past the lanes) are correct at ragged M, N, K, batched, with prologues and relu(a@b + bias) fused', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const stats = newStats();
+    ctx.task.meta.wgfuse = stats;
+    // relu(a·b + bias) with bias a row of C, and a prologue on each operand.
+    const bias: Chain = [{ op: 'add', operand: { kind: 'tensor', broadcast: 'row', range: [-1, 1] }, swap: false }, { op: 'relu' }];
+    const prologues: [Chain, Chain] = [[{ op: 'mul', operand: { kind: 'const', value: 2 }, swap: false }], [{ op: 'neg' }]];
+    const shapes: [number | null, number, number, number][] = [[null, 1, 1, 1], [null, 130, 129, 7], [null, 130, 7, 129], [2, 67, 13, 33], [null, 5, 31, 131]];
+    // Register-tiled at 128 lanes and at 256 (a core-level device takes [16,16,·] one output per invocation).
+    const configs: [number, number, number][] = [[128, 128, 8], [64, 64, 8], [128, 64, 16], [64, 32, 8], [32, 32, 8], [16, 16, 4], [12, 12, 4], [3, 64, 8]];
+    for (const [batch, m, k, n] of shapes) {
+      for (const blockSizes of configs) {
+        if (4 * blockSizes[2] * (blockSizes[0] + blockSizes[1]) > gpu.device.limits.maxComputeWorkgroupStorageSize) continue;
+        const mc: MatmulCase = { batch, m, k, n, blockSizes, inputRanges: [[-2, 2], [-2, 2]], prologues, epilogue: bias, dataSeed: m * k + n, returnsKernelOutput: false, staticShapes: m !== 5 };
+        await countedCase(stats, checkCase(impl, oneKernel(buildMatmulCase(mc)), gpu, { execute: true }));
+      }
+    }
+  });
+
   test('[registry.config.2] calls whose picker chose by shape (small, tall, default) carry that config, and conform', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     const stats = newStats();

@@ -14,6 +14,7 @@ import { acceptanceIntervals } from '../oracle/interval.js';
 import { PATTERNS } from '../generators/patterns.js';
 import { firstBadOperand, showCase } from '../generators/case-checks.js';
 import { envVar } from '../harness/runtime.js';
+import { MATMUL_FAULT_EDITS } from '../faults/matmul.js';
 
 // The tiled matmul template and its generator, on the CPU (spec/templates.md): its shape contract and
 // normative semantics, the WGSL it emits (hooks only, masks, barriers, sizes), the reference's schedule
@@ -24,7 +25,7 @@ const seed = envSeed === undefined || envSeed === '' ? undefined : Number.parseI
 const params = (numRuns: number): fc.Parameters<unknown> => (seed === undefined ? { numRuns } : { numRuns, seed });
 
 /** The emitted code of the matmul template for these shapes and blocks, with literal sizes. */
-function emit(argShapes: Shape[], blockSizes: number[]) {
+function emit(argShapes: Shape[], blockSizes: number[], lanes = 128) {
   const ctx: TemplateContext = {
     argShapes,
     outShape: matmul.outputShape(argShapes, 'mm'),
@@ -32,7 +33,7 @@ function emit(argShapes: Shape[], blockSizes: number[]) {
     loadHooks: ['load_a', 'load_b'],
     storeHook: 'store_out',
     size: (v) => `${v}u`,
-    lanes: 128,
+    lanes,
   };
   return matmul.emit(ctx);
 }
@@ -168,6 +169,105 @@ describe('the matmul template', () => {
   });
 });
 
+describe('the register-tiled matmul template', () => {
+  test('[templates.matmul.regtile] TM×TN and the invocations follow from the config and the lanes: most invocations, then balanced, then TN a multiple of 4', () => {
+    const tile = (bm: number, bn: number, lanes: number): [number, number, number] => {
+      const [x = 0, y = 0] = emit([[bm, 8], [8, bn]], [bm, bn, 8], lanes).workgroupSize;
+      expect(y).toBe(1);
+      const tm = /let rowBase = row0 \+ ty \* (\d+)u;/.exec(emit([[bm, 8], [8, bn]], [bm, bn, 8], lanes).body)?.[1];
+      const tn = /let colBase = col0 \+ tx \* (\d+)u;/.exec(emit([[bm, 8], [8, bn]], [bm, bn, 8], lanes).body)?.[1];
+      return [Number(tm), Number(tn), x];
+    };
+    expect(tile(128, 128, 256)).toEqual([8, 8, 256]);
+    expect(tile(64, 64, 256)).toEqual([4, 4, 256]);
+    expect(tile(128, 64, 256)).toEqual([8, 4, 256]);
+    expect(tile(64, 32, 128)).toEqual([4, 4, 128]);
+    expect(tile(32, 32, 128)).toEqual([2, 4, 128]);
+    expect(tile(128, 128, 128)).toEqual([16, 8, 128]);
+    expect(tile(12, 12, 128)).toEqual([2, 1, 72]);
+    expect(tile(3, 64, 128)).toEqual([1, 2, 96]);
+    // A tile of at most `lanes` outputs stays one output per invocation, a (BN, BM) workgroup.
+    expect(emit([[16, 8], [8, 16]], [16, 16, 8], 256).workgroupSize).toEqual([16, 16, 1]);
+  });
+
+  test('[templates.matmul.regtile] [128,128,8] at 256 lanes: A transposed and B in vec4f tiles, vec4f reads, 16 vec4f accumulators, every register index a constant', () => {
+    const code = emit([[130, 129], [129, 7]], [128, 128, 8], 256);
+    expect(code.workgroupSize).toEqual([256, 1, 1]);
+    expect(code.workgroupBytes).toBe(4 * (128 * 8 + 8 * 128));
+    expect(code.declarations).toContain('var<workgroup> mm_a: array<vec4f, 256>; // a 128x8 tile of A, transposed: mm_a[k][m]');
+    expect(code.declarations).toContain('var<workgroup> mm_b: array<vec4f, 256>; // a 8x128 tile of B, row-major: mm_b[k][n]');
+    const { body } = code;
+    expect(body.match(/^var acc\d+_\d+ = vec4f\(\);$/gm)).toHaveLength(16);
+    // The 8 steps of k written out: each 2 + 2 vec4f reads of workgroup memory at constant rows and 16 vec4 multiply-adds.
+    expect(body).not.toContain('for (var kk');
+    const inner = body.slice(body.indexOf('{ // k0 + 0'), body.lastIndexOf('workgroupBarrier()'));
+    for (let kk = 0; kk < 8; kk++) {
+      const row = kk === 0 ? '' : `${kk * 32}u \\+ `;
+      expect(inner.match(new RegExp(`let ar\\d = mm_a\\[${row}aOff( \\+ \\du)?\\];`, 'g'))).toHaveLength(2);
+      expect(inner.match(new RegExp(`let br\\d = mm_b\\[${row}bOff( \\+ \\du)?\\];`, 'g'))).toHaveLength(2);
+    }
+    expect(inner.match(/acc\d_\d \+= ar\d\.[xyzw] \* br\d;/g)).toHaveLength(8 * 16);
+    // A deeper BK keeps the loop.
+    expect(emit([[130, 129], [129, 7]], [128, 128, 32], 256).body).toContain('for (var kk = 0u; kk < 32u; kk++) {');
+    // No register is indexed by a variable: accumulators are read by name and constant swizzle only.
+    expect(body).not.toMatch(/acc\w*\[/);
+    expect(body.match(/^mm_store\(batch, rowBase \+ \d+u, colBase \+ \d+u, acc\d_\d\.[xyzw]\);$/gm)).toHaveLength(64);
+  });
+
+  test('[templates.matmul.hooks] [templates.matmul.ragged] register-tiled: loads only through the hooks under a mask, each output stored once through a guarded store_out, nothing returns before the last barrier', () => {
+    for (const [blocks, lanes] of [[[128, 128, 8], 256], [[32, 32, 8], 128], [[12, 12, 4], 128], [[3, 64, 5], 128]] as const) {
+      const code = emit([[2, 37, 29], [2, 29, 23]], [...blocks], lanes);
+      const all = `${code.declarations ?? ''}\n${code.body}`;
+      expect(all).not.toMatch(/src_|dst/);
+      const loads = all.split('\n').filter((l) => /load_[ab]\(/.test(l));
+      // One masked load per element, or four per vec4f of a vec4f tile (each component masked on its own).
+      expect(loads.length === 2 || loads.length === 5 || loads.length === 8, loads.join('\n')).toBe(true);
+      for (const line of loads) expect(line).toMatch(/^\s*if \(r( \+ \du)? < [MK] && c( \+ \du)? < [KN]\) \{ v(\.[xyzw])? = load_[ab]\(.*\); \} \/\/ mask: /);
+      expect(all).not.toMatch(/mm_[ab]\[[^\]]*\]\[[^\]]*\] = /); // no component of a shared vec4f is written alone
+      // One store_out, in mm_store, after its own guard; the body calls mm_store once per register.
+      expect(all.match(/store_out\(/g)).toHaveLength(1);
+      expect(code.declarations).toMatch(/ {2}if \(row >= M \|\| col >= N\) \{ return; \} \/\/ bounds guard: .*\n {2}store_out\(batch \* 851u \+ row \* N \+ col, acc\);/);
+      expect(code.body).not.toContain('return');
+      expect(code.body.match(/workgroupBarrier\(\)/g)).toHaveLength(2);
+      expect(code.body).toMatch(/for \(var k0 = 0u; k0 < K; k0 \+= \d+u\)/);
+      const [bm, bn] = blocks;
+      expect((code.body.match(/^mm_store\(/gm) ?? []).length * code.workgroupSize[0]).toBe(bm * bn);
+      expect(code.workgroupBytes).toBe(4 * (bm * blocks[2] + blocks[2] * bn));
+    }
+  });
+
+  test('[meta.mutant.matmul-regtile-edge-unmasked] every planted matmul fault edits both the one-output-per-invocation and the register-tiled WGSL (the register-tile fault only the latter)', () => {
+    const wgslOf = (blockSizes: number[]): string => {
+      const registry = createRegistry();
+      const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
+      const graph = trace((x: Tensor, y: Tensor, bias: Tensor) => mm(x.mul(2), y).add(bias).relu(), { a: [20, 9], b: [9, 20], bias: [20] });
+      return generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)[0]?.wgsl ?? '';
+    };
+    const scalar = wgslOf([8, 8, 4]);
+    expect(scalar).not.toContain('fn mm_store(');
+    // Register-tiled at 128 lanes: 4×4 (vec4f tiles), 2×4 (A as f32, B as vec4f), 2×1 (both f32).
+    for (const tiled of [wgslOf([64, 32, 8]), wgslOf([32, 32, 8]), wgslOf([12, 12, 4])]) {
+      expect(tiled).toContain('fn mm_store(');
+      for (const [name, { edit, regtileOnly }] of Object.entries(MATMUL_FAULT_EDITS)) {
+        expect(edit(tiled), name).not.toBe(tiled);
+        expect(edit(scalar) === scalar, name).toBe(regtileOnly);
+      }
+      expect(MATMUL_FAULT_EDITS['matmul-regtile-edge-unmasked']?.edit(tiled)).not.toMatch(/^\s*mm_store\(/m);
+      expect(MATMUL_FAULT_EDITS['matmul-unmasked-loads']?.edit(tiled)).not.toContain('// mask:');
+    }
+  });
+
+  test('[templates.matmul.dynamic] register-tiled: every extent, product and tile count goes through ctx.size', () => {
+    const baked: number[] = [];
+    const code = matmul.emit({ argShapes: [[3, 37, 29], [3, 29, 23]], outShape: [3, 37, 23], config: { blockSizes: [64, 32, 8] }, loadHooks: ['load_a', 'load_b'], storeHook: 'store_out', size: (v) => `sizes[${baked.push(v) - 1}]`, lanes: 128 });
+    expect(new Set(baked)).toEqual(new Set([37, 23, 29, 1, 1, 37 * 29, 29 * 23, 37 * 23]));
+    const literals = new Set([...`${code.declarations ?? ''}\n${code.body}`.matchAll(/\b(\d+)u\b/g)].map((m) => Number(m[1])));
+    // Config-derived only: the blocks, their products, and the unrolled k steps' rows kk·16 and kk·8 (BM/4, BN/4).
+    const rows = Array.from({ length: 8 }, (_, kk) => [kk * 16, kk * 8]).flat();
+    expect([...literals].every((v) => [0, 1, 2, 3, 4, 8, 64, 32, 64 * 8, 8 * 32, 16, 128, ...rows].includes(v)), [...literals].join(', ')).toBe(true);
+  });
+});
+
 describe('the schedule and limits around matmul, compile-only', () => {
   test('[fusion.prologue.4] matmul → relu → matmul: the relu is the second call\'s prologue; the first call stores its output', () => {
     const p = PATTERNS.find((q) => q.rule === 'fusion.prologue.4');
@@ -186,11 +286,12 @@ describe('the schedule and limits around matmul, compile-only', () => {
     memory: [8, 16, Math.floor(limits.maxComputeWorkgroupStorageSize / 4 / 24) + 1],
   });
 
-  test('[codegen.limits.1] a matmul config with BM·BN past the invocation limit is a clear error', () => {
-    const { graph, kernels } = tracedWithConfig(over(COMPAT_DEFAULT_LIMITS).invocations, [20, 9], [9, 20]);
-    expect(() => generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)).toThrow(
-      /\[codegen\.limits\.1\] kernel k0 \(mm \(matmul, config 'default'\).*workgroup 12x12x1 \(144 invocations\) exceeds the device's limits/,
-    );
+  test('[templates.matmul.regtile] a matmul config with BM·BN past the invocation limit is register-tiled into a workgroup that fits', () => {
+    const { graph } = tracedWithConfig(over(COMPAT_DEFAULT_LIMITS).invocations, [20, 9], [9, 20]);
+    const [k0] = generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS);
+    // [12,12] at 128 lanes: 2×1 outputs on 72 invocations.
+    expect(k0?.wgsl).toContain('@workgroup_size(72, 1, 1)');
+    expect(k0?.wgsl).toContain('fn mm_store(');
   });
 
   test('[codegen.limits.5] a matmul config whose tiles need more than 16 KiB of workgroup memory is a clear error', () => {
@@ -235,7 +336,10 @@ describe('generated matmul cases', () => {
     expect(cases.some((c) => [c.m, c.n, c.k].some((d) => [13, 17, 31].includes(d)))).toBe(true);
     expect(cases.some((c) => c.batch !== null) && cases.some((c) => c.batch === null)).toBe(true);
     expect(cases.some((c) => !c.staticShapes) && cases.some((c) => c.returnsKernelOutput)).toBe(true);
-    expect(cases.every(({ blockSizes: [bm, bn, bk] }) => bm * bn <= 128 && 4 * (bm * bk + bk * bn) <= 16384)).toBe(true);
+    expect(cases.every(({ blockSizes: [bm, bn, bk] }) => 4 * (bm * bk + bk * bn) <= 16384)).toBe(true);
+    // Register-tiled configs ([templates.matmul.regtile]) occur, ragged ones among them.
+    const tiled = ragged.filter(({ blockSizes: [bm, bn] }) => bm * bn > 128);
+    expect(tiled.length).toBeGreaterThan(cases.length / 8);
   });
 
   test('[gen.matmul.1] operands whose sum of K products would pass ±1e6 get a recorded tanh guard before the call', () => {

@@ -19,8 +19,8 @@ function tracedWithConfig(blockSizes: number[], a: Shape, b: Shape): { graph: Gr
   return { graph: trace((x: Tensor, y: Tensor) => mm(x.mul(2), y.add(1)).relu(), { a, b }), kernels: registry.kernels };
 }
 
-/** Configs past the device's limits: too many invocations, too much workgroup memory. */
-function impossibleConfigs(limits: CodegenLimits): { invocations: number[]; memory: number[] } {
+/** A config past the device's workgroup memory, and one past its invocations, which the reference register-tiles. */
+function largeConfigs(limits: CodegenLimits): { invocations: number[]; memory: number[] } {
   const side = Math.ceil(Math.sqrt(limits.maxComputeInvocationsPerWorkgroup + 1));
   const depth = Math.floor(limits.maxComputeWorkgroupStorageSize / 4 / 24) + 1;
   return { invocations: [side, side, 4], memory: [8, 16, depth] };
@@ -84,17 +84,22 @@ describe('the reference on a device', () => {
 
   test('[codegen.limits.5] a matmul config the device cannot run is refused at compile with the sizes and limits', async (ctx) => {
     const gpu = await gate(ctx, { device: true });
-    const bad = impossibleConfigs(gpu.device.limits);
-    const cases: [number[], RegExp][] = [
-      [bad.invocations, /\[codegen\.limits\.1\] kernel k0 .*invocations\) exceeds the device's limits/],
-      [bad.memory, new RegExp(`\\[codegen\\.limits\\.5\\] kernel k0 .*bytes of workgroup memory; the device allows ${gpu.device.limits.maxComputeWorkgroupStorageSize}`)],
-    ];
-    for (const [blockSizes, message] of cases) {
-      const { graph, kernels } = tracedWithConfig(blockSizes, [20, 9], [9, 20]);
-      const run = await runProgram(fusedReference, graph, kernels, [new Float32Array(180), new Float32Array(180)], gpu);
-      expect(run).toMatchObject({ ok: false, stage: 'compile' });
-      expect(run.ok ? '' : run.message).toMatch(message);
-    }
+    const { graph, kernels } = tracedWithConfig(largeConfigs(gpu.device.limits).memory, [20, 9], [9, 20]);
+    const run = await runProgram(fusedReference, graph, kernels, [new Float32Array(180), new Float32Array(180)], gpu);
+    expect(run).toMatchObject({ ok: false, stage: 'compile' });
+    expect(run.ok ? '' : run.message).toMatch(new RegExp(`\\[codegen\\.limits\\.5\\] kernel k0 .*bytes of workgroup memory; the device allows ${gpu.device.limits.maxComputeWorkgroupStorageSize}`));
+  });
+
+  test('[templates.matmul.regtile] a matmul config with BM·BN past the device\'s invocations is register-tiled into a workgroup it grants, and runs', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const { graph, kernels } = tracedWithConfig(largeConfigs(gpu.device.limits).invocations, [20, 9], [9, 20]);
+    const [source] = generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, gpu.device.limits);
+    const size = /@workgroup_size\((\d+), 1, 1\)/.exec(source?.wgsl ?? '')?.[1];
+    expect(Number(size)).toBeLessThanOrEqual(gpu.device.limits.maxComputeInvocationsPerWorkgroup);
+    const run = await runProgram(fusedReference, graph, kernels, [new Float32Array(180).fill(1), new Float32Array(180).fill(1)], gpu);
+    if (!run.ok) throw new Error(run.message);
+    // relu(Σ_k (1·2)·(1+1)) over K = 9.
+    expect(Array.from(run.outputs[0] ?? [])).toEqual(new Array(400).fill(36));
   });
 
   test('[codegen.limits.1] a reduction config with more lanes than the device allows invocations is a compile error naming the sizes and limits', async (ctx) => {

@@ -11,4 +11,5 @@ export type TemplateTable = ReadonlyMap<string, KernelTemplate>;
 export const TEMPLATES: TemplateTable = new Map<string, KernelTemplate>([elementwiseAdd, matmul, softmax, rmsnorm].map((t) => [t.id, t]));
 
 export { elementwiseAdd, matmul, rmsnorm, softmax };
-export { matmulWorkgroupBytes } from './matmul.js';
+export { matmulWorkgroupBytes, registerTile } from './matmul.js';
+export type { RegisterTile } from './matmul.js';

@@ -1,5 +1,9 @@
 import { MATMUL, matmulDims } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
+import { emitRegisterTiled, registerTile } from './matmul-regtile.js';
+
+export { registerTile } from './matmul-regtile.js';
+export type { RegisterTile } from './matmul-regtile.js';
 
 /** Bytes of workgroup memory a config's A and B tiles take: 4·(BM·BK + BK·BN) ([templates.matmul.config]). */
 export function matmulWorkgroupBytes([bm = 1, bn = 1, bk = 1]: readonly number[]): number {
@@ -7,16 +11,31 @@ export function matmulWorkgroupBytes([bm = 1, bn = 1, bk = 1]: readonly number[]
 }
 
 /**
- * A tiled matmul of spec/kernels/matmul.ts, C = A·B, one output element per invocation, blockSizes
- * [BM, BN, BK]. A workgroup of (BN, BM) invocations computes a BM×BN tile of C; it walks K in steps of
+ * A tiled matmul of spec/kernels/matmul.ts, C = A·B, blockSizes [BM, BN, BK]. A tile of more outputs
+ * than the context's lanes is register-tiled (matmul-regtile.ts); otherwise one output element per
+ * invocation: a workgroup of (BN, BM) invocations computes a BM×BN tile of C; it walks K in steps of
  * BK, staging a BM×BK tile of A and a BK×BN tile of B in workgroup memory between barriers. Ragged
  * edges are masked (loads past an edge read 0, stores past it are skipped), never cut short by an
  * early return, since every invocation must reach every barrier.
  */
 export const matmul: KernelTemplate = {
   ...MATMUL,
+  // [registry.config.4]: by the output's extents, so a large C gets 8×8 register tiles (256 invocations, or
+  // 128 of 16×8 at the compatibility level) and a small one enough workgroups to fill the device; BK = 8
+  // keeps the A and B tiles at 8 KiB. A batch extent only multiplies the tiles.
+  tuned: {
+    configs: { large: { blockSizes: [128, 128, 8] }, medium: { blockSizes: [64, 64, 8] }, small: { blockSizes: [16, 16, 8] } },
+    picker: ([a, b]) => {
+      const m = a?.shape.at(-2) ?? 1;
+      const n = b?.shape.at(-1) ?? 1;
+      return Math.min(m, n) >= 512 ? 'large' : Math.min(m, n) >= 64 ? 'medium' : 'small';
+    },
+  },
   emit(ctx: TemplateContext): TemplateCode {
     const [bm = 1, bn = 1, bk = 1] = ctx.config.blockSizes;
+    // A tile of more outputs than lanes is register-tiled ([templates.matmul.regtile]).
+    const regtile = registerTile([bm, bn], ctx.lanes);
+    if (regtile.threads < bm * bn) return emitRegisterTiled(ctx, regtile);
     const { batch, m, k, n } = matmulDims(ctx.argShapes);
     const tilesN = Math.ceil(n / bn);
     const tilesPerBatch = Math.ceil(m / bm) * tilesN;
