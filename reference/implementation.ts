@@ -18,7 +18,7 @@ export interface ReferenceOptions {
   /** The templates calls are emitted with; default the reference's own (spec kernels by semantic id). */
   readonly templates?: TemplateTable;
   /** Code generation choices the suite varies: the square fold that exercises 2-D grids ([codegen.grid.2]), vec4 off. */
-  readonly codegen?: Pick<GenerateOptions, 'squareGrid' | 'vec4'>;
+  readonly codegen?: Pick<GenerateOptions, 'squareGrid' | 'vec4' | 'quadsPerLane'>;
 }
 
 /** The reference pipeline as an Implementation: lower → generate WGSL → pipelines and buffers. */

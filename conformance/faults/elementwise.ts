@@ -139,7 +139,7 @@ export const ELEMENTWISE_FAULTS: readonly PlantedFault[] = [
     caughtBy: ['numerics.oracle.1'],
     fault: 'a vec4 kernel stores its whole quads but never its scalar tail: the last n mod 64 elements keep the canary (caught by fused ≈ oracle)',
     // The tail's store stays in the text, unreachable, so its bindings stay in use and the bind group valid.
-    implementation: onSources('mutant: vec4-tail-dropped', (s) => withWgsl(s, s.wgsl.replace(/^(\s*)(.*?;)\s*(\/\/ scalar tail.*)$/m, '$1if (false) { $2 } $3 (dropped)'))),
+    implementation: onSources('mutant: vec4-tail-dropped', (s) => withWgsl(s, s.wgsl.replace(/^(\s*)(.*?;)\s*(\/\/ scalar tail.*)$/gm, '$1if (false) { $2 } $3 (dropped)'))),
   },
   {
     name: 'folded-grid-short',
@@ -148,6 +148,19 @@ export const ELEMENTWISE_FAULTS: readonly PlantedFault[] = [
     fault: 'the folded grid is one workgroup short per row, gx = ⌈T/gy⌉ − 1, in the dispatch and the tile index alike, so tiles are skipped and the last never run (caught by fused ≈ oracle)',
     // Folded near-square, so the short row shows in the 2-D tile index as well as in the dispatch.
     implementation: createReferenceImplementation({ name: 'mutant: folded-grid-short', fuse: true, codegen: { squareGrid: true }, editSources: (sources) => sources.map(shortGrid) }),
+  },
+  {
+    name: 'quad-step-skipped',
+    catcher: 'fusion',
+    caughtBy: ['numerics.oracle.1'],
+    fault: 'a vec4 kernel whose invocations take 4 quads runs only 3 of its steps: the second quad of every lane keeps the canary (caught by fused ≈ oracle)',
+    // Forced to 4 quads a lane ([codegen.vec4.2]), so the steps run on the tensors the fusion property draws.
+    implementation: createReferenceImplementation({
+      name: 'mutant: quad-step-skipped',
+      fuse: true,
+      codegen: { quadsPerLane: 4 },
+      editSources: (sources) => sources.map((s) => withWgsl(s, s.wgsl.replace('{ // quad step 2 of 4', 'if (false) { // quad step 2 of 4 (skipped)'))),
+    }),
   },
   {
     name: 'not-fused',

@@ -85,6 +85,12 @@ describe('meta: planted faults are caught', () => {
     await passesOnSameCases(CHECKS.fusion.arbitrary, (v) => CHECKS.fusion.judge(squareFolded, v, gpu), Math.ceil(CHECKS.fusion.runs / 4));
   });
 
+  test('[codegen.vec4.2] the fusion check passes the reference with every vec4 kernel at 4 quads a lane', async (ctx) => {
+    const gpu = await gate(ctx, { execution: true });
+    const fourQuads = createReferenceImplementation({ name: 'wgfuse reference (4 quads a lane)', fuse: true, codegen: { quadsPerLane: 4 } });
+    await passesOnSameCases(CHECKS.fusion.arbitrary, (v) => CHECKS.fusion.judge(fourQuads, v, gpu), Math.ceil(CHECKS.fusion.runs / 4));
+  });
+
   test('[meta.mutant.unmodified] the named patterns pass the unmodified reference', async (ctx) => {
     const gpu = await gate(ctx, { execution: true });
     expect(await patternRules(fusedReference, gpu)).toEqual([]);

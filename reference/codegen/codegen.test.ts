@@ -171,10 +171,24 @@ describe('codegen, vec4 and packed blocks', () => {
     expect(k?.wgsl).toContain('@group(0) @binding(3) var<storage, read> src_x_0_tail: array<f32>;');
     expect(k?.wgsl).toContain('let v7 = max(acc, vec4f()); // %7 relu');
     expect(k?.wgsl).toContain('let v3 = (l0 * vec4f(2f)); // %3 mul');
-    expect(k?.wgsl).toContain('if (i < 48u) { store_out4(i, load_x4(i) + load_y4(i)); return; } // elements 4i … 4i+3');
-    expect(k?.wgsl).toContain('if (t >= 9u) { return; } // bounds guard: ragged tail');
+    expect(k?.wgsl).toContain('if (i < 48u) { store_out4(i, load_x4(i) + load_y4(i)); } // elements 4i … 4i+3');
+    expect(k?.wgsl).toContain('if (i - 48u >= 9u) { return; } // bounds guard: ragged tail');
+    expect(k?.wgsl).toContain('store_out(i - 48u, load_x(i - 48u) + load_y(i - 48u)); // scalar tail');
     // 48 quads and 9 tail elements in 128 lanes: one workgroup.
     expect(k?.grid).toEqual([1, 1, 1]);
+  });
+
+  test('[codegen.vec4.2] an invocation takes 4 or 2 quads, lanes apart, where at least 2048 workgroups remain: 2^24 elements at 256 lanes are 4096 workgroups of 4 quads a lane', () => {
+    const steps = (wgsl: string | undefined): number => (wgsl ?? '').split('\n').filter((l) => /^\s*let i = first/.test(l)).length;
+    const big = generateProgram(lowerGraph(chainAt([1 << 24]), TEMPLATES), TEMPLATES, CORE_DEFAULT_LIMITS)[0];
+    expect(big?.grid).toEqual([4096, 1, 1]);
+    expect(steps(big?.wgsl)).toBe(4);
+    expect(big?.wgsl).toContain('let i = first + 768u;');
+    // 2^22 + 65 elements: 2^20 + 16 quads and a tail of one; U = 2 leaves 2049 workgroups, U = 4 would leave 1025.
+    const mid = generateProgram(lowerGraph(chainAt([(1 << 22) + 65]), TEMPLATES), TEMPLATES, CORE_DEFAULT_LIMITS)[0];
+    expect(steps(mid?.wgsl)).toBe(2);
+    expect(mid?.grid).toEqual([Math.ceil(((1 << 20) + 16 + 1) / 512), 1, 1]);
+    expect(steps(kernelOf(chainAt([1 << 20]))?.wgsl)).toBe(1);
   });
 
   test('[codegen.vec4.1] a multiple of 64 has no tail and no second bindings; the pointwise kernel vectorizes too', () => {

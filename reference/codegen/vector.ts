@@ -17,6 +17,8 @@ export interface VectorLayout {
   readonly quads: number;
   /** Elements after them, each stored by one invocation through the scalar hooks: 0 … 63. */
   readonly tail: number;
+  /** Quads per invocation forced by GenerateOptions.quadsPerLane; absent, quadsPerLane chooses ([codegen.vec4.2]). */
+  readonly perLane?: 1 | 2 | 4;
 }
 
 /** A binding of a vec4 kernel: a byte range of one of its buffers (index into reads, the store, the second stores). */
@@ -73,4 +75,44 @@ export function vectorViews(buffers: number, layout: VectorLayout): BindingView[
   const main = Array.from({ length: buffers }, (_, of) => ({ of, offset: 0, size: 16 * layout.quads }));
   if (layout.tail === 0) return main;
   return [...main, ...Array.from({ length: buffers }, (_, of) => ({ of, offset: 16 * layout.quads, size: 4 * layout.tail }))];
+}
+
+/** Workgroups a vec4 kernel keeps at least, before its invocations take several quads (about 15 per SM of a large GPU). */
+export const MIN_VEC4_WORKGROUPS = 2048;
+
+/**
+ * Quads each invocation of a vec4 kernel takes, U of 4, 2 or 1: the most that leaves at least
+ * MIN_VEC4_WORKGROUPS workgroups, since every workgroup launched costs time whatever it does
+ * ([codegen.vec4.2]).
+ */
+export function quadsPerLane(layout: VectorLayout, lanes: number): number {
+  if (layout.perLane !== undefined) return layout.perLane;
+  for (const u of [4, 2]) if (Math.ceil((layout.quads + layout.tail) / (lanes * u)) >= MIN_VEC4_WORKGROUPS) return u;
+  return 1;
+}
+
+/**
+ * The body of a vec4 kernel ([codegen.vec4.1], [codegen.vec4.2]): the invocation's U indices `i`, lanes
+ * apart from `first` (so the lanes of one step read consecutive quads), each written out; an index below
+ * `quads` runs `quad(i)` on elements 4i … 4i+3, one of the `tail` after them runs `scalar(t)` on the scalar
+ * tail's element t, and past both the invocation returns (its later indices are larger still).
+ */
+export function quadSteps(first: string, u: number, lanes: number, quads: string, tail: string | undefined, quad: (i: string) => string, scalar: (t: string) => string): string[] {
+  const steps: string[] = [];
+  for (let k = 0; k < u; k++) {
+    const i = k === 0 ? first : `${first} + ${k * lanes}u`;
+    const lines =
+      tail === undefined
+        ? [`let i = ${i};`, `if (i >= ${quads}) { return; } // bounds guard: ragged tail`, `${quad('i')} // elements 4i … 4i+3`]
+        : [
+            `let i = ${i};`,
+            `if (i < ${quads}) { ${quad('i')} } // elements 4i … 4i+3`,
+            'else {',
+            `  if (i - ${quads} >= ${tail}) { return; } // bounds guard: ragged tail`,
+            `  ${scalar(`i - ${quads}`)} // scalar tail: element 4·quads + (i − quads)`,
+            '}',
+          ];
+    steps.push(...(u === 1 ? lines : [`{ // quad step ${k + 1} of ${u}`, ...lines.map((l) => `  ${l}`), '}']));
+  }
+  return steps;
 }

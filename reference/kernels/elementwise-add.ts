@@ -1,4 +1,5 @@
 import { ELEMENTWISE_ADD } from '../../spec/index.js';
+import { quadSteps, quadsPerLane } from '../codegen/vector.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
 
 /**
@@ -24,19 +25,14 @@ export const elementwiseAdd: KernelTemplate = {
     const lane = packed ? 'lid.x' : `lid.y * ${bx}u + lid.x`;
     const workgroupSize: [number, number, number] = packed ? [lanes, 1, 1] : [bx, by, 1];
     if (ctx.vector !== undefined) {
-      // [codegen.vec4.1]: one quad per invocation, then one element of the scalar tail per invocation.
+      // [codegen.vec4.1], [codegen.vec4.2]: U quads per invocation, lanes apart, then the scalar tail.
       const { quads, tail, loadHooks: [x4, y4] } = ctx.vector;
-      const body = [`let i = tile * ${lanes}u + ${lane}; // ${lanes / block} block(s) of [${by}, ${bx}], 4 elements a lane`];
-      if (tail === 0) body.push(`if (i >= ${ctx.size(quads)}) { return; } // bounds guard: ragged tail`, `${ctx.vector.storeHook}(i, ${x4}(i) + ${y4}(i)); // elements 4i … 4i+3`);
-      else {
-        body.push(
-          `if (i < ${ctx.size(quads)}) { ${ctx.vector.storeHook}(i, ${x4}(i) + ${y4}(i)); return; } // elements 4i … 4i+3`,
-          `let t = i - ${ctx.size(quads)};`,
-          `if (t >= ${ctx.size(tail)}) { return; } // bounds guard: ragged tail`,
-          `${ctx.storeHook}(t, ${loadX}(t) + ${loadY}(t)); // scalar tail: element ${4 * quads} + t`,
-        );
-      }
-      return { workgroupSize, tiles: Math.ceil((quads + tail) / lanes), body: body.join('\n') };
+      const u = quadsPerLane(ctx.vector, lanes);
+      const body = [
+        `let first = tile * ${lanes * u}u + ${lane}; // ${lanes / block} block(s) of [${by}, ${bx}], ${u} quad(s) of 4 elements a lane`,
+        ...quadSteps('first', u, lanes, ctx.size(quads), tail === 0 ? undefined : ctx.size(tail), (i) => `${ctx.vector?.storeHook}(${i}, ${x4}(${i}) + ${y4}(${i}));`, (t) => `${ctx.storeHook}(${t}, ${loadX}(${t}) + ${loadY}(${t}));`),
+      ];
+      return { workgroupSize, tiles: Math.ceil((quads + tail) / (lanes * u)), body: body.join('\n') };
     }
     return {
       workgroupSize,
