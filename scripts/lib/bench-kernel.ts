@@ -197,6 +197,8 @@ export interface Variant {
   /** Codegen sees at most this many invocations per workgroup: 16 runs the [4, 4] blocks unpacked, as before. */
   readonly lanes?: number;
   readonly oldFold?: boolean;
+  /** Forces the quads per invocation ([codegen.vec4.2]); absent, codegen chooses. */
+  readonly quadsPerLane?: 1 | 2 | 4;
 }
 
 export const VARIANTS: readonly Variant[] = [
@@ -204,8 +206,9 @@ export const VARIANTS: readonly Variant[] = [
   { name: '[4,4] 16 lanes, scalar, exact fold', blockSizes: [4, 4], vec4: false, lanes: 16 },
   { name: '[4,4] packed lanes, scalar, old fold', blockSizes: [4, 4], vec4: false, oldFold: true },
   { name: '[4,4] packed lanes, scalar, exact fold', blockSizes: [4, 4], vec4: false },
-  { name: '[8,16] packed, vec4, exact fold', blockSizes: [8, 16], vec4: true },
-  { name: '[4,4] packed, vec4, exact fold (default)', blockSizes: [4, 4], vec4: true },
+  { name: '[8,16] packed, vec4, exact fold, 1 quad a lane', blockSizes: [8, 16], vec4: true, quadsPerLane: 1 },
+  { name: '[4,4] packed, vec4, exact fold, 1 quad a lane', blockSizes: [4, 4], vec4: true, quadsPerLane: 1 },
+  { name: '[4,4] packed, vec4, exact fold, quads a lane chosen (default)', blockSizes: [4, 4], vec4: true },
 ];
 
 /** Times every variant and the copy kernel at N, and the host round trip of the default variant's `run()`. */
@@ -252,7 +255,7 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
     for (const v of VARIANTS) {
       const chain = seedChain([n], v.blockSizes);
       const seen = v.lanes === undefined ? limits : { ...limits, maxComputeInvocationsPerWorkgroup: v.lanes };
-      const [source] = generateProgram(lowerGraph(chain.graph, TEMPLATES), TEMPLATES, seen, { vec4: v.vec4 });
+      const [source] = generateProgram(lowerGraph(chain.graph, TEMPLATES), TEMPLATES, seen, { vec4: v.vec4, ...(v.quadsPerLane === undefined ? {} : { quadsPerLane: v.quadsPerLane }) });
       if (source === undefined) throw new Error('bench: the chain compiled to no kernel');
       const timed = v.oldFold === true ? oldFold(source, limits.maxComputeWorkgroupsPerDimension) : source;
       device.queue.writeBuffer(out, 0, new Float32Array(n));
