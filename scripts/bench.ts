@@ -296,6 +296,7 @@ if (parts.has('throughput')) {
 
 if (parts.has('kernel')) {
   const { openBenchDevice, timeKernels } = await import('./lib/bench-kernel.js');
+  type KernelRow = import('./lib/bench-kernel.js').KernelRow;
   const backend = gpu.backend === 'opengl' || gpu.backend === 'opengles' ? gpu.backend : 'vulkan';
   const bench = await openBenchDevice(backend);
   say(`\nf. kernel time: relu(add(x*2, y+1)) f32, one fused kernel, on ${bench.adapter} (${bench.backend})`);
@@ -305,7 +306,7 @@ if (parts.has('kernel')) {
       : `   no timestamp-query: wall time of ${dispatches} back-to-back dispatches in one pass / ${dispatches}, per round; median (lowest…highest round) of ${rounds}`,
   );
   say(`   each variant after ${warmMs} ms of back-to-back dispatches of itself (clock up); buffers reused, so L2 holds none of 2^24+ f32 tensors`);
-  const figures: unknown[] = [];
+  const figures: { n: number; rows: KernelRow[]; hostMs: unknown }[] = [];
   for (const n of kernelSizes) {
     const { rows, hostMs } = await timeKernels(bench, n, { rounds, dispatches, warmMs }, say);
     const copy = rows[0];
@@ -336,6 +337,22 @@ if (parts.has('kernel')) {
   if (templates.rows.some((r) => !(r.relError <= 1e-4))) {
     failed = true;
     say('   FAIL: a timed template kernel\'s output differs from the f64 check by more than 1e-4 of its scale');
+  }
+  // Ratios against the recorded anchors of this GPU (scripts/gpu/anchors.json), where it has some.
+  const { anchorsFor } = await import('./lib/bench-anchors.js');
+  const recorded = anchorsFor(bench.adapter);
+  if (recorded === undefined) say('\n   no recorded anchors for this adapter (scripts/gpu/anchors.json); scripts/gpu-bench.sh measures them beside the bench');
+  else {
+    say(`\n   against the anchors recorded on ${recorded.device} (torch ${recorded.torch}, ${recorded.measured}); anchor ms / ours, so ≥ 1 is as fast:`);
+    const ours: [string, number | undefined][] = [
+      ...figures.map(({ n, rows }): [string, number | undefined] => [`chain 2^${Math.log2(n)}`, rows.find((r) => r.variant.endsWith('(default)'))?.median]),
+      ['softmax 4096x4096', templates.rows.find((r) => r.work === 'softmax' && r.default && r.shape === '4096x4096')?.median],
+      ['matmul 2048', templates.rows.find((r) => r.work === 'matmul' && r.default && r.shape.endsWith(' 2048³'))?.median],
+    ];
+    for (const [key, ms] of ours) {
+      const anchor = recorded.anchors[key];
+      if (anchor !== undefined && ms !== undefined) say(`   ${key}: ours ${ms.toFixed(4)} ms, ${anchor.what} ${anchor.ms.toFixed(4)} ms: ${(anchor.ms / ms).toFixed(2)}×`);
+    }
   }
   json['kernel'] = { adapter: bench.adapter, backend: bench.backend, timestamps: bench.timestamps, rounds, dispatches, warmMs, figures, templates };
   bench.device.destroy();
