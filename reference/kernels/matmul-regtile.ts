@@ -1,5 +1,6 @@
 import { matmulDims } from '../../spec/index.js';
 import type { TemplateCode, TemplateContext } from '../registry/template.js';
+import { matmulWorkgroupBytes, stageBRowMajor, tileOrigin } from './matmul-tile.js';
 
 /** How a matmul config runs ([templates.matmul.regtile]): TM×TN outputs per invocation, `threads` invocations. */
 export interface RegisterTile {
@@ -53,9 +54,8 @@ export const UNROLL_K = 16;
  */
 export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: RegisterTile): TemplateCode {
   const [bm = 1, bn = 1, bk = 1] = ctx.config.blockSizes;
-  const { batch, m, k, n } = matmulDims(ctx.argShapes);
-  const tilesN = Math.ceil(n / bn);
-  const tilesPerBatch = Math.ceil(m / bm) * tilesN;
+  const { m, k, n } = matmulDims(ctx.argShapes);
+  const origin = tileOrigin(ctx, bm, bn);
   const [loadA, loadB] = ctx.loadHooks;
   const s = ctx.size;
   const tx = bn / tn;
@@ -126,20 +126,11 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
         '    mm_b[e] = v;',
         '  }',
       ]
-    : [
-        `  // Stage B[k0 .. k0+${bk}, col0 .. col0+${bn}] into mm_b.`,
-        `  for (var e = slot; e < ${bk * bn}u; e += ${threads}u) {`,
-        `    let r = k0 + e / ${bn}u;`,
-        `    let c = col0 + e % ${bn}u;`,
-        '    var v = 0f;',
-        `    if (r < K && c < N) { v = ${loadB}(b0 + r * N + c); } ${maskB}`,
-        '    mm_b[e] = v;',
-        '  }',
-      ];
+    : stageBRowMajor(bk, bn, threads, loadB ?? 'load_b');
   const element = (v: boolean): string => (v ? 'vec4f' : 'f32');
   return {
     workgroupSize: [threads, 1, 1],
-    tiles: batch * tilesPerBatch,
+    tiles: origin.tiles,
     declarations: [
       `var<workgroup> mm_a: array<${element(va)}, ${(bm * bk) / (va ? 4 : 1)}>; // a ${bm}x${bk} tile of A, transposed: mm_a[k][m]`,
       `var<workgroup> mm_b: array<${element(vb)}, ${(bk * bn) / (vb ? 4 : 1)}>; // a ${bk}x${bn} tile of B, row-major: mm_b[k][n]`,
@@ -152,18 +143,10 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
       `  ${ctx.storeHook}(batch * ${s(m * n)} + row * N + col, acc);`,
       '}',
     ].join('\n'),
-    workgroupBytes: 4 * (bm * bk + bk * bn),
+    workgroupBytes: matmulWorkgroupBytes([bm, bn, bk]),
     body: [
       `// Register tile: ${threads} invocations, each computing ${tm}x${tn} outputs of a ${bm}x${bn} tile of C ([templates.matmul.regtile]).`,
-      `let M = ${s(m)}; // rows of A and C`,
-      `let N = ${s(n)}; // columns of B and C`,
-      `let K = ${s(k)}; // columns of A, rows of B: the reduction`,
-      `let tilesN = ${s(tilesN)}; // output tiles across N`,
-      `let tilesPerBatch = ${s(tilesPerBatch)};`,
-      '// This workgroup computes the output tile C[batch, row0 .. row0+BM, col0 .. col0+BN].',
-      'let batch = tile / tilesPerBatch;',
-      `let row0 = ((tile % tilesPerBatch) / tilesN) * ${bm}u;`,
-      `let col0 = ((tile % tilesPerBatch) % tilesN) * ${bn}u;`,
+      ...origin.lines,
       `let a0 = batch * ${s(m * k)}; // A[batch] starts here`,
       `let b0 = batch * ${s(k * n)}; // B[batch] starts here`,
       'let slot = lid.x; // this invocation\'s first element in the staging loops',

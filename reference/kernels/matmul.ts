@@ -1,14 +1,12 @@
 import { MATMUL, matmulDims } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
 import { emitRegisterTiled, registerTile } from './matmul-regtile.js';
+import { matmulWorkgroupBytes, stageBRowMajor, tileOrigin } from './matmul-tile.js';
 
 export { registerTile } from './matmul-regtile.js';
 export type { RegisterTile } from './matmul-regtile.js';
 
-/** Bytes of workgroup memory a config's A and B tiles take: 4·(BM·BK + BK·BN) ([templates.matmul.config]). */
-export function matmulWorkgroupBytes([bm = 1, bn = 1, bk = 1]: readonly number[]): number {
-  return 4 * (bm * bk + bk * bn);
-}
+export { matmulWorkgroupBytes } from './matmul-tile.js';
 
 /**
  * A tiled matmul of spec/kernels/matmul.ts, C = A·B, blockSizes [BM, BN, BK]. A tile of more outputs
@@ -37,30 +35,21 @@ export const matmul: KernelTemplate = {
     // A tile of more outputs than lanes is register-tiled ([templates.matmul.regtile]).
     const regtile = registerTile([bm, bn], ctx.lanes);
     if (regtile.threads < bm * bn) return emitRegisterTiled(ctx, regtile);
-    const { batch, m, k, n } = matmulDims(ctx.argShapes);
-    const tilesN = Math.ceil(n / bn);
-    const tilesPerBatch = Math.ceil(m / bm) * tilesN;
+    const { m, k, n } = matmulDims(ctx.argShapes);
+    const origin = tileOrigin(ctx, bm, bn);
     const [loadA, loadB] = ctx.loadHooks;
     const s = ctx.size;
     const threads = bm * bn;
     return {
       workgroupSize: [bn, bm, 1],
-      tiles: batch * tilesPerBatch,
+      tiles: origin.tiles,
       declarations: [
         `var<workgroup> mm_a: array<f32, ${bm * bk}>; // a ${bm}x${bk} tile of A, row-major`,
         `var<workgroup> mm_b: array<f32, ${bk * bn}>; // a ${bk}x${bn} tile of B, row-major`,
       ].join('\n'),
       workgroupBytes: matmulWorkgroupBytes([bm, bn, bk]),
       body: [
-        `let M = ${s(m)}; // rows of A and C`,
-        `let N = ${s(n)}; // columns of B and C`,
-        `let K = ${s(k)}; // columns of A, rows of B: the reduction`,
-        `let tilesN = ${s(tilesN)}; // output tiles across N`,
-        `let tilesPerBatch = ${s(tilesPerBatch)};`,
-        '// This workgroup computes the output tile C[batch, row0 .. row0+BM, col0 .. col0+BN].',
-        'let batch = tile / tilesPerBatch;',
-        `let row0 = ((tile % tilesPerBatch) / tilesN) * ${bm}u;`,
-        `let col0 = ((tile % tilesPerBatch) % tilesN) * ${bn}u;`,
+        ...origin.lines,
         'let row = row0 + lid.y;',
         'let col = col0 + lid.x;',
         `let a0 = batch * ${s(m * k)}; // A[batch] starts here`,
@@ -76,14 +65,7 @@ export const matmul: KernelTemplate = {
         `    if (r < M && c < K) { v = ${loadA}(a0 + r * K + c); } // mask: A past its edge reads as 0`,
         '    mm_a[e] = v;',
         '  }',
-        `  // Stage B[k0 .. k0+${bk}, col0 .. col0+${bn}] into mm_b.`,
-        `  for (var e = slot; e < ${bk * bn}u; e += ${threads}u) {`,
-        `    let r = k0 + e / ${bn}u;`,
-        `    let c = col0 + e % ${bn}u;`,
-        '    var v = 0f;',
-        `    if (r < K && c < N) { v = ${loadB}(b0 + r * N + c); } // mask: B past its edge reads as 0`,
-        '    mm_b[e] = v;',
-        '  }',
+        ...stageBRowMajor(bk, bn, threads, loadB ?? 'load_b'),
         '  workgroupBarrier(); // both tiles staged',
         '  // This invocation\'s row of the A tile times its column of the B tile.',
         `  for (var j = 0u; j < ${bk}u; j++) {`,

@@ -98,12 +98,11 @@ export class Registry {
     const keys = Object.keys(configs);
     if (keys.length === 0) throw new WgfuseError('registry.config.1', `${name}: no configs given; at least one is needed`);
     for (const key of keys) checkConfig(name, key, configs[key] as KernelConfig, spec.template);
-    const tunedPicker: ConfigPicker | undefined = tuned === undefined ? undefined : (args) => tuned.picker(args);
     const definition: KernelDefinition = {
       name,
       template: spec.template,
       configs: { ...configs },
-      configPicker: spec.configPicker ?? tunedPicker ?? (() => undefined),
+      configPicker: spec.configPicker ?? tuned?.picker ?? (() => undefined),
       settings: { ...DEFAULT_SETTINGS, ...spec.settings },
     };
     this.table.set(name, definition);

@@ -37,8 +37,8 @@ def main():
             continue
         best = min(mine, key=lambda r: r["median"])
         default = next((r for r in mine if r.get("default")), None)
-        for label, r in (("default " + r["config"], r) for r in ([default] if default else [])):
-            line(f"{work} {r['shape']}", label, r["median"], f"{r['rate']:.2f} {r['unit']}", anchor_name, anchors[anchor_name]["ms"], target)
+        if default:
+            line(f"{work} {default['shape']}", "default " + default["config"], default["median"], f"{default['rate']:.2f} {default['unit']}", anchor_name, anchors[anchor_name]["ms"], target)
         line(f"{work} {best['shape']}", "best " + best["config"], best["median"], f"{best['rate']:.2f} {best['unit']}", anchor_name, anchors[anchor_name]["ms"], target)
     print("| work | reference config | ms | rate | anchor ms | ratio | target |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

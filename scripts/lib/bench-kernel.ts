@@ -11,7 +11,7 @@ import { SWIFTSHADER_ICD } from '../../conformance/harness/device.js';
 import { generateProgram, lowerGraph, TEMPLATES } from '../../reference/index.js';
 import type { CodegenLimits, KernelSource } from '../../reference/index.js';
 import { fusedReference } from '../../reference/implementation.js';
-import { chainOnCpu, seedChain, spread } from './bench-measure.js';
+import { chainOnCpu, pseudoRandom, seedChain, spread } from './bench-measure.js';
 
 export interface KernelBenchDevice {
   readonly device: GPUDevice;
@@ -59,23 +59,13 @@ export interface KernelRow {
   readonly maxAbsError: number;
 }
 
-export function pseudoRandom(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    out[i] = Math.fround((a / 2 ** 32) * 4 - 2);
-  }
-  return out;
-}
-
 const STORAGE = 0x80;
 const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 const MAP_READ = 0x01;
 const QUERY_RESOLVE = 0x200;
 
-export function launchOf(device: GPUDevice, wgsl: string, grid: readonly [number, number, number], entries: { buffer: GPUBuffer; offset?: number; size?: number }[]): Launch {
+function launchOf(device: GPUDevice, wgsl: string, grid: readonly [number, number, number], entries: { buffer: GPUBuffer; offset?: number; size?: number }[]): Launch {
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: wgsl }), entryPoint: 'main' } });
   const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: entries.map((resource, binding) => ({ binding, resource })) });
   return { pipeline, bindGroup, grid };
@@ -94,8 +84,23 @@ export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, n: number
   return v;
 }
 
-/** The reference's kernel for the chain, bound as the executor binds it (views of a vec4 kernel included). */
-function referenceLaunch(device: GPUDevice, source: KernelSource, buffers: GPUBuffer[]): Launch {
+/** The device's limits codegen reads, as a plain object: GPUSupportedLimits keeps its fields on the prototype, where a spread does not see them. */
+export function limitsOf(device: GPUDevice): CodegenLimits {
+  const d = device.limits;
+  return {
+    maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: d.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: d.maxComputeWorkgroupSizeY,
+    maxComputeWorkgroupSizeZ: d.maxComputeWorkgroupSizeZ,
+    maxComputeWorkgroupsPerDimension: d.maxComputeWorkgroupsPerDimension,
+    maxStorageBuffersPerShaderStage: d.maxStorageBuffersPerShaderStage,
+    maxStorageBufferBindingSize: d.maxStorageBufferBindingSize,
+    maxComputeWorkgroupStorageSize: d.maxComputeWorkgroupStorageSize,
+  };
+}
+
+/** A reference kernel bound as the executor binds it (views of a vec4 kernel included), `buffers` its reads then its store. */
+export function referenceLaunch(device: GPUDevice, source: KernelSource, buffers: readonly GPUBuffer[]): Launch {
   const views = source.views ?? buffers.map((_, of) => ({ of, offset: 0, size: undefined }));
   return launchOf(device, source.wgsl, source.grid, views.map((v) => ({ buffer: buffers[v.of] as GPUBuffer, offset: v.offset, ...(v.size === undefined ? {} : { size: v.size }) })));
 }
@@ -232,18 +237,7 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
     say(`   N=2^${Math.log2(n)} ${variant}: ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)}), ${row.gbps.toFixed(0)} GB/s, grid ${grid.join('x')}, max |err| ${maxAbsError}`);
   };
   try {
-    // A plain copy: GPUSupportedLimits keeps its fields on the prototype, where a spread does not see them.
-    const d = device.limits;
-    const limits: CodegenLimits = {
-      maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: d.maxComputeWorkgroupSizeX,
-      maxComputeWorkgroupSizeY: d.maxComputeWorkgroupSizeY,
-      maxComputeWorkgroupSizeZ: d.maxComputeWorkgroupSizeZ,
-      maxComputeWorkgroupsPerDimension: d.maxComputeWorkgroupsPerDimension,
-      maxStorageBuffersPerShaderStage: d.maxStorageBuffersPerShaderStage,
-      maxStorageBufferBindingSize: d.maxStorageBufferBindingSize,
-      maxComputeWorkgroupStorageSize: d.maxComputeWorkgroupStorageSize,
-    };
+    const limits = limitsOf(device);
     const lanes = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
     const copyTiles = Math.ceil(n / 4 / lanes);
     const gy = Math.ceil(copyTiles / limits.maxComputeWorkgroupsPerDimension);

@@ -93,12 +93,15 @@ export interface TimingRow {
   readonly maxAbsError: number;
 }
 
-function pseudoRandom(n: number, seed: number): Float32Array {
+/** n f32 in [-2, 2) from a linear congruential generator: the benches' data, the same for the same seed. */
+export function pseudoRandom(n: number, seed: number): Float32Array {
   let a = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
     a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    return Math.fround((a / 2 ** 32) * 4 - 2);
-  });
+    out[i] = Math.fround((a / 2 ** 32) * 4 - 2);
+  }
+  return out;
 }
 
 async function runOnce(device: GPUDevice, program: CompiledProgram, io: Parameters<CompiledProgram['run']>[0]): Promise<number> {

@@ -7,9 +7,9 @@
  */
 import { createRegistry, generateProgram, lowerGraph, matmul, softmax, trace } from '../../reference/index.js';
 import type { CodegenLimits, Graph, KernelSource } from '../../reference/index.js';
-import { launchOf, pseudoRandom, readBuffer, timeLaunch } from './bench-kernel.js';
-import type { KernelBenchDevice, KernelTimingOptions } from './bench-kernel.js';
-import { spread } from './bench-measure.js';
+import { limitsOf, readBuffer, referenceLaunch, timeLaunch } from './bench-kernel.js';
+import type { KernelBenchDevice, KernelTimingOptions, Launch } from './bench-kernel.js';
+import { pseudoRandom, spread } from './bench-measure.js';
 
 export interface TemplateRow {
   readonly work: 'softmax' | 'matmul';
@@ -47,14 +47,13 @@ function oneKernel(graph: Graph, templates: ReturnType<typeof createRegistry>['t
 }
 
 /** Binds each input buffer at its read's binding and `out` at the write, as the executor does. */
-function bind(device: GPUDevice, graph: Graph, source: KernelSource, inputs: readonly GPUBuffer[], out: GPUBuffer): ReturnType<typeof launchOf> {
-  const buffers = [...source.reads.map((id) => {
+function bind(device: GPUDevice, graph: Graph, source: KernelSource, inputs: readonly GPUBuffer[], out: GPUBuffer): Launch {
+  const reads = source.reads.map((id) => {
     const k = graph.inputs.indexOf(id);
     if (k < 0) throw new Error(`bench: kernel reads %${id}, not a graph input`);
     return inputs[k] as GPUBuffer;
-  }), out];
-  const views = source.views ?? buffers.map((_, of) => ({ of, offset: 0, size: undefined }));
-  return launchOf(device, source.wgsl, source.grid, views.map((v) => ({ buffer: buffers[v.of] as GPUBuffer, offset: v.offset, ...(v.size === undefined ? {} : { size: v.size }) })));
+  });
+  return referenceLaunch(device, source, [...reads, out]);
 }
 
 function upload(device: GPUDevice, data: Float32Array): GPUBuffer {
@@ -105,21 +104,6 @@ function checkMatmul(a: Float32Array, b: Float32Array, bias: Float32Array, got: 
     worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
   }
   return worst;
-}
-
-function limitsOf(device: GPUDevice): CodegenLimits {
-  // GPUSupportedLimits keeps its fields on the prototype, where a spread does not see them.
-  const d = device.limits;
-  return {
-    maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupSizeX: d.maxComputeWorkgroupSizeX,
-    maxComputeWorkgroupSizeY: d.maxComputeWorkgroupSizeY,
-    maxComputeWorkgroupSizeZ: d.maxComputeWorkgroupSizeZ,
-    maxComputeWorkgroupsPerDimension: d.maxComputeWorkgroupsPerDimension,
-    maxStorageBuffersPerShaderStage: d.maxStorageBuffersPerShaderStage,
-    maxStorageBufferBindingSize: d.maxStorageBufferBindingSize,
-    maxComputeWorkgroupStorageSize: d.maxComputeWorkgroupStorageSize,
-  };
 }
 
 export interface TemplateBenchOptions extends KernelTimingOptions {
