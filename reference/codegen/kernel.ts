@@ -63,7 +63,7 @@ export interface GenerateOptions {
    * Quads every vec4 kernel's invocations take, whatever its size ([codegen.vec4.2]): so the 2- and 4-quad
    * steps run on the small tensors CI judges, not only past 2^21 elements.
    */
-  readonly quadsPerLane?: 1 | 2 | 4;
+  readonly quadsPerLane?: 1 | 2 | 4 | 8;
 }
 
 /** How a kernel's text names nodes: by id, or (canonical) by order of first mention in the kernel. */

@@ -18,7 +18,7 @@ export interface VectorLayout {
   /** Elements after them, each stored by one invocation through the scalar hooks: 0 … 63. */
   readonly tail: number;
   /** Quads per invocation forced by GenerateOptions.quadsPerLane; absent, quadsPerLane chooses ([codegen.vec4.2]). */
-  readonly perLane?: 1 | 2 | 4;
+  readonly perLane?: 1 | 2 | 4 | 8;
 }
 
 /** A binding of a vec4 kernel: a byte range of one of its buffers (index into reads, the store, the second stores). */

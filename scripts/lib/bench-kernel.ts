@@ -203,7 +203,7 @@ export interface Variant {
   readonly lanes?: number;
   readonly oldFold?: boolean;
   /** Forces the quads per invocation ([codegen.vec4.2]); absent, codegen chooses. */
-  readonly quadsPerLane?: 1 | 2 | 4;
+  readonly quadsPerLane?: 1 | 2 | 4 | 8;
 }
 
 export const VARIANTS: readonly Variant[] = [
@@ -213,6 +213,9 @@ export const VARIANTS: readonly Variant[] = [
   { name: '[4,4] packed lanes, scalar, exact fold', blockSizes: [4, 4], vec4: false },
   { name: '[8,16] packed, vec4, exact fold, 1 quad a lane', blockSizes: [8, 16], vec4: true, quadsPerLane: 1 },
   { name: '[4,4] packed, vec4, exact fold, 1 quad a lane', blockSizes: [4, 4], vec4: true, quadsPerLane: 1 },
+  { name: '[4,4] packed, vec4, exact fold, 2 quads a lane', blockSizes: [4, 4], vec4: true, quadsPerLane: 2 },
+  { name: '[4,4] packed, vec4, exact fold, 8 quads a lane', blockSizes: [4, 4], vec4: true, quadsPerLane: 8 },
+  { name: '[4,4] vec4, exact fold, 128 lanes, quads a lane chosen', blockSizes: [4, 4], vec4: true, lanes: 128 },
   { name: '[4,4] packed, vec4, exact fold, quads a lane chosen (default)', blockSizes: [4, 4], vec4: true },
 ];
 
