@@ -4,6 +4,7 @@
 #
 #   bash scripts/gpu-bench.sh pack DIR      here: DIR/ gets what that host lacks (about 30 MB, all .xz)
 #   bash scripts/gpu-bench.sh run DIR OUT   there: unpacks DIR/ into /tmp, runs both benches, writes OUT/
+#                                           (SWEEP=1: scripts/gpu/kernel-sweep.ts as well)
 #
 # What is packed: this checkout's committed tree (git archive HEAD), the Node binary running here, and
 # the node_modules the bench loads at run time: tsx and the esbuild binary it transpiles with,
@@ -13,7 +14,7 @@
 # The GPU host must be x86-64 Linux with glibc, like this machine (the device tool's hosts are).
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
 pack() {
   local dir=$1 root
@@ -50,6 +51,11 @@ run() {
   # shellcheck disable=SC2086
   (cd "$work" && WGFUSE_BACKEND=vulkan timeout "${BENCH_TIMEOUT:-300}" "$work/node" node_modules/tsx/dist/cli.mjs scripts/bench.ts --parts kernel \
     --kernel-log2 "${KERNEL_LOG2:-24,26}" ${BENCH_ARGS:-} --json "$out/wgfuse-kernel.json") 2>&1 | grep -v 'artificially reduced' | tee "$out/wgfuse-kernel.txt" || true
+  # SWEEP=1: hand-written WGSL shapes of the chain and a copy too (scripts/gpu/kernel-sweep.ts).
+  if [ "${SWEEP:-0}" = 1 ]; then
+    (cd "$work" && timeout "${SWEEP_TIMEOUT:-180}" "$work/node" node_modules/tsx/dist/cli.mjs scripts/gpu/kernel-sweep.ts \
+      --log2 "${KERNEL_LOG2:-24,26}" --json "$out/sweep.json") 2>&1 | grep -v 'artificially reduced' | tee "$out/sweep.txt" || true
+  fi
   if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
     PYTHONUNBUFFERED=1 timeout "${TORCH_TIMEOUT:-240}" python3 "$work/scripts/gpu/torch_bench.py" --log2 "${KERNEL_LOG2:-24,26}" --json "$out/torch.json" 2>&1 | tee "$out/torch.txt" || true
     if [ -f "$out/wgfuse-kernel.json" ] && [ -f "$out/torch.json" ]; then python3 "$work/scripts/gpu/compare.py" "$out/wgfuse-kernel.json" "$out/torch.json" | tee "$out/compare.md"; fi

@@ -65,7 +65,7 @@ const COPY_DST = 0x08;
 const MAP_READ = 0x01;
 const QUERY_RESOLVE = 0x200;
 
-function launchOf(device: GPUDevice, wgsl: string, grid: readonly [number, number, number], entries: { buffer: GPUBuffer; offset?: number; size?: number }[]): Launch {
+export function launchOf(device: GPUDevice, wgsl: string, grid: readonly [number, number, number], entries: { buffer: GPUBuffer; offset?: number; size?: number }[]): Launch {
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: wgsl }), entryPoint: 'main' } });
   const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: entries.map((resource, binding) => ({ binding, resource })) });
   return { pipeline, bindGroup, grid };

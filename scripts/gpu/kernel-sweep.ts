@@ -1,0 +1,98 @@
+/**
+ * Hand-written WGSL shapes of the seed chain relu(x*2 + (y+1)) and of a plain copy, timed as the kernel
+ * bench times the reference (scripts/lib/bench-kernel.ts: ~warm-up, pass timestamps, median of rounds), to
+ * find what codegen should emit on a GPU before codegen is changed. Every output is checked after timing.
+ *
+ *   tsx scripts/gpu/kernel-sweep.ts [--log2 24,26] [--warm-ms 500] [--json FILE]
+ *
+ * scripts/gpu-bench.sh runs it when SWEEP=1. Shapes: lanes per workgroup; U quads per invocation, either
+ * lanes apart (the reference's [codegen.vec4.2]) or adjacent; runtime-sized or fixed-size arrays.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { chainOnCpu, pseudoRandom, spread } from '../lib/bench-measure.js';
+import { launchOf, limitsOf, openBenchDevice, readBuffer, timeLaunch } from '../lib/bench-kernel.js';
+
+interface Shape {
+  readonly op: 'copy' | 'chain';
+  readonly lanes: number;
+  readonly u: number;
+  /** Each invocation's U quads adjacent (2 × 16 B per lane) rather than lanes apart. */
+  readonly adjacent?: boolean;
+  /** array<vec4f, Q> bindings instead of runtime-sized ones. */
+  readonly fixed?: boolean;
+}
+
+const SHAPES: readonly Shape[] = [
+  ...[64, 128, 256, 512, 1024].map((lanes) => ({ op: 'copy' as const, lanes, u: 1 })),
+  ...[64, 128, 256, 512, 1024].map((lanes) => ({ op: 'chain' as const, lanes, u: 1 })),
+  { op: 'chain', lanes: 128, u: 2 },
+  { op: 'chain', lanes: 256, u: 2 },
+  { op: 'chain', lanes: 256, u: 2, adjacent: true },
+  { op: 'chain', lanes: 256, u: 1, fixed: true },
+  { op: 'copy', lanes: 256, u: 1, fixed: true },
+];
+
+const nameOf = (s: Shape): string => `${s.op} ${s.lanes} lanes, ${s.u} quad${s.u > 1 ? 's' : ''}${s.u > 1 ? (s.adjacent === true ? ' adjacent' : ' lanes apart') : ''}${s.fixed === true ? ', fixed-size arrays' : ''}`;
+
+/** The WGSL of one shape over n f32 (n a multiple of 4·lanes·u), its grid folded to the device's per-dimension limit. */
+function wgslOf(s: Shape, n: number, perDim: number): { wgsl: string; grid: [number, number, number] } {
+  const quads = n / 4;
+  const tiles = Math.ceil(quads / (s.lanes * s.u));
+  const gy = Math.ceil(tiles / perDim);
+  const gx = Math.ceil(tiles / gy);
+  const arr = s.fixed === true ? `array<vec4f, ${quads}>` : 'array<vec4f>';
+  const reads = s.op === 'copy' ? ['x'] : ['x', 'y'];
+  const body = (i: string): string => (s.op === 'copy' ? `out[${i}] = x[${i}];` : `out[${i}] = max((x[${i}] * 2.0) + (y[${i}] + 1.0), vec4f(0.0));`);
+  const index = (k: number): string => (s.adjacent === true ? `first * ${s.u}u + ${k}u` : `first + ${k * s.lanes}u`);
+  const first = s.adjacent === true ? `tile * ${s.lanes}u + lid.x` : `tile * ${s.lanes * s.u}u + lid.x`;
+  const lines = [
+    ...reads.map((r, b) => `@group(0) @binding(${b}) var<storage, read> ${r}: ${arr};`),
+    `@group(0) @binding(${reads.length}) var<storage, read_write> out: ${arr};`,
+    `@compute @workgroup_size(${s.lanes})`,
+    'fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
+    `  let tile = wg.x + wg.y * ${gx}u;`,
+    `  if (tile >= ${tiles}u) { return; }`,
+    `  let first = ${first};`,
+    ...Array.from({ length: s.u }, (_, k) => `  { let i = ${index(k)}; ${body('i')} }`),
+    '}',
+  ];
+  return { wgsl: lines.join('\n'), grid: [gx, gy, 1] };
+}
+
+const { values } = parseArgs({ options: { log2: { type: 'string' }, 'warm-ms': { type: 'string' }, json: { type: 'string' } } });
+const sizes = (values.log2 ?? '24,26').split(',').map((k) => 2 ** Number(k));
+const bench = await openBenchDevice('vulkan');
+const { device } = bench;
+const perDim = limitsOf(device).maxComputeWorkgroupsPerDimension;
+const rows: { n: number; shape: string; grid: number[]; median: number; low: number; high: number; gbps: number; ok: boolean }[] = [];
+console.log(`kernel sweep on ${bench.adapter} (${bench.backend}); ${bench.timestamps ? 'pass timestamps' : 'wall time of many dispatches'}`);
+for (const n of sizes) {
+  const make = (data?: Float32Array): GPUBuffer => {
+    const b = device.createBuffer({ size: 4 * n, usage: 0x80 | 0x04 | 0x08 });
+    if (data !== undefined) device.queue.writeBuffer(b, 0, data);
+    return b;
+  };
+  const x = pseudoRandom(n, 1);
+  const y = pseudoRandom(n, 2);
+  const want = chainOnCpu(x, y);
+  const [bx, by, out] = [make(x), make(y), make()];
+  for (const s of SHAPES) {
+    if (s.lanes > device.limits.maxComputeInvocationsPerWorkgroup) continue;
+    const { wgsl, grid } = wgslOf(s, n, perDim);
+    device.queue.writeBuffer(out, 0, new Float32Array(n));
+    const rounds = await timeLaunch(bench, launchOf(device, wgsl, grid, (s.op === 'copy' ? [bx, out] : [bx, by, out]).map((buffer) => ({ buffer }))), { rounds: 5, dispatches: 50, warmMs: Number(values['warm-ms'] ?? 500) });
+    const ms = spread(rounds);
+    const got = await readBuffer(device, out, n);
+    const expected = s.op === 'copy' ? x : want;
+    const ok = got.every((v, i) => v === expected[i]);
+    const bytes = (s.op === 'copy' ? 8 : 12) * n;
+    const row = { n, shape: nameOf(s), grid, median: ms.median, low: ms.min, high: Math.max(...rounds), gbps: bytes / (ms.median * 1e6), ok };
+    rows.push(row);
+    console.log(`  2^${Math.log2(n)}  ${row.shape.padEnd(48)} ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)})  ${row.gbps.toFixed(0)} GB/s  grid ${grid.join('x')}${ok ? '' : '  WRONG OUTPUT'}`);
+  }
+  for (const b of [bx, by, out]) b.destroy();
+}
+if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ adapter: bench.adapter, rows }, null, 2));
+if (rows.some((r) => !r.ok)) process.exitCode = 1;
+device.destroy();
