@@ -178,17 +178,21 @@ describe('codegen, vec4 and packed blocks', () => {
     expect(k?.grid).toEqual([1, 1, 1]);
   });
 
-  test('[codegen.vec4.2] an invocation takes 4 or 2 quads, lanes apart, where at least 2048 workgroups remain: 2^24 elements at 256 lanes are 4096 workgroups of 4 quads a lane', () => {
+  test('[codegen.vec4.2] one quad a lane by default at any size; quadsPerLane U takes U quads, lanes apart, in ⌈(quads + tail)/(L·U)⌉ workgroups', () => {
     const steps = (wgsl: string | undefined): number => (wgsl ?? '').split('\n').filter((l) => /^\s*let i = first/.test(l)).length;
-    const big = generateProgram(lowerGraph(chainAt([1 << 24]), TEMPLATES), TEMPLATES, CORE_DEFAULT_LIMITS)[0];
-    expect(big?.grid).toEqual([4096, 1, 1]);
-    expect(steps(big?.wgsl)).toBe(4);
-    expect(big?.wgsl).toContain('let i = first + 768u;');
-    // 2^22 + 65 elements: 2^20 + 16 quads and a tail of one; U = 2 leaves 2049 workgroups, U = 4 would leave 1025.
-    const mid = generateProgram(lowerGraph(chainAt([(1 << 22) + 65]), TEMPLATES), TEMPLATES, CORE_DEFAULT_LIMITS)[0];
+    const at = (n: number, quadsPerLane?: 2 | 4 | 8) => generateProgram(lowerGraph(chainAt([n]), TEMPLATES), TEMPLATES, CORE_DEFAULT_LIMITS, quadsPerLane === undefined ? {} : { quadsPerLane })[0];
+    const big = at(1 << 24);
+    expect(big?.grid).toEqual([16384, 1, 1]);
+    expect(steps(big?.wgsl)).toBe(1);
+    const four = at(1 << 24, 4);
+    expect(four?.grid).toEqual([4096, 1, 1]);
+    expect(steps(four?.wgsl)).toBe(4);
+    expect(four?.wgsl).toContain('let i = first + 768u;');
+    // 2^22 + 65 elements: 2^20 + 16 quads and a tail of one, 2 a lane over 256 lanes.
+    const mid = at((1 << 22) + 65, 2);
     expect(steps(mid?.wgsl)).toBe(2);
     expect(mid?.grid).toEqual([Math.ceil(((1 << 20) + 16 + 1) / 512), 1, 1]);
-    expect(steps(kernelOf(chainAt([1 << 20]))?.wgsl)).toBe(1);
+    expect(steps(at(1 << 20, 8)?.wgsl)).toBe(8);
   });
 
   test('[codegen.vec4.1] a multiple of 64 has no tail and no second bindings; the pointwise kernel vectorizes too', () => {

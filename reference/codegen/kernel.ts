@@ -60,8 +60,7 @@ export interface GenerateOptions {
    */
   readonly squareGrid?: boolean;
   /**
-   * Quads every vec4 kernel's invocations take, whatever its size ([codegen.vec4.2]): so the 2- and 4-quad
-   * steps run on the small tensors CI judges, not only past 2^21 elements.
+   * Quads every vec4 kernel's invocations take, lanes apart ([codegen.vec4.2]); absent, one.
    */
   readonly quadsPerLane?: 1 | 2 | 4 | 8;
 }
@@ -208,7 +207,7 @@ function pointwiseCode(n: number, lanes: number, layout: VectorLayout | undefine
     };
   }
   const { quads, tail } = layout;
-  const u = quadsPerLane(layout, lanes);
+  const u = quadsPerLane(layout);
   const body = [
     `let first = tile * ${lanes * u}u + lid.x; // ${u} quad(s) of 4 elements a lane`,
     ...quadSteps('first', u, lanes, size(quads), tail === 0 ? undefined : size(tail), (i) => `store_out4(${i});`, (t) => `store_out(${t});`),

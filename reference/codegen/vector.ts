@@ -77,18 +77,13 @@ export function vectorViews(buffers: number, layout: VectorLayout): BindingView[
   return [...main, ...Array.from({ length: buffers }, (_, of) => ({ of, offset: 16 * layout.quads, size: 4 * layout.tail }))];
 }
 
-/** Workgroups a vec4 kernel keeps at least, before its invocations take several quads (about 15 per SM of a large GPU). */
-export const MIN_VEC4_WORKGROUPS = 2048;
-
 /**
- * Quads each invocation of a vec4 kernel takes, U of 4, 2 or 1: the most that leaves at least
- * MIN_VEC4_WORKGROUPS workgroups, since every workgroup launched costs time whatever it does
- * ([codegen.vec4.2]).
+ * Quads each invocation of a vec4 kernel takes ([codegen.vec4.2]): the forced GenerateOptions.quadsPerLane,
+ * else one. Measured on an H100, 2, 4 and 8 quads a lane (a quarter of the workgroups at 4) were slower
+ * than one at 2^24 and 2^26 elements.
  */
-export function quadsPerLane(layout: VectorLayout, lanes: number): number {
-  if (layout.perLane !== undefined) return layout.perLane;
-  for (const u of [4, 2]) if (Math.ceil((layout.quads + layout.tail) / (lanes * u)) >= MIN_VEC4_WORKGROUPS) return u;
-  return 1;
+export function quadsPerLane(layout: VectorLayout): number {
+  return layout.perLane ?? 1;
 }
 
 /**

@@ -27,7 +27,7 @@ export const elementwiseAdd: KernelTemplate = {
     if (ctx.vector !== undefined) {
       // [codegen.vec4.1], [codegen.vec4.2]: U quads per invocation, lanes apart, then the scalar tail.
       const { quads, tail, loadHooks: [x4, y4] } = ctx.vector;
-      const u = quadsPerLane(ctx.vector, lanes);
+      const u = quadsPerLane(ctx.vector);
       const body = [
         `let first = tile * ${lanes * u}u + ${lane}; // ${lanes / block} block(s) of [${by}, ${bx}], ${u} quad(s) of 4 elements a lane`,
         ...quadSteps('first', u, lanes, ctx.size(quads), tail === 0 ? undefined : ctx.size(tail), (i) => `${ctx.vector?.storeHook}(${i}, ${x4}(${i}) + ${y4}(${i}));`, (t) => `${ctx.storeHook}(${t}, ${loadX}(${t}) + ${loadY}(${t}));`),
