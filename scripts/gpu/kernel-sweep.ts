@@ -14,7 +14,8 @@ import { chainOnCpu, pseudoRandom, spread } from '../lib/bench-measure.js';
 import { launchOf, limitsOf, openBenchDevice, readBuffer, timeLaunch } from '../lib/bench-kernel.js';
 
 interface Shape {
-  readonly op: 'copy' | 'chain';
+  /** `empty` touches no memory: the fixed cost of a dispatch of that grid, as the timestamps see it. */
+  readonly op: 'copy' | 'chain' | 'empty';
   readonly lanes: number;
   readonly u: number;
   /** Each invocation's U quads adjacent (2 × 16 B per lane) rather than lanes apart. */
@@ -24,6 +25,7 @@ interface Shape {
 }
 
 const SHAPES: readonly Shape[] = [
+  { op: 'empty', lanes: 256, u: 1 },
   ...[64, 128, 256, 512, 1024].map((lanes) => ({ op: 'copy' as const, lanes, u: 1 })),
   ...[64, 128, 256, 512, 1024].map((lanes) => ({ op: 'chain' as const, lanes, u: 1 })),
   { op: 'chain', lanes: 128, u: 2 },
@@ -42,13 +44,13 @@ function wgslOf(s: Shape, n: number, perDim: number): { wgsl: string; grid: [num
   const gy = Math.ceil(tiles / perDim);
   const gx = Math.ceil(tiles / gy);
   const arr = s.fixed === true ? `array<vec4f, ${quads}>` : 'array<vec4f>';
-  const reads = s.op === 'copy' ? ['x'] : ['x', 'y'];
-  const body = (i: string): string => (s.op === 'copy' ? `out[${i}] = x[${i}];` : `out[${i}] = max((x[${i}] * 2.0) + (y[${i}] + 1.0), vec4f(0.0));`);
+  const reads = { copy: ['x'], chain: ['x', 'y'], empty: [] }[s.op];
+  const body = (i: string): string => ({ copy: `out[${i}] = x[${i}];`, chain: `out[${i}] = max((x[${i}] * 2.0) + (y[${i}] + 1.0), vec4f(0.0));`, empty: `_ = ${i};` })[s.op];
   const index = (k: number): string => (s.adjacent === true ? `first * ${s.u}u + ${k}u` : `first + ${k * s.lanes}u`);
   const first = s.adjacent === true ? `tile * ${s.lanes}u + lid.x` : `tile * ${s.lanes * s.u}u + lid.x`;
   const lines = [
     ...reads.map((r, b) => `@group(0) @binding(${b}) var<storage, read> ${r}: ${arr};`),
-    `@group(0) @binding(${reads.length}) var<storage, read_write> out: ${arr};`,
+    ...(s.op === 'empty' ? [] : [`@group(0) @binding(${reads.length}) var<storage, read_write> out: ${arr};`]),
     `@compute @workgroup_size(${s.lanes})`,
     'fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
     `  let tile = wg.x + wg.y * ${gx}u;`,
@@ -65,7 +67,7 @@ const sizes = (values.log2 ?? '24,26').split(',').map((k) => 2 ** Number(k));
 const bench = await openBenchDevice('vulkan');
 const { device } = bench;
 const perDim = limitsOf(device).maxComputeWorkgroupsPerDimension;
-const rows: { n: number; shape: string; grid: number[]; median: number; low: number; high: number; gbps: number; ok: boolean }[] = [];
+const rows: { n: number; shape: string; grid: number[]; median: number; low: number; high: number; backToBack: number; gbps: number; ok: boolean }[] = [];
 console.log(`kernel sweep on ${bench.adapter} (${bench.backend}); ${bench.timestamps ? 'pass timestamps' : 'wall time of many dispatches'}`);
 for (const n of sizes) {
   const make = (data?: Float32Array): GPUBuffer => {
@@ -81,15 +83,15 @@ for (const n of sizes) {
     if (s.lanes > device.limits.maxComputeInvocationsPerWorkgroup) continue;
     const { wgsl, grid } = wgslOf(s, n, perDim);
     device.queue.writeBuffer(out, 0, new Float32Array(n));
-    const rounds = await timeLaunch(bench, launchOf(device, wgsl, grid, (s.op === 'copy' ? [bx, out] : [bx, by, out]).map((buffer) => ({ buffer }))), { rounds: 5, dispatches: 50, warmMs: Number(values['warm-ms'] ?? 500) });
+    const { each: rounds, backToBack } = await timeLaunch(bench, launchOf(device, wgsl, grid, { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }))), { rounds: 5, dispatches: 50, warmMs: Number(values['warm-ms'] ?? 500) });
     const ms = spread(rounds);
     const got = await readBuffer(device, out, n);
-    const expected = s.op === 'copy' ? x : want;
+    const expected = { copy: x, chain: want, empty: new Float32Array(n) }[s.op];
     const ok = got.every((v, i) => v === expected[i]);
-    const bytes = (s.op === 'copy' ? 8 : 12) * n;
-    const row = { n, shape: nameOf(s), grid, median: ms.median, low: ms.min, high: Math.max(...rounds), gbps: bytes / (ms.median * 1e6), ok };
+    const bytes = { copy: 8, chain: 12, empty: 0 }[s.op] * n;
+    const row = { n, shape: nameOf(s), grid, median: ms.median, low: ms.min, high: Math.max(...rounds), backToBack: spread(backToBack).median, gbps: bytes / (ms.median * 1e6), ok };
     rows.push(row);
-    console.log(`  2^${Math.log2(n)}  ${row.shape.padEnd(48)} ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)})  ${row.gbps.toFixed(0)} GB/s  grid ${grid.join('x')}${ok ? '' : '  WRONG OUTPUT'}`);
+    console.log(`  2^${Math.log2(n)}  ${row.shape.padEnd(48)} ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)})  ${row.gbps.toFixed(0)} GB/s  back to back ${row.backToBack.toFixed(4)}  grid ${grid.join('x')}${ok ? '' : '  WRONG OUTPUT'}`);
   }
   for (const b of [bx, by, out]) b.destroy();
 }

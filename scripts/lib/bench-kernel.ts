@@ -55,6 +55,8 @@ export interface KernelRow {
   readonly low: number;
   readonly high: number;
   readonly gbps: number;
+  /** ms per kernel run back to back in one pass (timeLaunch's backToBack), the median over rounds. */
+  readonly backToBack: number;
   /** Largest |out − CPU| after timing (NaN for the copy, checked exactly instead: 0 or Infinity). */
   readonly maxAbsError: number;
 }
@@ -127,10 +129,14 @@ function oldFold(source: KernelSource, perDim: number): KernelSource {
   return { ...source, wgsl, grid: [gx, Math.ceil(tiles / gx), 1] };
 }
 
-function encodeDispatches(device: GPUDevice, l: Launch, count: number, timestamps: GPUQuerySet | undefined): GPUCommandEncoder {
+/**
+ * `count` dispatches of `l`: each in a pass of its own whose timestamps bracket it, or (`together`, or
+ * without a query set) all in one pass, timestamps at its start and end where there is a query set.
+ */
+function encodeDispatches(device: GPUDevice, l: Launch, count: number, timestamps: GPUQuerySet | undefined, together = false): GPUCommandEncoder {
   const encoder = device.createCommandEncoder();
-  if (timestamps === undefined) {
-    const pass = encoder.beginComputePass();
+  if (timestamps === undefined || together) {
+    const pass = encoder.beginComputePass(timestamps === undefined ? {} : { timestampWrites: { querySet: timestamps, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
     pass.setPipeline(l.pipeline);
     pass.setBindGroup(0, l.bindGroup);
     for (let k = 0; k < count; k++) pass.dispatchWorkgroups(...l.grid);
@@ -155,8 +161,13 @@ export interface KernelTimingOptions {
   readonly warmMs: number;
 }
 
-/** ms per kernel of each round: timestamps of each dispatch's pass (median of the round), else wall time / count. */
-export async function timeLaunch(bench: KernelBenchDevice, l: Launch, o: KernelTimingOptions): Promise<number[]> {
+/**
+ * ms per kernel of each round, two ways. `each`: timestamps of each dispatch's own pass, the round's median
+ * (else wall time / count). `backToBack`: one pass of the round's dispatches, (end − start) / count, the
+ * barriers Dawn puts between dispatches included, as a CUDA graph's replay counts the gaps between its
+ * kernels (else the same as `each`).
+ */
+export async function timeLaunch(bench: KernelBenchDevice, l: Launch, o: KernelTimingOptions): Promise<{ each: number[]; backToBack: number[] }> {
   const { device } = bench;
   const warmStart = performance.now();
   while (performance.now() - warmStart < o.warmMs) {
@@ -164,6 +175,7 @@ export async function timeLaunch(bench: KernelBenchDevice, l: Launch, o: KernelT
     await device.queue.onSubmittedWorkDone();
   }
   const rounds: number[] = [];
+  const backToBack: number[] = [];
   const querySet = bench.timestamps ? device.createQuerySet({ type: 'timestamp', count: 2 * o.dispatches }) : undefined;
   const resolve = device.createBuffer({ size: 16 * o.dispatches, usage: QUERY_RESOLVE | COPY_SRC });
   const read = device.createBuffer({ size: 16 * o.dispatches, usage: MAP_READ | COPY_DST });
@@ -185,13 +197,21 @@ export async function timeLaunch(bench: KernelBenchDevice, l: Launch, o: KernelT
       read.unmap();
       const each = Array.from({ length: o.dispatches }, (_, k) => Number((ticks[2 * k + 1] as bigint) - (ticks[2 * k] as bigint)) / 1e6);
       rounds.push(spread(each).median);
+      const together = encodeDispatches(device, l, o.dispatches, querySet, true);
+      together.resolveQuerySet(querySet, 0, 2, resolve, 0);
+      together.copyBufferToBuffer(resolve, 0, read, 0, 16);
+      device.queue.submit([together.finish()]);
+      await read.mapAsync(MAP_READ);
+      const [start, end] = new BigInt64Array(read.getMappedRange().slice(0, 16));
+      read.unmap();
+      backToBack.push(Number((end as bigint) - (start as bigint)) / 1e6 / o.dispatches);
     }
   } finally {
     querySet?.destroy();
     resolve.destroy();
     read.destroy();
   }
-  return rounds;
+  return { each: rounds, backToBack: querySet === undefined ? rounds : backToBack };
 }
 
 /** The variants of the reference timed at each N, named by what differs from the default (the last). */
@@ -233,9 +253,9 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
   const readBack = (): Promise<Float32Array> => readBuffer(device, out, n);
   const want = chainOnCpu(x, y);
   const rows: KernelRow[] = [];
-  const record = (variant: string, bytes: number, grid: readonly [number, number, number], ms: number[], maxAbsError: number): void => {
-    const s = spread(ms);
-    const row = { variant, n, bytes, grid, median: s.median, low: s.min, high: Math.max(...ms), gbps: bytes / (s.median * 1e6), maxAbsError };
+  const record = (variant: string, bytes: number, grid: readonly [number, number, number], ms: { each: number[]; backToBack: number[] }, maxAbsError: number): void => {
+    const s = spread(ms.each);
+    const row = { variant, n, bytes, grid, median: s.median, low: s.min, high: Math.max(...ms.each), gbps: bytes / (s.median * 1e6), backToBack: spread(ms.backToBack).median, maxAbsError };
     rows.push(row);
     say(`   N=2^${Math.log2(n)} ${variant}: ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)}), ${row.gbps.toFixed(0)} GB/s, grid ${grid.join('x')}, max |err| ${maxAbsError}`);
   };

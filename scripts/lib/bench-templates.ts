@@ -20,6 +20,8 @@ export interface TemplateRow {
   readonly median: number;
   readonly low: number;
   readonly high: number;
+  /** ms per kernel run back to back in one pass (timeLaunch's backToBack), the median over rounds. */
+  readonly backToBack: number;
   /** GB/s for softmax (reads x, writes out), TFLOP/s for matmul (2·M·N·K). */
   readonly rate: number;
   readonly unit: 'GB/s' | 'TFLOP/s';
@@ -119,11 +121,11 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
   const limits = limitsOf(device);
   const rows: TemplateRow[] = [];
   const skips: TemplateSkip[] = [];
-  const record = (row: Omit<TemplateRow, 'median' | 'low' | 'high' | 'rate'>, ms: number[], amount: number): void => {
+  const record = (row: Omit<TemplateRow, 'median' | 'low' | 'high' | 'rate' | 'backToBack'>, ms: { each: number[]; backToBack: number[] }, amount: number): void => {
     if (row.default) row = { ...row, config: `${row.config} (tuned)` };
-    const s = spread(ms);
+    const s = spread(ms.each);
     const rate = row.unit === 'GB/s' ? amount / (s.median * 1e6) : amount / (s.median * 1e9);
-    const full: TemplateRow = { ...row, median: s.median, low: s.min, high: Math.max(...ms), rate };
+    const full: TemplateRow = { ...row, median: s.median, low: s.min, high: Math.max(...ms.each), backToBack: spread(ms.backToBack).median, rate };
     rows.push(full);
     say(`   ${full.work} ${full.shape} config ${full.config}: ${full.median.toFixed(4)} ms (${full.low.toFixed(4)}…${full.high.toFixed(4)}), ${full.rate.toFixed(full.unit === 'GB/s' ? 0 : 2)} ${full.unit}, workgroup ${full.workgroup}, grid ${full.grid.join('x')}, rel err ${full.relError.toExponential(2)}`);
   };
