@@ -31,9 +31,10 @@ Measures the reference implementation on the best WebGPU adapter found:
                run under MESA_SHADER_CACHE_DISABLE=true for the cold figures a campaign with new seeds sees
   kernel       GPU time of the seed chain's fused kernel alone, for N = 2^k of --kernel-log2: a device of its
                own (Dawn's timestamp quantization off, the adapter's buffer limits), ~1 s of back-to-back
-               dispatches before each kernel, then pass timestamps of each dispatch (else wall time of many
-               dispatches in one pass), median and spread of --rounds rounds; variants that show what each
-               codegen change buys, a vec4 copy kernel as the bandwidth ceiling, and the host round trip
+               dispatches before each kernel, then pass timestamps of each dispatch and of a round's dispatches
+               back to back in one pass (else wall time of many dispatches in one pass), median and spread of
+               --rounds rounds; variants that show what each codegen change buys, a vec4 copy kernel as the
+               bandwidth ceiling, and the host round trip
                of run() apart. Only with --parts kernel (scripts/gpu-bench.sh runs it on a GPU host)
 
 options:
