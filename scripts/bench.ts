@@ -34,8 +34,8 @@ Measures the reference implementation on the best WebGPU adapter found:
                dispatches before each kernel, then pass timestamps of each dispatch and of a round's dispatches
                back to back in one pass (else wall time of many dispatches in one pass), median and spread of
                --rounds rounds; variants that show what each codegen change buys, a vec4 copy kernel as the
-               bandwidth ceiling, and the host round trip
-               of run() apart. Only with --parts kernel (scripts/gpu-bench.sh runs it on a GPU host)
+               bandwidth ceiling, and the host round trip of run() apart. Only with --parts kernel
+               (scripts/gpu-bench.sh runs it on a GPU host)
 
 options:
   --max-log2 <k>     largest N is 2^k (default 22)
