@@ -80,7 +80,8 @@ for (const n of sizes) {
   const want = chainOnCpu(x, y);
   const [bx, by, out] = [make(x), make(y), make()];
   for (const s of SHAPES) {
-    if (s.lanes > device.limits.maxComputeInvocationsPerWorkgroup) continue;
+    // The shapes guard whole tiles only: skip one the device can't run or whose tiles don't divide N.
+    if (s.lanes > device.limits.maxComputeInvocationsPerWorkgroup || (n / 4) % (s.lanes * s.u) !== 0) continue;
     const { wgsl, grid } = wgslOf(s, n, perDim);
     device.queue.writeBuffer(out, 0, new Float32Array(n));
     const { each: rounds, backToBack } = await timeLaunch(bench, launchOf(device, wgsl, grid, { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }))), { rounds: 5, dispatches: 50, warmMs: Number(values['warm-ms'] ?? 500) });
