@@ -10,8 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { chainOnCpu, pseudoRandom, spread } from '../lib/bench-measure.js';
-import { launchOf, limitsOf, openBenchDevice, readBuffer, timeLaunch } from '../lib/bench-kernel.js';
+import { chainBuffers, launchOf, limitsOf, openBenchDevice, readBuffer, summarize, timeLaunch } from '../lib/bench-kernel.js';
 
 interface Shape {
   /** `empty` touches no memory: the fixed cost of a dispatch of that grid, as the timestamps see it. */
@@ -70,31 +69,23 @@ const perDim = limitsOf(device).maxComputeWorkgroupsPerDimension;
 const rows: { n: number; shape: string; grid: number[]; median: number; low: number; high: number; backToBack: number; gbps: number; ok: boolean }[] = [];
 console.log(`kernel sweep on ${bench.adapter} (${bench.backend}); ${bench.timestamps ? 'pass timestamps' : 'wall time of many dispatches'}`);
 for (const n of sizes) {
-  const make = (data?: Float32Array): GPUBuffer => {
-    const b = device.createBuffer({ size: 4 * n, usage: 0x80 | 0x04 | 0x08 });
-    if (data !== undefined) device.queue.writeBuffer(b, 0, data);
-    return b;
-  };
-  const x = pseudoRandom(n, 1);
-  const y = pseudoRandom(n, 2);
-  const want = chainOnCpu(x, y);
-  const [bx, by, out] = [make(x), make(y), make()];
+  const buffers = chainBuffers(device, n);
+  const { x, want, bx, by, out } = buffers;
   for (const s of SHAPES) {
     // The shapes guard whole tiles only: skip one the device can't run or whose tiles don't divide N.
     if (s.lanes > device.limits.maxComputeInvocationsPerWorkgroup || (n / 4) % (s.lanes * s.u) !== 0) continue;
     const { wgsl, grid } = wgslOf(s, n, perDim);
     device.queue.writeBuffer(out, 0, new Float32Array(n));
-    const { each: rounds, backToBack } = await timeLaunch(bench, launchOf(device, wgsl, grid, { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }))), { rounds: 5, dispatches: 50, warmMs: Number(values['warm-ms'] ?? 500) });
-    const ms = spread(rounds);
+    const ms = summarize(await timeLaunch(bench, launchOf(device, wgsl, grid, { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }))), { rounds: 5, dispatches: 50, warmMs: Number(values['warm-ms'] ?? 500) }));
     const got = await readBuffer(device, out, n);
     const expected = { copy: x, chain: want, empty: new Float32Array(n) }[s.op];
     const ok = got.every((v, i) => v === expected[i]);
     const bytes = { copy: 8, chain: 12, empty: 0 }[s.op] * n;
-    const row = { n, shape: nameOf(s), grid, median: ms.median, low: ms.min, high: Math.max(...rounds), backToBack: spread(backToBack).median, gbps: bytes / (ms.median * 1e6), ok };
+    const row = { n, shape: nameOf(s), grid, ...ms, gbps: bytes / (ms.median * 1e6), ok };
     rows.push(row);
     console.log(`  2^${Math.log2(n)}  ${row.shape.padEnd(48)} ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)})  ${row.gbps.toFixed(0)} GB/s  back to back ${row.backToBack.toFixed(4)}  grid ${grid.join('x')}${ok ? '' : '  WRONG OUTPUT'}`);
   }
-  for (const b of [bx, by, out]) b.destroy();
+  buffers.destroy();
 }
 if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ adapter: bench.adapter, rows }, null, 2));
 if (rows.some((r) => !r.ok)) process.exitCode = 1;

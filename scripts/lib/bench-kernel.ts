@@ -239,9 +239,14 @@ export const VARIANTS: readonly Variant[] = [
   { name: '[4,4] packed, vec4, exact fold, 1 quad a lane (default)', blockSizes: [4, 4], vec4: true },
 ];
 
-/** Times every variant and the copy kernel at N, and the host round trip of the default variant's `run()`. */
-export async function timeKernels(bench: KernelBenchDevice, n: number, o: KernelTimingOptions, say: (s: string) => void): Promise<{ rows: KernelRow[]; hostMs: { median: number; min: number } }> {
-  const { device } = bench;
+/** timeLaunch's rounds as a row's figures: the median, lowest and highest of `each`, and `backToBack`'s median. */
+export function summarize(ms: { each: number[]; backToBack: number[] }): { median: number; low: number; high: number; backToBack: number } {
+  const s = spread(ms.each);
+  return { median: s.median, low: s.min, high: Math.max(...ms.each), backToBack: spread(ms.backToBack).median };
+}
+
+/** The seed chain's operands at N (x, y and the CPU's result) and storage buffers x, y, out holding them. */
+export function chainBuffers(device: GPUDevice, n: number): { x: Float32Array; y: Float32Array; want: Float32Array; bx: GPUBuffer; by: GPUBuffer; out: GPUBuffer; destroy: () => void } {
   const x = pseudoRandom(n, 1);
   const y = pseudoRandom(n, 2);
   const make = (data: Float32Array | undefined): GPUBuffer => {
@@ -250,12 +255,19 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
     return b;
   };
   const [bx, by, out] = [make(x), make(y), make(undefined)];
+  return { x, y, want: chainOnCpu(x, y), bx, by, out, destroy: () => [bx, by, out].forEach((b) => b.destroy()) };
+}
+
+/** Times every variant and the copy kernel at N, and the host round trip of the default variant's `run()`. */
+export async function timeKernels(bench: KernelBenchDevice, n: number, o: KernelTimingOptions, say: (s: string) => void): Promise<{ rows: KernelRow[]; hostMs: { median: number; min: number } }> {
+  const { device } = bench;
+  const buffers = chainBuffers(device, n);
+  const { x, want, bx, by, out } = buffers;
   const readBack = (): Promise<Float32Array> => readBuffer(device, out, n);
-  const want = chainOnCpu(x, y);
   const rows: KernelRow[] = [];
   const record = (variant: string, bytes: number, grid: readonly [number, number, number], ms: { each: number[]; backToBack: number[] }, maxAbsError: number): void => {
-    const s = spread(ms.each);
-    const row = { variant, n, bytes, grid, median: s.median, low: s.min, high: Math.max(...ms.each), gbps: bytes / (s.median * 1e6), backToBack: spread(ms.backToBack).median, maxAbsError };
+    const s = summarize(ms);
+    const row = { variant, n, bytes, grid, ...s, gbps: bytes / (s.median * 1e6), maxAbsError };
     rows.push(row);
     say(`   N=2^${Math.log2(n)} ${variant}: ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)}), ${row.gbps.toFixed(0)} GB/s, grid ${grid.join('x')}, max |err| ${maxAbsError}`);
   };
@@ -298,6 +310,6 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
     program.dispose();
     return { rows, hostMs: spread(host) };
   } finally {
-    for (const b of [bx, by, out]) b.destroy();
+    buffers.destroy();
   }
 }

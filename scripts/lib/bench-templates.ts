@@ -7,9 +7,9 @@
  */
 import { createRegistry, generateProgram, lowerGraph, matmul, softmax, trace } from '../../reference/index.js';
 import type { CodegenLimits, Graph, KernelSource } from '../../reference/index.js';
-import { limitsOf, readBuffer, referenceLaunch, timeLaunch } from './bench-kernel.js';
+import { limitsOf, readBuffer, referenceLaunch, summarize, timeLaunch } from './bench-kernel.js';
 import type { KernelBenchDevice, KernelTimingOptions, Launch } from './bench-kernel.js';
-import { pseudoRandom, spread } from './bench-measure.js';
+import { pseudoRandom } from './bench-measure.js';
 
 export interface TemplateRow {
   readonly work: 'softmax' | 'matmul';
@@ -123,9 +123,9 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
   const skips: TemplateSkip[] = [];
   const record = (row: Omit<TemplateRow, 'median' | 'low' | 'high' | 'rate' | 'backToBack'>, ms: { each: number[]; backToBack: number[] }, amount: number): void => {
     if (row.default) row = { ...row, config: `${row.config} (tuned)` };
-    const s = spread(ms.each);
+    const s = summarize(ms);
     const rate = row.unit === 'GB/s' ? amount / (s.median * 1e6) : amount / (s.median * 1e9);
-    const full: TemplateRow = { ...row, median: s.median, low: s.min, high: Math.max(...ms.each), backToBack: spread(ms.backToBack).median, rate };
+    const full: TemplateRow = { ...row, ...s, rate };
     rows.push(full);
     say(`   ${full.work} ${full.shape} config ${full.config}: ${full.median.toFixed(4)} ms (${full.low.toFixed(4)}…${full.high.toFixed(4)}), ${full.rate.toFixed(full.unit === 'GB/s' ? 0 : 2)} ${full.unit}, workgroup ${full.workgroup}, grid ${full.grid.join('x')}, rel err ${full.relError.toExponential(2)}`);
   };
