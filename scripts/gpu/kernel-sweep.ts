@@ -3,13 +3,14 @@
  * bench times the reference (scripts/lib/bench-kernel.ts: ~warm-up, pass timestamps, median of rounds), to
  * find what codegen should emit on a GPU before codegen is changed. Every output is checked after timing.
  *
- *   tsx scripts/gpu/kernel-sweep.ts [--log2 24,26] [--warm-ms 500] [--json FILE]
+ *   tsx scripts/gpu/kernel-sweep.ts [--log2 24,26] [--warm-ms 500] [--rounds 5] [--dispatches 50] [--json FILE]
  *
  * scripts/gpu-bench.sh runs it when SWEEP=1. Shapes: lanes per workgroup; U quads per invocation, either
  * lanes apart (the reference's [codegen.vec4.2]) or adjacent; runtime-sized or fixed-size arrays.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { balanced, reduceRow, type RowLayout } from '../../reference/kernels/row-reduction.js';
 import { chainBuffers, launchOf, limitsOf, openBenchDevice, readBuffer, summarize, timeLaunch } from '../lib/bench-kernel.js';
 
 interface Shape {
@@ -21,9 +22,12 @@ interface Shape {
   readonly adjacent?: boolean;
   /** array<vec4f, Q> bindings instead of runtime-sized ones. */
   readonly fixed?: boolean;
+  /** One workgroup instead of the grid over N: what a timestamped pass costs with (next to) no work in it. */
+  readonly single?: boolean;
 }
 
 const SHAPES: readonly Shape[] = [
+  { op: 'empty', lanes: 256, u: 1, single: true },
   { op: 'empty', lanes: 256, u: 1 },
   ...[64, 128, 256, 512, 1024].map((lanes) => ({ op: 'copy' as const, lanes, u: 1 })),
   ...[64, 128, 256, 512, 1024].map((lanes) => ({ op: 'chain' as const, lanes, u: 1 })),
@@ -34,12 +38,12 @@ const SHAPES: readonly Shape[] = [
   { op: 'copy', lanes: 256, u: 1, fixed: true },
 ];
 
-const nameOf = (s: Shape): string => `${s.op} ${s.lanes} lanes, ${s.u} quad${s.u > 1 ? 's' : ''}${s.u > 1 ? (s.adjacent === true ? ' adjacent' : ' lanes apart') : ''}${s.fixed === true ? ', fixed-size arrays' : ''}`;
+const nameOf = (s: Shape): string => `${s.op} ${s.lanes} lanes, ${s.u} quad${s.u > 1 ? 's' : ''}${s.u > 1 ? (s.adjacent === true ? ' adjacent' : ' lanes apart') : ''}${s.fixed === true ? ', fixed-size arrays' : ''}${s.single === true ? ', one workgroup' : ''}`;
 
 /** The WGSL of one shape over n f32 (n a multiple of 4·lanes·u), its grid folded to the device's per-dimension limit. */
 function wgslOf(s: Shape, n: number, perDim: number): { wgsl: string; grid: [number, number, number] } {
   const quads = n / 4;
-  const tiles = Math.ceil(quads / (s.lanes * s.u));
+  const tiles = s.single === true ? 1 : Math.ceil(quads / (s.lanes * s.u));
   const gy = Math.ceil(tiles / perDim);
   const gx = Math.ceil(tiles / gy);
   const arr = s.fixed === true ? `array<vec4f, ${quads}>` : 'array<vec4f>';
@@ -61,7 +65,61 @@ function wgslOf(s: Shape, n: number, perDim: number): { wgsl: string; grid: [num
   return { wgsl: lines.join('\n'), grid: [gx, gy, 1] };
 }
 
-const { values } = parseArgs({ options: { log2: { type: 'string' }, 'warm-ms': { type: 'string' }, json: { type: 'string' } } });
+/**
+ * A row softmax over rows × cols f32, one row per workgroup of `lanes` lanes, the row cached in registers
+ * and combined by the reference's own tree (reduceRow), as the softmax template emits it at [128] and
+ * [256]; with `vec4`, each lane loads and stores whole quads (quad lane + k·lanes of the row) instead of
+ * scalars, which is what the template would gain from vec4 row loads.
+ */
+function softmaxWgsl(lanes: number, vec4: boolean, rows: number, cols: number): string {
+  const width = vec4 ? 4 : 1;
+  const perLane = cols / width / lanes;
+  const layout: RowLayout = { lanes, packed: 1, tiles: rows, cached: perLane, masked: false, length: cols, cols: () => `${cols}u`, header: [] };
+  const t = vec4 ? 'vec4f' : 'f32';
+  const regs = Array.from({ length: perLane }, (_, k) => `x${k}`);
+  const lanesOf = (v: string, f: (a: string, b: string) => string): string => (vec4 ? f(f(`${v}.x`, `${v}.y`), f(`${v}.z`, `${v}.w`)) : v);
+  const max = (a: string, b: string): string => `max(${a}, ${b})`;
+  const add = (a: string, b: string): string => `(${a} + ${b})`;
+  return [
+    `@group(0) @binding(0) var<storage, read> x: array<${t}>;`,
+    `@group(0) @binding(1) var<storage, read_write> out: array<${t}>;`,
+    `var<workgroup> sm_max: array<f32, ${lanes}>;`,
+    `var<workgroup> sm_sum: array<f32, ${lanes}>;`,
+    `@compute @workgroup_size(${lanes})`,
+    'fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
+    '  let lane = lid.x;',
+    `  let base = wg.x * ${cols / width}u;`,
+    ...regs.map((r, k) => `  var ${r} = x[base + lane + ${k * lanes}u];`),
+    `  let m4 = ${balanced(regs, max)};`,
+    `  let m = ${lanesOf('m4', max)};`,
+    ...reduceRow('sm_max', layout, 'm', 'row_max', max).map((l) => `  ${l}`),
+    ...regs.map((r) => `  ${r} = exp(${r} - ${t}(row_max));`),
+    `  let s4 = ${balanced(regs, add)};`,
+    `  let s = ${lanesOf('s4', add)};`,
+    ...reduceRow('sm_sum', layout, 's', 'total', add).map((l) => `  ${l}`),
+    ...regs.map((r, k) => `  out[base + lane + ${k * lanes}u] = ${r} / total;`),
+    '}',
+  ].join('\n');
+}
+
+/** The largest |got − softmax(x)| / softmax(x) over rows × cols, the reference row by row in f64. */
+function softmaxError(x: Float32Array, got: Float32Array, cols: number): number {
+  let worst = 0;
+  for (let base = 0; base < x.length; base += cols) {
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) m = Math.max(m, x[base + j] ?? 0);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += Math.exp((x[base + j] ?? 0) - m);
+    for (let j = 0; j < cols; j++) {
+      const want = Math.exp((x[base + j] ?? 0) - m) / sum;
+      worst = Math.max(worst, Math.abs((got[base + j] ?? 0) - want) / want);
+    }
+  }
+  return worst;
+}
+
+const { values } = parseArgs({ options: { log2: { type: 'string' }, 'warm-ms': { type: 'string' }, rounds: { type: 'string' }, dispatches: { type: 'string' }, json: { type: 'string' } } });
+const timing = { rounds: Number(values.rounds ?? 5), dispatches: Number(values.dispatches ?? 50), warmMs: Number(values['warm-ms'] ?? 500) };
 const sizes = (values.log2 ?? '24,26').split(',').map((k) => 2 ** Number(k));
 const bench = await openBenchDevice('vulkan');
 const { device } = bench;
@@ -76,16 +134,29 @@ for (const n of sizes) {
     if (s.lanes > device.limits.maxComputeInvocationsPerWorkgroup || (n / 4) % (s.lanes * s.u) !== 0) continue;
     const { wgsl, grid } = wgslOf(s, n, perDim);
     device.queue.writeBuffer(out, 0, new Float32Array(n));
-    const ms = summarize(await timeLaunch(bench, launchOf(device, wgsl, grid, { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }))), { rounds: 5, dispatches: 50, warmMs: Number(values['warm-ms'] ?? 500) }));
+    const ms = summarize(await timeLaunch(bench, launchOf(device, wgsl, grid, { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }))), timing));
     const got = await readBuffer(device, out, n);
     const expected = { copy: x, chain: want, empty: new Float32Array(n) }[s.op];
     const ok = got.every((v, i) => v === expected[i]);
     const bytes = { copy: 8, chain: 12, empty: 0 }[s.op] * n;
     const row = { n, shape: nameOf(s), grid, ...ms, gbps: bytes / (ms.median * 1e6), ok };
     rows.push(row);
-    console.log(`  2^${Math.log2(n)}  ${row.shape.padEnd(48)} ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)})  ${row.gbps.toFixed(0)} GB/s  back to back ${row.backToBack.toFixed(4)}  grid ${grid.join('x')}${ok ? '' : '  WRONG OUTPUT'}`);
+    say(row);
+  }
+  // Softmax at 4096 × 4096 (2^24 elements), as the template bench runs it: scalar as the template emits it, and vec4.
+  const cols = 4096;
+  for (const [lanes, vec4] of n === cols * cols ? ([[128, false], [128, true], [256, false], [256, true]] as const) : []) {
+    device.queue.writeBuffer(out, 0, new Float32Array(n));
+    const ms = summarize(await timeLaunch(bench, launchOf(device, softmaxWgsl(lanes, vec4, cols, cols), [cols, 1, 1], [{ buffer: bx }, { buffer: out }]), timing));
+    const error = softmaxError(x, await readBuffer(device, out, n), cols);
+    const row = { n, shape: `softmax 4096², ${lanes} lanes, ${vec4 ? 'vec4' : 'scalar'} loads (max rel. err ${error.toExponential(1)})`, grid: [cols, 1, 1], ...ms, gbps: (8 * n) / (ms.median * 1e6), ok: error <= 1e-5 };
+    rows.push(row);
+    say(row);
   }
   buffers.destroy();
+}
+function say(row: (typeof rows)[number]): void {
+  console.log(`  2^${Math.log2(row.n)}  ${row.shape.padEnd(48)} ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)})  ${row.gbps.toFixed(0)} GB/s  back to back ${row.backToBack.toFixed(4)}  grid ${row.grid.join('x')}${row.ok ? '' : '  WRONG OUTPUT'}`);
 }
 if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ adapter: bench.adapter, rows }, null, 2));
 if (rows.some((r) => !r.ok)) process.exitCode = 1;
