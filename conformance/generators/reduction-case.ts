@@ -86,15 +86,39 @@ function reductionShape(maxElements: number): fc.Arbitrary<Shape> {
   });
 }
 
+/** Row lengths of a multiple of 4: quads a lane from 1 to 8 at the LANE_VALUES, ragged against B or not. */
+export const QUAD_ROW_LENGTHS: readonly number[] = [4, 8, 12, 20, 32, 44, 64, 100, 128, 256];
+
+/**
+ * [R, C] or [R1, R2, C] with C a multiple of 4 and R·C a multiple of 64, so softmax takes the vec4 path
+ * ([templates.reduction.vec4]) whenever its chains allow it; R a multiple of 64/gcd(C, 64), within maxElements.
+ */
+function quadRows(maxElements: number): fc.Arbitrary<Shape> {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return fc.tuple(fc.constantFrom(...QUAD_ROW_LENGTHS), fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([c, m, split]): Shape => {
+    const step = 64 / gcd(c, 64);
+    const rows = step * Math.max(1, Math.min(m, Math.floor(maxElements / (c * step))));
+    return split && rows % 2 === 0 ? [2, rows / 2, c] : [rows, c];
+  });
+}
+
 /** Random row-reduction cases with prologue and epilogue chains ([gen.reduction.1]). */
 export function reductionCaseArbitrary(c: ReductionCaseConstraints = {}): fc.Arbitrary<ReductionCase> {
   return inSpaces(c.spaces, (space) => reductionCaseIn(space, c));
 }
 
 function reductionCaseIn(space: ValueSpace, c: ReductionCaseConstraints): fc.Arbitrary<ReductionCase> {
-  const chain = chainArbitrary({ ...c.chain, space });
   const range = fc.constantFrom(...space.inputRanges);
-  const layout = c.large === true ? largeReductionLayout() : fc.record({ shape: reductionShape(c.maxElements ?? 4096), blockSizes: fc.tuple(fc.constantFrom(...(c.lanes ?? LANE_VALUES))) });
+  const lanes = fc.tuple(fc.constantFrom(...(c.lanes ?? LANE_VALUES)));
+  if (c.large === true) return casesOf(largeReductionLayout(), chainArbitrary({ ...c.chain, space }), range, c);
+  const any = casesOf(fc.record({ shape: reductionShape(c.maxElements ?? 4096), blockSizes: lanes }), chainArbitrary({ ...c.chain, space }), range, c);
+  // A fifth of the time rows in quads, side tensors full-shape: softmax's vec4 path ([templates.reduction.vec4]).
+  const quads = casesOf(fc.record({ shape: quadRows(c.maxElements ?? 4096), blockSizes: lanes }), chainArbitrary({ broadcasts: ['full'], ...c.chain, space }), range, c);
+  return fc.oneof({ weight: 4, arbitrary: any }, { weight: 1, arbitrary: quads });
+}
+
+/** Reduction cases over `layout`, each chain drawn from `chain`, side tensors capped to the storage buffers left. */
+function casesOf(layout: fc.Arbitrary<{ shape: Shape; blockSizes: readonly [number] }>, chain: fc.Arbitrary<Chain>, range: fc.Arbitrary<Interval>, c: ReductionCaseConstraints): fc.Arbitrary<ReductionCase> {
   return fc
     .record({
       template: fc.constantFrom(...(c.templates ?? (['softmax', 'rmsnorm'] as const))),

@@ -24,6 +24,8 @@ const PATHS = {
   'multi-pass, long rows, packed': { shape: [3, 300], lanes: 3, staticShapes: true },
   'multi-pass, dynamic shapes, packed': { shape: [5, 37], lanes: 8, staticShapes: false },
   'cached, ragged, one row per workgroup': { shape: [3, 301], lanes: 100, staticShapes: true },
+  // softmax in quads ([templates.reduction.vec4]): 5 quads a row over 3 lanes; rmsnorm's is the scalar cache.
+  'cached in quads, ragged, packed': { shape: [16, 20], lanes: 3, staticShapes: true },
 } as const;
 
 /** Where each fault must plant. */
@@ -32,15 +34,20 @@ const PLANTS: Readonly<Record<string, readonly (keyof typeof PATHS)[]>> = {
   'drops-partial-block': Object.keys(PATHS) as (keyof typeof PATHS)[],
   'no-barrier': Object.keys(PATHS) as (keyof typeof PATHS)[],
   'epilogue-before-normalization': Object.keys(PATHS) as (keyof typeof PATHS)[],
-  'cache-drops-last': ['cached, ragged, packed', 'cached, ragged, one row per workgroup'],
-  'packed-rows-cross': ['cached, ragged, packed', 'multi-pass, long rows, packed', 'multi-pass, dynamic shapes, packed'],
+  'cache-drops-last': ['cached, ragged, packed', 'cached, ragged, one row per workgroup', 'cached in quads, ragged, packed'],
+  'packed-rows-cross': ['cached, ragged, packed', 'multi-pass, long rows, packed', 'multi-pass, dynamic shapes, packed', 'cached in quads, ragged, packed'],
+  'quad-sum-short': ['cached in quads, ragged, packed'],
 };
+
+/** Faults of one template's own code path: softmax's vec4 path ([templates.reduction.vec4]). */
+const ONLY: Readonly<Record<string, ReductionTemplate>> = { 'quad-sum-short': 'softmax' };
 
 describe('row-reduction faults plant in every code path they name, on the CPU', () => {
   for (const template of ['softmax', 'rmsnorm'] as const) {
     test(`[meta.mutant.plants] each ${template} fault edits the WGSL of the reference's register-cached, multi-pass and packed kernels it names`, () => {
       const edits = reductionEdits(template);
-      expect(Object.keys(edits).sort()).toEqual(Object.keys(PLANTS).sort());
+      expect(Object.keys(edits).sort()).toEqual(Object.keys(PLANTS).filter((f) => (ONLY[f] ?? template) === template).sort());
+      expect(wgslOf('softmax', [16, 20], 3, true)).toContain('load_x4(base + lane');
       for (const [fault, edit] of Object.entries(edits)) {
         for (const path of PLANTS[fault] ?? []) {
           const { shape, lanes, staticShapes } = PATHS[path];

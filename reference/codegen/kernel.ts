@@ -258,7 +258,9 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
   const call = plan.call === undefined ? undefined : (graph.nodes[plan.call] as CallNode);
   const template = call === undefined ? undefined : templates.get(call.semantics);
   if (call !== undefined && template === undefined) throw new WgfuseError('ir.call.1', `%${call.id}: the reference has no template for kernel semantics '${call.semantics}'`);
-  const found = options.vec4 === false ? undefined : vectorLayout(graph, plan, sizes.dynamic, template?.vectorizes === true, limits);
+  const vectorizes = template?.vectorizes;
+  const templateVectorizes = call !== undefined && (typeof vectorizes === 'function' ? vectorizes(outShape, call.config) : vectorizes === true);
+  const found = options.vec4 === false ? undefined : vectorLayout(graph, plan, sizes.dynamic, templateVectorizes, limits);
   const layout = found === undefined || options.quadsPerLane === undefined ? found : { ...found, perLane: options.quadsPerLane };
   // A vec4 kernel has each hook twice: on vec4f (named with a 4), and on f32 for its scalar tail.
   const passes: Lanes[] = layout === undefined ? ['scalar'] : layout.tail > 0 ? ['vec4', 'tail'] : ['vec4'];

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { COMPAT_DEFAULT_LIMITS, CORE_DEFAULT_LIMITS, createRegistry, generateProgram, interpret, lowerGraph, rmsnorm, RMSNORM_EPS, softmax, trace, TEMPLATES } from '../index.js';
 import type { KernelFn, Tensor } from '../index.js';
 import type { TemplateContext } from '../registry/template.js';
-import { CACHE_CAP } from './row-reduction.js';
+import { CACHE_CAP, vectorRows } from './row-reduction.js';
 
 // The row-reduction templates' contracts (spec/templates.md [templates.softmax.*], [templates.rmsnorm.*],
 // [templates.reduction.*]) on the CPU: normative semantics, shape errors, configs, hooks and masks in the
@@ -124,19 +124,20 @@ describe('row-reduction templates, on the CPU', () => {
   });
 
   /** The entry point of each template kernel for x of `shape`: softmax(x) and rmsnorm(x, w). */
-  function mains(lanes: number, shape: number[], staticShapes = true, limits = COMPAT_DEFAULT_LIMITS): { wgsl: string; main: string; grid: readonly number[] }[] {
+  function mains(lanes: number, shape: number[], staticShapes = true, limits = COMPAT_DEFAULT_LIMITS, vec4 = true): { wgsl: string; main: string; grid: readonly number[] }[] {
     const registry = createRegistry();
     const settings = { staticShapes };
     const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [lanes] } }, settings });
     const rms = registry.register('rmsnorm', { template: rmsnorm, configs: { default: { blockSizes: [lanes] } }, settings });
     const graph = trace((x: Tensor, w: Tensor) => [sm(x), rms(x, w)], { x: shape, w: [shape[shape.length - 1] ?? 1] });
-    return generateProgram(lowerGraph(graph, registry.templates), registry.templates, limits).map((k) => ({ wgsl: k.wgsl, main: k.wgsl.slice(k.wgsl.indexOf('@compute')), grid: k.grid }));
+    return generateProgram(lowerGraph(graph, registry.templates), registry.templates, limits, { vec4 }).map((k) => ({ wgsl: k.wgsl, main: k.wgsl.slice(k.wgsl.indexOf('@compute')), grid: k.grid }));
   }
 
   test('[templates.reduction.cache] static shapes with C ≤ B·P: each element of the row is loaded once, into registers; otherwise the passes loop and reload', () => {
+    // Scalar loads here; rows in quads: [templates.reduction.vec4].
     for (const [lanes, cols] of [[16, 40], [8, 37], [1, 1], [1, 32], [3, 96], [128, 4096], [5, 3]] as const) {
       const perLane = Math.ceil(cols / lanes);
-      for (const k of mains(lanes, [3, cols])) {
+      for (const k of mains(lanes, [3, cols], true, COMPAT_DEFAULT_LIMITS, false)) {
         expect(k.main, k.wgsl).not.toMatch(/\bfor \(/);
         // One load of x per register, a constant offset each: no loop, no dynamic index.
         expect((k.main.match(/load_x\(/g) ?? []).length).toBe(perLane);
@@ -144,7 +145,7 @@ describe('row-reduction templates, on the CPU', () => {
         expect(k.main).not.toContain(`var x${perLane} = `);
         expect(k.main.includes('// mask: the row\'s ragged end')).toBe(cols % lanes !== 0);
       }
-      const [sm, rms] = mains(lanes, [3, cols]);
+      const [sm, rms] = mains(lanes, [3, cols], true, COMPAT_DEFAULT_LIMITS, false);
       // The formulas of the multi-pass code, on the cached values.
       expect(sm?.main).toMatch(/x\d+ = exp\(x\d+ - row_max\);|x\d+ = select\(0f, exp\(x\d+ - row_max\), ok\d+\);/);
       expect(sm?.main).toMatch(/store_out\(base \+ lane[^,]*, x\d+ \/ total\);/);
@@ -183,5 +184,38 @@ describe('row-reduction templates, on the CPU', () => {
         }
       }
     }
+  });
+  test('[templates.reduction.vec4] softmax rows of a multiple of 4 cached in registers, in a tensor of a multiple of 64 elements: loaded and stored as quads, the max and sum folded across each quad; anything else stays scalar', () => {
+    // [lanes, shape]: quads a lane P4 = ⌈C/4B⌉, the ragged quad masked when B does not divide C/4.
+    for (const [lanes, shape] of [[128, [3, 4096]], [5, [8, 64]], [8, [16, 32]], [3, [16, 12]], [1, [2, 32]], [100, [16, 4]]] as const) {
+      const cols = shape[1];
+      const quads = Math.ceil(cols / 4 / lanes);
+      expect(vectorRows(shape, { blockSizes: [lanes] })).toBe(true);
+      const [sm, rms] = mains(lanes, [...shape]);
+      expect(sm?.wgsl).toMatch(/var<storage, read> src_x_0: array<vec4f>;/);
+      expect(sm?.main, sm?.wgsl).not.toMatch(/\bfor \(|load_x\(|store_out\(/);
+      expect((sm?.main.match(/load_x4\(base \+ lane/g) ?? []).length).toBe(quads);
+      expect((sm?.main.match(/store_out4\(base \+ lane/g) ?? []).length).toBe(quads);
+      expect(sm?.main).toContain(`let n = ${cols / 4}u; // row length in quads`);
+      expect(sm?.main).toContain(`var x${quads - 1} = vec4f(`);
+      expect(sm?.main).not.toContain(`var x${quads} = `);
+      expect(sm?.main.includes('// mask: the row\'s ragged end')).toBe((cols / 4) % lanes !== 0);
+      expect(sm?.main).toContain('let m = max(max(m4.x, m4.y), max(m4.z, m4.w));');
+      expect(sm?.main).toContain('let s = (s4.x + s4.y) + (s4.z + s4.w);');
+      // rmsnorm's w is [C], not the output's shape, so rmsnorm stays scalar ([codegen.vec4.1]).
+      expect(rms?.wgsl).not.toContain('vec4f');
+    }
+    // C not a multiple of 4; the tensor not a multiple of 64 elements; more than 32 elements a lane;
+    // dynamic shapes; a broadcast prologue operand: scalar.
+    const scalar = (k: { wgsl: string } | undefined): void => expect(k?.wgsl, k?.wgsl).not.toContain('vec4f');
+    for (const [lanes, shape] of [[8, [64, 37]], [8, [3, 20]], [1, [2, 64]], [4, [16, 144]]] as const) {
+      expect(vectorRows(shape, { blockSizes: [lanes] })).toBe(false);
+      scalar(mains(lanes, [...shape])[0]);
+    }
+    scalar(mains(8, [16, 32], false)[0]);
+    const registry = createRegistry();
+    const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [8] } } });
+    const graph = trace((x: Tensor, w: Tensor) => sm(x.mul(w)), { x: [16, 32], w: [32] });
+    scalar(generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS)[0]);
   });
 });

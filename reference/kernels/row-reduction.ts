@@ -1,4 +1,5 @@
-import { formatShape, rowsOf, WgfuseError } from '../../spec/index.js';
+import { formatShape, numel, rowsOf, WgfuseError } from '../../spec/index.js';
+import type { KernelConfig, Shape } from '../../spec/index.js';
 import type { TemplateContext, TunedConfigs } from '../registry/template.js';
 
 /**
@@ -41,10 +42,25 @@ export function lanesOf(ctx: TemplateContext, template: string): number {
   return lanes;
 }
 
+/**
+ * Whether a row-reduction call takes the vec4 path ([templates.reduction.vec4]): C a multiple of 4, the
+ * tensor a multiple of 64 elements (so [codegen.vec4.1] leaves no scalar tail), and the row, in quads,
+ * cached in registers at B lanes ([templates.reduction.cache]: ⌈C/4B⌉ quads, at most 32 elements a lane).
+ * Static shapes and full-shape f32 operands are [codegen.vec4.1]'s own conditions.
+ */
+export function vectorRows(outShape: Shape, config: KernelConfig): boolean {
+  const [lanes] = config.blockSizes;
+  const cols = outShape.at(-1) ?? 1;
+  if (lanes === undefined || !Number.isInteger(lanes) || lanes < 1) return false;
+  return cols % 4 === 0 && numel(outShape) % 64 === 0 && 4 * Math.ceil(cols / 4 / lanes) <= CACHE_CAP;
+}
+
 /** How a row-reduction kernel lays rows over workgroups and lanes, and the statements that set it up. */
 export interface RowLayout {
   /** B, lanes per row. */
   readonly lanes: number;
+  /** Elements a lane loads at once: 1, or 4 on the vec4 path, where every index (lane, n, base, …) counts quads. */
+  readonly width: 1 | 4;
   /** R, rows per workgroup: ⌊ctx.lanes / B⌋ when B is below ctx.lanes, else 1 ([templates.reduction.rows]). */
   readonly packed: number;
   /** Workgroups: ⌈rows / R⌉. */
@@ -53,7 +69,7 @@ export interface RowLayout {
   readonly cached: number | undefined;
   /** Whether a packed row may lie past the last row, so loads and stores are masked by `live`. */
   readonly masked: boolean;
-  /** C, the row length. */
+  /** The row length: C, or C/4 quads on the vec4 path. */
   readonly length: number;
   /** The WGSL for the row length C, for formulas that need it (rmsnorm's mean). */
   readonly cols: () => string;
@@ -63,16 +79,22 @@ export interface RowLayout {
 
 /**
  * The layout of a row-reduction kernel. A size is static exactly when `ctx.size` gives a WGSL literal
- * ([shapes.dynamic.1]); only then may the register count depend on C.
+ * ([shapes.dynamic.1]); only then may the register count depend on C. With `ctx.vector` the row is laid out
+ * in quads ([templates.reduction.vec4]).
  */
 export function rowLayout(ctx: TemplateContext, template: string): RowLayout {
   const lanes = lanesOf(ctx, template);
-  const { rows, cols } = rowsOf(ctx.outShape);
+  const width = ctx.vector === undefined ? 1 : 4;
+  const { rows, cols: elements } = rowsOf(ctx.outShape);
+  const cols = elements / width;
   const packed = lanes < ctx.lanes ? Math.floor(ctx.lanes / lanes) : 1;
   const n = ctx.size(cols);
   const isStatic = /^\d+u$/.test(n);
   const perLane = Math.max(1, Math.ceil(cols / lanes));
-  const cached = isStatic && perLane <= CACHE_CAP ? perLane : undefined;
+  const cached = isStatic && width * perLane <= CACHE_CAP ? perLane : undefined;
+  if (width === 4 && (cached === undefined || elements % 4 !== 0)) {
+    throw new WgfuseError('codegen.vec4.1', `${template}: the vec4 path needs rows of a multiple of 4 cached in registers; got rows of ${elements} at ${lanes} lanes`);
+  }
   const masked = packed > 1 && (!isStatic || rows % packed !== 0);
   const header =
     packed === 1
@@ -86,9 +108,9 @@ export function rowLayout(ctx: TemplateContext, template: string): RowLayout {
           ];
   if (masked) header.push(`let live = row < ${ctx.size(rows)}; // row mask: a packed row past the last loads and stores nothing`);
   // Under the multi-pass loops, a row past the last has length 0: its loops load and store nothing.
-  header.push(masked && cached === undefined ? `let n = select(0u, ${n}, live); // row length, 0 past the last row` : `let n = ${n}; // row length`);
-  header.push('let base = row * n; // this row\'s first element');
-  return { lanes, packed, tiles: Math.ceil(rows / packed), cached, masked, length: cols, cols: () => ctx.size(cols), header };
+  header.push(masked && cached === undefined ? `let n = select(0u, ${n}, live); // row length, 0 past the last row` : `let n = ${n}; // row length${width === 4 ? ' in quads' : ''}`);
+  header.push(`let base = row * n; // this row's first ${width === 4 ? 'quad' : 'element'}`);
+  return { lanes, width, packed, tiles: Math.ceil(rows / packed), cached, masked, length: cols, cols: () => ctx.size(elements), header };
 }
 
 /**
@@ -108,6 +130,11 @@ export function balanced(terms: readonly string[], combine: (a: string, b: strin
     level = next;
   }
   return level[0] ?? '';
+}
+
+/** A vec4f's four components combined, balanced; a scalar as it is. */
+export function across(layout: RowLayout, v: string, combine: (a: string, b: string) => string): string {
+  return layout.width === 4 ? balanced([`${v}.x`, `${v}.y`, `${v}.z`, `${v}.w`], combine) : v;
 }
 
 /** A sum of `terms`, balanced, without outer parentheses. */
@@ -176,7 +203,8 @@ function underRowMask(layout: RowLayout, lines: readonly string[]): string[] {
  */
 export function cacheLoads(layout: RowLayout, load: string, identity: string): { readonly lines: string[]; readonly regs: string[]; readonly ragged: Map<string, string> } {
   const all = chunks(layout);
-  const lines = [`// one pass over memory: x<k> caches element lane + ${layout.lanes}·k of the row, k < ${all.length}`, all.map(({ k }) => `var x${k} = ${identity};`).join(' ')];
+  const what = layout.width === 4 ? 'quad (4 elements)' : 'element';
+  const lines = [`// one pass over memory: x<k> caches ${what} lane + ${layout.lanes}·k of the row, k < ${all.length}`, all.map(({ k }) => `var x${k} = ${identity};`).join(' ')];
   const ragged = new Map<string, string>();
   const loads: string[] = [];
   for (const { k, offset, ragged: isRagged } of all) {

@@ -1,6 +1,6 @@
 import { SOFTMAX } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { balanced, cacheLoads, cacheStores, LOWEST_F32_WGSL, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf } from './row-reduction.js';
+import { across, balanced, cacheLoads, cacheStores, LOWEST_F32_WGSL, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf, vectorRows } from './row-reduction.js';
 
 const max = (a: string, b: string): string => `max(${a}, ${b})`;
 const add = (a: string, b: string): string => `(${a} + ${b})`;
@@ -11,28 +11,34 @@ const add = (a: string, b: string): string => `(${a} + ${b})`;
  * once, through `load_x`, into registers, and the max, the sum of e = exp(x − max) and the stores all work
  * from them ([templates.reduction.cache]); otherwise three passes over the row (max, sum, normalize), each
  * loading x through `load_x`, so a prologue is recomputed on every pass. The result is stored through
- * `store_out`, so an epilogue sees the normalized value e / total.
+ * `store_out`, so an epilogue sees the normalized value e / total. Rows of a multiple of 4 cached in
+ * registers take the vec4 path: the same kernel over quads, through `load_x4` and `store_out4`
+ * ([templates.reduction.vec4]).
  */
 export const softmax: KernelTemplate = {
   ...SOFTMAX,
   tuned: ROW_TUNED,
+  vectorizes: vectorRows,
   emit(ctx: TemplateContext): TemplateCode {
     const row = rowLayout(ctx, 'softmax');
-    const [loadX] = ctx.loadHooks;
+    const [loadX] = ctx.vector?.loadHooks ?? ctx.loadHooks;
     const body = [...row.header];
     if (row.cached !== undefined) {
-      const { lines, regs, ragged } = cacheLoads(row, loadX ?? 'load_x', LOWEST_F32_WGSL);
+      const quads = row.width === 4;
+      const { lines, regs, ragged } = cacheLoads(row, loadX ?? 'load_x', quads ? `vec4f(${LOWEST_F32_WGSL})` : LOWEST_F32_WGSL);
       body.push(
         ...lines,
-        `let m = ${balanced(regs, max)}; // this lane's maximum; past the row's end, the identity`,
+        ...(quads ? [`let m4 = ${balanced(regs, max)}; // this lane's maxima, by component`] : []),
+        `let m = ${quads ? across(row, 'm4', max) : balanced(regs, max)}; // this lane's maximum; past the row's end, the identity`,
         ...reduceRow('sm_max', row, 'm', 'row_max', max),
         ...regs.map((x) => {
           const ok = ragged.get(x);
-          return ok === undefined ? `${x} = exp(${x} - row_max);` : `${x} = select(0f, exp(${x} - row_max), ${ok}); // e, 0 past the row's end`;
+          return ok === undefined ? `${x} = exp(${x} - row_max);` : `${x} = select(${quads ? 'vec4f()' : '0f'}, exp(${x} - row_max), ${ok}); // e, 0 past the row's end`;
         }),
-        `let s = ${sumOf(regs)}; // this lane's sum of e`,
+        ...(quads ? [`let s4 = ${sumOf(regs)}; // this lane's sums of e, by component`] : []),
+        `let s = ${quads ? across(row, 's4', add).replace(/^\((.*)\)$/, '$1') : sumOf(regs)}; // this lane's sum of e`,
         ...reduceRow('sm_sum', row, 's', 'total', add),
-        ...cacheStores(row, ctx.storeHook, (x) => `${x} / total`),
+        ...cacheStores(row, ctx.vector?.storeHook ?? ctx.storeHook, (x) => `${x} / total`),
       );
     } else {
       const x = (j: string): string => `${loadX}(base + ${j})`;

@@ -63,7 +63,10 @@ export interface TunedConfigs {
 export interface KernelTemplate extends KernelSemantics {
   /** Configs and a picker for registrations that name none ([registry.config.4]). */
   readonly tuned?: TunedConfigs;
-  /** The template handles `ctx.vector` (elementwise templates whose arguments have the output's shape). */
-  readonly vectorizes?: boolean;
+  /**
+   * The template handles `ctx.vector` ([codegen.vec4.1]): always (the add kernel), or for the calls this
+   * says yes to, by the output's shape and the config (softmax: [templates.reduction.vec4]).
+   */
+  readonly vectorizes?: boolean | ((outShape: Shape, config: KernelConfig) => boolean);
   emit(ctx: TemplateContext): TemplateCode;
 }

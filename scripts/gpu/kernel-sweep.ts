@@ -74,7 +74,7 @@ function wgslOf(s: Shape, n: number, perDim: number): { wgsl: string; grid: [num
 function softmaxWgsl(lanes: number, vec4: boolean, rows: number, cols: number): string {
   const width = vec4 ? 4 : 1;
   const perLane = cols / width / lanes;
-  const layout: RowLayout = { lanes, packed: 1, tiles: rows, cached: perLane, masked: false, length: cols, cols: () => `${cols}u`, header: [] };
+  const layout: RowLayout = { lanes, width, packed: 1, tiles: rows, cached: perLane, masked: false, length: cols, cols: () => `${cols}u`, header: [] };
   const t = vec4 ? 'vec4f' : 'f32';
   const regs = Array.from({ length: perLane }, (_, k) => `x${k}`);
   const lanesOf = (v: string, f: (a: string, b: string) => string): string => (vec4 ? f(f(`${v}.x`, `${v}.y`), f(`${v}.z`, `${v}.w`)) : v);

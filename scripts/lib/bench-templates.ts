@@ -42,8 +42,8 @@ const STORAGE = 0x80;
 const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 
-function oneKernel(graph: Graph, templates: ReturnType<typeof createRegistry>['templates'], limits: CodegenLimits): KernelSource {
-  const sources = generateProgram(lowerGraph(graph, templates), templates, limits);
+function oneKernel(graph: Graph, templates: ReturnType<typeof createRegistry>['templates'], limits: CodegenLimits, vec4 = true): KernelSource {
+  const sources = generateProgram(lowerGraph(graph, templates), templates, limits, { vec4 });
   if (sources.length !== 1) throw new Error(`bench: expected one fused kernel, got ${sources.length}`);
   return sources[0] as KernelSource;
 }
@@ -138,23 +138,26 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
     try {
       const tuned = softmax.tuned === undefined ? undefined : softmax.tuned.configs[softmax.tuned.picker([{ shape: [rowsN, cols] }])]?.blockSizes[0];
       const configs = [...new Set([...(tuned === undefined ? [] : [tuned]), ...o.softmaxConfigs])];
-      for (const lanes of configs) {
+      // Each config as codegen emits it (quads where [templates.reduction.vec4] applies), and the tuned one with scalar loads too.
+      const runs = [...configs.map((lanes) => ({ lanes, vec4: true })), ...(tuned === undefined ? [] : [{ lanes: tuned, vec4: false }])];
+      for (const { lanes, vec4 } of runs) {
         const registry = createRegistry();
         const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [lanes] } } });
         const graph = trace((t) => sm(t), { x: [rowsN, cols] });
+        const config = vec4 ? `[${lanes}]` : `[${lanes}] scalar loads`;
         let source: KernelSource;
         try {
-          source = oneKernel(graph, registry.templates, limits);
+          source = oneKernel(graph, registry.templates, limits, vec4);
         } catch (e) {
-          skips.push({ work: 'softmax', config: `[${lanes}]`, reason: (e as Error).message });
-          say(`   softmax config [${lanes}]: not run: ${(e as Error).message}`);
+          skips.push({ work: 'softmax', config, reason: (e as Error).message });
+          say(`   softmax config ${config}: not run: ${(e as Error).message}`);
           continue;
         }
         device.queue.writeBuffer(out, 0, new Float32Array(rowsN * cols));
         const ms = await timeLaunch(bench, bind(device, graph, source, [bx], out), o);
         const got = await readBuffer(device, out, rowsN * cols);
         const relError = checkSoftmax(x, got, rowsN, cols);
-        record({ work: 'softmax', shape: `${rowsN}x${cols}`, config: `[${lanes}]`, default: lanes === tuned, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'GB/s' }, ms, 2 * 4 * rowsN * cols);
+        record({ work: 'softmax', shape: `${rowsN}x${cols}`, config, default: vec4 && lanes === tuned, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'GB/s' }, ms, 2 * 4 * rowsN * cols);
       }
     } finally {
       bx.destroy();
