@@ -296,7 +296,7 @@ if (parts.has('throughput')) {
 }
 
 if (parts.has('kernel')) {
-  const { openBenchDevice, timeKernels } = await import('./lib/bench-kernel.js');
+  const { COPY_CEILING, openBenchDevice, timeKernels } = await import('./lib/bench-kernel.js');
   type KernelRow = import('./lib/bench-kernel.js').KernelRow;
   const backend = gpu.backend === 'opengl' || gpu.backend === 'opengles' ? gpu.backend : 'vulkan';
   const bench = await openBenchDevice(backend);
@@ -310,11 +310,11 @@ if (parts.has('kernel')) {
   const figures: { n: number; rows: KernelRow[]; hostMs: unknown }[] = [];
   for (const n of kernelSizes) {
     const { rows, hostMs } = await timeKernels(bench, n, { rounds, dispatches, warmMs }, say);
-    const copy = rows[0];
+    const copy = rows.find((r) => r.variant === COPY_CEILING);
     say(
       formatTable(
         [{ title: 'N' }, { title: 'variant', align: 'left' }, { title: 'ms' }, { title: 'low…high' }, { title: 'back to back' }, { title: 'GB/s' }, { title: 'vs copy' }, { title: 'grid', align: 'left' }, { title: 'max |err|' }],
-        rows.map((r) => [`2^${Math.log2(n)}`, r.variant, r.median.toFixed(4), `${r.low.toFixed(4)}…${r.high.toFixed(4)}`, r.backToBack.toFixed(4), r.gbps.toFixed(0), copy === undefined ? '' : `${((100 * r.gbps) / copy.gbps).toFixed(0)}%`, r.grid.join('x'), String(r.maxAbsError)]),
+        rows.map((r) => [`2^${Math.log2(n)}`, r.variant, r.median.toFixed(4), `${r.low.toFixed(4)}…${r.high.toFixed(4)}`, r.backToBack.toFixed(4), r.gbps.toFixed(0), copy === undefined || r.bytes === 0 ? '' : `${((100 * r.gbps) / copy.gbps).toFixed(0)}%`, r.grid.join('x'), String(r.maxAbsError)]),
         '   ',
       ),
     );

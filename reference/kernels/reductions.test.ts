@@ -160,13 +160,15 @@ describe('row-reduction templates, on the CPU', () => {
     expect(CACHE_CAP).toBe(32);
   });
 
-  test('[templates.reduction.rows] B below the device\'s streaming lanes packs ⌊lanes/B⌋ rows per workgroup, each row\'s partials in its own segment; rows past the last masked', () => {
+  test('[templates.reduction.rows] B below 128 and the device\'s streaming lanes packs ⌊lanes/B⌋ rows per workgroup, each row\'s partials in its own segment; rows past the last masked', () => {
     const cases = [
       { lanes: 8, shape: [5, 37], limits: COMPAT_DEFAULT_LIMITS, packed: 16 },
       { lanes: 33, shape: [7, 40], limits: COMPAT_DEFAULT_LIMITS, packed: 3 },
       { lanes: 64, shape: [8, 300], limits: CORE_DEFAULT_LIMITS, packed: 4 },
       { lanes: 1, shape: [300, 3], limits: COMPAT_DEFAULT_LIMITS, packed: 128 },
-      { lanes: 128, shape: [4, 9], limits: CORE_DEFAULT_LIMITS, packed: 2 },
+      { lanes: 100, shape: [4, 9], limits: CORE_DEFAULT_LIMITS, packed: 2 },
+      // A row of 128 lanes or more is a workgroup of its own, also where the device grants 256 (PACK_BELOW).
+      { lanes: 128, shape: [4, 9], limits: CORE_DEFAULT_LIMITS, packed: 1 },
       { lanes: 128, shape: [4, 9], limits: COMPAT_DEFAULT_LIMITS, packed: 1 },
     ];
     for (const { lanes, shape, limits, packed } of cases) {

@@ -14,6 +14,13 @@ import type { TemplateContext, TunedConfigs } from '../registry/template.js';
 /** -f32 max, exactly: the identity of max for any finite row. */
 export const LOWEST_F32_WGSL = '-3.4028234663852886e38f';
 
+/**
+ * Rows of B ≥ 128 lanes are not packed ([templates.reduction.rows]): such a row fills a workgroup of the
+ * compatibility level's size on its own, and on an H100 one row of 4096 per 128-lane workgroup ran 2% faster
+ * than two rows per 256 (softmax, back to back: 0.0470 against 0.0480 ms).
+ */
+export const PACK_BELOW = 128;
+
 /** The most elements of a row one lane caches in registers ([templates.reduction.cache]). */
 export const CACHE_CAP = 32;
 
@@ -61,7 +68,7 @@ export interface RowLayout {
   readonly lanes: number;
   /** Elements a lane loads at once: 1, or 4 on the vec4 path, where every index (lane, n, base, …) counts quads. */
   readonly width: 1 | 4;
-  /** R, rows per workgroup: ⌊ctx.lanes / B⌋ when B is below ctx.lanes, else 1 ([templates.reduction.rows]). */
+  /** R, rows per workgroup: ⌊ctx.lanes / B⌋ when B is below PACK_BELOW and ctx.lanes, else 1 ([templates.reduction.rows]). */
   readonly packed: number;
   /** Workgroups: ⌈rows / R⌉. */
   readonly tiles: number;
@@ -87,7 +94,7 @@ export function rowLayout(ctx: TemplateContext, template: string): RowLayout {
   const width = ctx.vector === undefined ? 1 : 4;
   const { rows, cols: elements } = rowsOf(ctx.outShape);
   const cols = elements / width;
-  const packed = lanes < ctx.lanes ? Math.floor(ctx.lanes / lanes) : 1;
+  const packed = lanes < Math.min(ctx.lanes, PACK_BELOW) ? Math.floor(ctx.lanes / lanes) : 1;
   const n = ctx.size(cols);
   const isStatic = /^\d+u$/.test(n);
   const perLane = Math.max(1, Math.ceil(cols / lanes));

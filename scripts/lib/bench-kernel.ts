@@ -214,6 +214,15 @@ export async function timeLaunch(bench: KernelBenchDevice, l: Launch, o: KernelT
   return { each: rounds, backToBack: querySet === undefined ? rounds : backToBack };
 }
 
+/**
+ * The row of an empty dispatch (one invocation, no memory): its `median` is the fixed cost pass timestamps
+ * put around any dispatch, its `backToBack` what a dispatch costs in a run of them.
+ */
+export const EMPTY_PASS = 'empty dispatch, one invocation (the fixed cost)';
+
+/** The row of the vec4 copy kernel, the bandwidth ceiling. */
+export const COPY_CEILING = 'copy, vec4 (ceiling)';
+
 /** The variants of the reference timed at each N, named by what differs from the default (the last). */
 export interface Variant {
   readonly name: string;
@@ -277,10 +286,13 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
     const copyTiles = Math.ceil(n / 4 / lanes);
     const gy = Math.ceil(copyTiles / limits.maxComputeWorkgroupsPerDimension);
     const copyGrid: [number, number, number] = [Math.ceil(copyTiles / gy), gy, 1];
+    // What a timestamped pass costs with no work in it: one workgroup of one invocation that touches nothing.
+    const empty = launchOf(device, '@compute @workgroup_size(1) fn main() {}', [1, 1, 1], []);
+    record(EMPTY_PASS, 0, [1, 1, 1], await timeLaunch(bench, empty, o), 0);
     const copy = launchOf(device, copyWgsl(n, lanes, copyGrid[0]), copyGrid, [{ buffer: bx }, { buffer: out }]);
     const copyMs = await timeLaunch(bench, copy, o);
     const copied = await readBack();
-    record('copy, vec4 (ceiling)', 2 * 4 * n, copyGrid, copyMs, copied.every((v, i) => Object.is(v, x[i])) ? 0 : Number.POSITIVE_INFINITY);
+    record(COPY_CEILING, 2 * 4 * n, copyGrid, copyMs, copied.every((v, i) => Object.is(v, x[i])) ? 0 : Number.POSITIVE_INFINITY);
     for (const v of VARIANTS) {
       const chain = seedChain([n], v.blockSizes);
       const seen = v.lanes === undefined ? limits : { ...limits, maxComputeInvocationsPerWorkgroup: v.lanes };
