@@ -59,7 +59,13 @@ export function vectorRows(outShape: Shape, config: KernelConfig): boolean {
   const [lanes] = config.blockSizes;
   const cols = outShape.at(-1) ?? 1;
   if (lanes === undefined || !Number.isInteger(lanes) || lanes < 1) return false;
-  return cols % 4 === 0 && numel(outShape) % 64 === 0 && 4 * Math.ceil(cols / 4 / lanes) <= CACHE_CAP;
+  return cols % 4 === 0 && numel(outShape) % 64 === 0 && cachedPerLane(cols / 4, lanes, 4) !== undefined;
+}
+
+/** The loads a lane caches of a row of `length` loads of `width` elements each at B lanes, if at most CACHE_CAP elements ([templates.reduction.cache]). */
+function cachedPerLane(length: number, lanes: number, width: 1 | 4): number | undefined {
+  const perLane = Math.max(1, Math.ceil(length / lanes));
+  return width * perLane <= CACHE_CAP ? perLane : undefined;
 }
 
 /** How a row-reduction kernel lays rows over workgroups and lanes, and the statements that set it up. */
@@ -97,8 +103,7 @@ export function rowLayout(ctx: TemplateContext, template: string): RowLayout {
   const packed = lanes < Math.min(ctx.lanes, PACK_BELOW) ? Math.floor(ctx.lanes / lanes) : 1;
   const n = ctx.size(cols);
   const isStatic = /^\d+u$/.test(n);
-  const perLane = Math.max(1, Math.ceil(cols / lanes));
-  const cached = isStatic && width * perLane <= CACHE_CAP ? perLane : undefined;
+  const cached = isStatic ? cachedPerLane(cols, lanes, width) : undefined;
   if (width === 4 && (cached === undefined || elements % 4 !== 0)) {
     throw new WgfuseError('codegen.vec4.1', `${template}: the vec4 path needs rows of a multiple of 4 cached in registers; got rows of ${elements} at ${lanes} lanes`);
   }
@@ -139,9 +144,9 @@ export function balanced(terms: readonly string[], combine: (a: string, b: strin
   return level[0] ?? '';
 }
 
-/** A vec4f's four components combined, balanced; a scalar as it is. */
-export function across(layout: RowLayout, v: string, combine: (a: string, b: string) => string): string {
-  return layout.width === 4 ? balanced([`${v}.x`, `${v}.y`, `${v}.z`, `${v}.w`], combine) : v;
+/** A vec4f's four components, to fold with `balanced` or `sumOf`. */
+export function components(v: string): string[] {
+  return [`${v}.x`, `${v}.y`, `${v}.z`, `${v}.w`];
 }
 
 /** A sum of `terms`, balanced, without outer parentheses. */

@@ -1,6 +1,6 @@
 import { SOFTMAX } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { across, balanced, cacheLoads, cacheStores, LOWEST_F32_WGSL, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf, vectorRows } from './row-reduction.js';
+import { balanced, cacheLoads, components, cacheStores, LOWEST_F32_WGSL, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf, vectorRows } from './row-reduction.js';
 
 const max = (a: string, b: string): string => `max(${a}, ${b})`;
 const add = (a: string, b: string): string => `(${a} + ${b})`;
@@ -29,14 +29,14 @@ export const softmax: KernelTemplate = {
       body.push(
         ...lines,
         ...(quads ? [`let m4 = ${balanced(regs, max)}; // this lane's maxima, by component`] : []),
-        `let m = ${quads ? across(row, 'm4', max) : balanced(regs, max)}; // this lane's maximum; past the row's end, the identity`,
+        `let m = ${balanced(quads ? components('m4') : regs, max)}; // this lane's maximum; past the row's end, the identity`,
         ...reduceRow('sm_max', row, 'm', 'row_max', max),
         ...regs.map((x) => {
           const ok = ragged.get(x);
           return ok === undefined ? `${x} = exp(${x} - row_max);` : `${x} = select(${quads ? 'vec4f()' : '0f'}, exp(${x} - row_max), ${ok}); // e, 0 past the row's end`;
         }),
         ...(quads ? [`let s4 = ${sumOf(regs)}; // this lane's sums of e, by component`] : []),
-        `let s = ${quads ? across(row, 's4', add).replace(/^\((.*)\)$/, '$1') : sumOf(regs)}; // this lane's sum of e`,
+        `let s = ${sumOf(quads ? components('s4') : regs)}; // this lane's sum of e`,
         ...reduceRow('sm_sum', row, 's', 'total', add),
         ...cacheStores(row, ctx.vector?.storeHook ?? ctx.storeHook, (x) => `${x} / total`),
       );

@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { balanced, reduceRow, type RowLayout } from '../../reference/kernels/row-reduction.js';
+import { balanced, components, reduceRow, type RowLayout } from '../../reference/kernels/row-reduction.js';
 import { chainBuffers, launchOf, limitsOf, openBenchDevice, readBuffer, summarize, timeLaunch } from '../lib/bench-kernel.js';
 
 interface Shape {
@@ -77,7 +77,6 @@ function softmaxWgsl(lanes: number, vec4: boolean, rows: number, cols: number): 
   const layout: RowLayout = { lanes, width, packed: 1, tiles: rows, cached: perLane, masked: false, length: cols, cols: () => `${cols}u`, header: [] };
   const t = vec4 ? 'vec4f' : 'f32';
   const regs = Array.from({ length: perLane }, (_, k) => `x${k}`);
-  const lanesOf = (v: string, f: (a: string, b: string) => string): string => (vec4 ? f(f(`${v}.x`, `${v}.y`), f(`${v}.z`, `${v}.w`)) : v);
   const max = (a: string, b: string): string => `max(${a}, ${b})`;
   const add = (a: string, b: string): string => `(${a} + ${b})`;
   return [
@@ -91,11 +90,11 @@ function softmaxWgsl(lanes: number, vec4: boolean, rows: number, cols: number): 
     `  let base = wg.x * ${cols / width}u;`,
     ...regs.map((r, k) => `  var ${r} = x[base + lane + ${k * lanes}u];`),
     `  let m4 = ${balanced(regs, max)};`,
-    `  let m = ${lanesOf('m4', max)};`,
+    `  let m = ${vec4 ? balanced(components('m4'), max) : 'm4'};`,
     ...reduceRow('sm_max', layout, 'm', 'row_max', max).map((l) => `  ${l}`),
     ...regs.map((r) => `  ${r} = exp(${r} - ${t}(row_max));`),
     `  let s4 = ${balanced(regs, add)};`,
-    `  let s = ${lanesOf('s4', add)};`,
+    `  let s = ${vec4 ? balanced(components('s4'), add) : 's4'};`,
     ...reduceRow('sm_sum', layout, 's', 'total', add).map((l) => `  ${l}`),
     ...regs.map((r, k) => `  out[base + lane + ${k * lanes}u] = ${r} / total;`),
     '}',
