@@ -12,7 +12,7 @@ import type { CompileCost, MemoryRow, TimingRow } from './lib/bench-measure.js';
 import { bytes, elements, formatTable, ms } from './lib/table.js';
 import { parseCli } from './lib/cli.js';
 
-const DEFAULT_SOFTMAX = '128,256,512,1024';
+const DEFAULT_ROWS = '128,256,512,1024';
 const DEFAULT_MATMUL = '16x16x16,64x64x8,64x64x16,128x64x8,128x128x8,128x128x16';
 const PARTS = ['timing', 'memory', 'compile', 'conformance', 'throughput', 'kernel'] as const;
 /** What runs without --parts: all but the kernel part, which wants a real GPU (issue 11). */
@@ -49,8 +49,9 @@ options:
   --rounds <n>       kernel: timed rounds per variant (default 5)
   --dispatches <n>   kernel: dispatches per round (default 50)
   --warm-ms <n>      kernel: ms of back-to-back dispatches before each variant (default 1000)
-  --softmax-configs <list>  kernel: softmax [4096, 4096] lanes configs timed, e.g. 128,256 ('' for none; default ${DEFAULT_SOFTMAX})
-  --softmax-shape <RxC>     kernel: softmax's shape (default 4096x4096)
+  --row-configs <list>  kernel: softmax and rmsnorm [4096, 4096] lanes configs timed, e.g. 128,256 ('' for none;
+                     default ${DEFAULT_ROWS})
+  --row-shape <RxC>  kernel: softmax's and rmsnorm's shape (default 4096x4096)
   --matmul-size <n>  kernel: the matmul's M = N = K (default 2048)
   --matmul-configs <list>   kernel: relu(a@b + bias) 2048³ block configs, BMxBNxBK, e.g. 16x16x16,64x64x8 ('' for none;
                      default ${DEFAULT_MATMUL})
@@ -72,9 +73,9 @@ const cli = parseCli('bench', HELP, {
         rounds: { type: 'string' },
         dispatches: { type: 'string' },
         'warm-ms': { type: 'string' },
-        'softmax-configs': { type: 'string' },
+        'row-configs': { type: 'string' },
         'matmul-configs': { type: 'string' },
-        'softmax-shape': { type: 'string' },
+        'row-shape': { type: 'string' },
         'matmul-size': { type: 'string' },
         json: { type: 'string' }
       });
@@ -98,14 +99,14 @@ const variants = intOption('data-variants', values['data-variants'], 0, 0, 1000)
 const rounds = intOption('rounds', values.rounds, 5, 1, 1000);
 const dispatches = intOption('dispatches', values.dispatches, 50, 1, 2048);
 const warmMs = intOption('warm-ms', values['warm-ms'], 1000, 0, 60_000);
-const softmaxConfigs = (values['softmax-configs'] ?? DEFAULT_SOFTMAX).split(',').filter((c) => c.trim() !== '').map((c) => intOption('softmax-configs', c, 256, 1, 1024));
+const rowConfigs = (values['row-configs'] ?? DEFAULT_ROWS).split(',').filter((c) => c.trim() !== '').map((c) => intOption('row-configs', c, 256, 1, 1024));
 const matmulConfigs = (values['matmul-configs'] ?? DEFAULT_MATMUL).split(',').filter((c) => c.trim() !== '').map((c): [number, number, number] => {
   const parts = c.split('x').map((v) => intOption('matmul-configs', v, 16, 1, 1024));
   if (parts.length !== 3) usageError(`--matmul-configs ${c}: expected BMxBNxBK`);
   return parts as [number, number, number];
 });
-const softmaxShape = (values['softmax-shape'] ?? '4096x4096').split('x').map((v) => intOption('softmax-shape', v, 4096, 1, 1 << 16));
-if (softmaxShape.length !== 2) usageError(`--softmax-shape ${values['softmax-shape']}: expected RxC`);
+const rowShape = (values['row-shape'] ?? '4096x4096').split('x').map((v) => intOption('row-shape', v, 4096, 1, 1 << 16));
+if (rowShape.length !== 2) usageError(`--row-shape ${values['row-shape']}: expected RxC`);
 const matmulSize = intOption('matmul-size', values['matmul-size'], 2048, 1, 16384);
 const kernelSizes = (values['kernel-log2'] ?? '24,26').split(',').map((k) => 2 ** intOption('kernel-log2', k, 24, 6, 28));
 const parts = new Set<Part>();
@@ -326,8 +327,8 @@ if (parts.has('kernel')) {
     figures.push({ n, rows, hostMs });
   }
   const { timeTemplates } = await import('./lib/bench-templates.js');
-  say(`\n   templates: softmax [${softmaxShape.join(', ')}] per lanes config; relu(a@b + bias) ${matmulSize}³ f32 per block config, one fused kernel each`);
-  const templates = await timeTemplates(bench, { rounds, dispatches, warmMs, softmaxConfigs, matmulConfigs, softmaxShape: softmaxShape as [number, number], matmulSize }, say);
+  say(`\n   templates: softmax and rmsnorm [${rowShape.join(', ')}] per lanes config; relu(a@b + bias) ${matmulSize}³ f32 per block config, one fused kernel each`);
+  const templates = await timeTemplates(bench, { rounds, dispatches, warmMs, rowConfigs, matmulConfigs, rowShape: rowShape as [number, number], matmulSize }, say);
   say(
     formatTable(
       [{ title: 'work', align: 'left' }, { title: 'config', align: 'left' }, { title: 'ms' }, { title: 'low…high' }, { title: 'back to back' }, { title: 'rate' }, { title: 'workgroup', align: 'left' }, { title: 'grid', align: 'left' }, { title: 'rel err' }],

@@ -7,7 +7,8 @@ import type { PlantedFault } from './fault.js';
  * Planted faults in the row-reduction kernels (spec/suite.md [meta.mutant.softmax-*],
  * [meta.mutant.rmsnorm-*]), each a fault class of reduction kernels: a row read past its end, a last
  * partial block dropped, a missing barrier, the epilogue applied before normalization, the register cache one
- * element short, a packed row folding its neighbour's partials, a quad's component left out of the sum. Each edits the
+ * element short, a packed row folding its neighbour's partials, a quad's component left out of the sum, w's quads read
+ * at the row's index. Each edits the
  * reference's WGSL of one template's kernels only; the reduction property on that template must catch it by one of the rules in `caughtBy`.
  */
 function onKernelsOf(template: ReductionTemplate, name: string, edit: (wgsl: string) => string): PlantedFault['implementation'] {
@@ -60,17 +61,24 @@ function softmaxEpilogueFirst(w: string): string {
 
 /** rmsnorm stores x·w through the epilogue, and the hook scales the epilogue's result by the row's scale. */
 function rmsnormEpilogueFirst(w: string): string {
-  const stored = w.replace(/store_out\((base \+ [^,]*), ([^;]*) \* scale \* (load_w\([^)]*\))\);/g, 'store_out($1, $2 * $3); /* not normalized */');
+  const stored = w.replace(/store_out(4?)\((base \+ [^,]*), ([^;]*) \* scale \* (load_w4?\([^)]*\))\);/g, 'store_out$1($2, $3 * $4); /* not normalized */');
   return inStoreHook(published(stored, 'scale'), (v) => `${v} * fault_scale`);
 }
 
-/** On the vec4 path ([templates.reduction.vec4]), each lane's sum of e folds three components of its quads, not four. */
+/** On the vec4 path ([templates.reduction.vec4]), each lane's sum (of e, of squares) folds three components of its quads, not four. */
 const quadSumShort = (w: string): string => w.replace(/let s = \(s4\.x \+ s4\.y\) \+ \(s4\.z \+ s4\.w\);/, 'let s = (s4.x + s4.y) + s4.z; // .w dropped');
+
+/**
+ * On rmsnorm's vec4 path, w's quad is read at the row's quad index, as if w had the output's shape: row r
+ * weighs by quads r·C/4 … of w, past its end from the second row on (where robust access clamps or zeroes).
+ */
+const quadWeightByRow = (w: string): string => w.replace(/load_w4\(lane/g, 'load_w4(base + lane');
 
 /** Each reduction fault's edit of a template's WGSL, by fault name (without the template's prefix). */
 export function reductionEdits(template: ReductionTemplate): Readonly<Record<string, (w: string) => string>> {
   return {
-    ...(template === 'softmax' ? { 'quad-sum-short': quadSumShort } : {}),
+    'quad-sum-short': quadSumShort,
+    ...(template === 'rmsnorm' ? { 'quad-weight-by-row': quadWeightByRow } : {}),
     'no-mask': unmasked,
     'drops-partial-block': dropsPartialBlock,
     'no-barrier': noBarriers,
@@ -87,7 +95,8 @@ const FAULT_CLASSES: Readonly<Record<string, string>> = {
   'epilogue-before-normalization': 'the epilogue is applied to the unnormalized value, then normalized (caught by fused ≈ oracle)',
   'cache-drops-last': 'the register cache stops one element short of a ragged row: its last element is neither reduced nor stored (caught by fused ≈ oracle)',
   'packed-rows-cross': 'the last level of a packed row\'s tree folds its neighbour\'s segment of the partials (caught by fused ≈ oracle)',
-  'quad-sum-short': 'on the vec4 path each lane\'s sum of e leaves out the last component of its quads, so rows sum to about ¾ of their total (caught by fused ≈ oracle)',
+  'quad-sum-short': 'on the vec4 path each lane\'s sum (of e, of squares) leaves out the last component of its quads, so rows sum to about ¾ of their total (caught by fused ≈ oracle)',
+  'quad-weight-by-row': 'on the vec4 path w\'s quad is read at the row\'s quad index, as if w had the output\'s shape, so every row after the first is weighed by the wrong values (caught by fused ≈ oracle)',
 };
 
 function mutantsOf(template: ReductionTemplate): PlantedFault[] {

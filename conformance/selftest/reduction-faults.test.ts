@@ -24,7 +24,7 @@ const PATHS = {
   'multi-pass, long rows, packed': { shape: [3, 300], lanes: 3, staticShapes: true },
   'multi-pass, dynamic shapes, packed': { shape: [5, 37], lanes: 8, staticShapes: false },
   'cached, ragged, one row per workgroup': { shape: [3, 301], lanes: 100, staticShapes: true },
-  // softmax in quads ([templates.reduction.vec4]): 5 quads a row over 3 lanes; rmsnorm's is the scalar cache.
+  // Rows in quads ([templates.reduction.vec4]): 5 quads a row over 3 lanes.
   'cached in quads, ragged, packed': { shape: [16, 20], lanes: 3, staticShapes: true },
 } as const;
 
@@ -37,10 +37,11 @@ const PLANTS: Readonly<Record<string, readonly (keyof typeof PATHS)[]>> = {
   'cache-drops-last': ['cached, ragged, packed', 'cached, ragged, one row per workgroup', 'cached in quads, ragged, packed'],
   'packed-rows-cross': ['cached, ragged, packed', 'multi-pass, long rows, packed', 'multi-pass, dynamic shapes, packed', 'cached in quads, ragged, packed'],
   'quad-sum-short': ['cached in quads, ragged, packed'],
+  'quad-weight-by-row': ['cached in quads, ragged, packed'],
 };
 
-/** Faults of one template's own code path: softmax's vec4 path ([templates.reduction.vec4]). */
-const ONLY: Readonly<Record<string, ReductionTemplate>> = { 'quad-sum-short': 'softmax' };
+/** Faults of one template's own code path: rmsnorm's w read in quads ([templates.reduction.vec4]). */
+const ONLY: Readonly<Record<string, ReductionTemplate>> = { 'quad-weight-by-row': 'rmsnorm' };
 
 describe('row-reduction faults plant in every code path they name, on the CPU', () => {
   for (const template of ['softmax', 'rmsnorm'] as const) {
@@ -48,6 +49,7 @@ describe('row-reduction faults plant in every code path they name, on the CPU', 
       const edits = reductionEdits(template);
       expect(Object.keys(edits).sort()).toEqual(Object.keys(PLANTS).filter((f) => (ONLY[f] ?? template) === template).sort());
       expect(wgslOf('softmax', [16, 20], 3, true)).toContain('load_x4(base + lane');
+      expect(wgslOf('rmsnorm', [16, 20], 3, true)).toContain('load_w4(lane');
       for (const [fault, edit] of Object.entries(edits)) {
         for (const path of PLANTS[fault] ?? []) {
           const { shape, lanes, staticShapes } = PATHS[path];
@@ -59,7 +61,8 @@ describe('row-reduction faults plant in every code path they name, on the CPU', 
   }
 
   test('[meta.mutant.plants] rmsnorm-f16-accumulator (conformance/faults/f16.ts) plants in the register cache\'s sum of squares and in the passes\' loop', () => {
-    for (const path of Object.keys(PATHS) as (keyof typeof PATHS)[]) {
+    // Not the path in quads: an f16 kernel stays scalar ([codegen.vec4.1]).
+    for (const path of (Object.keys(PATHS) as (keyof typeof PATHS)[]).filter((p) => p !== 'cached in quads, ragged, packed')) {
       const { shape, lanes, staticShapes } = PATHS[path];
       const wgsl = wgslOf('rmsnorm', [...shape], lanes, staticShapes);
       const edited = accumulatesInF16(wgsl);

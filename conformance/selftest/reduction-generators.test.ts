@@ -32,11 +32,11 @@ function outOfDomain(b: BuiltCase): string | undefined {
 }
 
 describe('generated reduction cases, on the CPU', () => {
-  test('[gen.reduction.1] cases stay in domain, fit the device\'s defaults, are judged without refusal (but for rare wide-space ones, [gen.space.2]), and cover rows of 1, primes, rows longer than B, ragged rows cached in registers, rows reloaded by passes, packed rows, and softmax rows in quads', () => {
+  test('[gen.reduction.1] cases stay in domain, fit the device\'s defaults, are judged without refusal (but for rare wide-space ones, [gen.space.2]), and cover rows of 1, primes, rows longer than B, ragged rows cached in registers, rows reloaded by passes, packed rows, and rows in quads for both templates', () => {
     // cached: rows kept in registers, ragged against B ([templates.reduction.cache]); passes: rows reloaded on
     // every pass; packed: several rows in one workgroup of llvmpipe's 128 lanes, the last workgroup's rows
-    // ragged ([templates.reduction.rows]); quads: softmax on the vec4 path ([templates.reduction.vec4]).
-    const seen = { one: 0, prime: 0, longer: 0, ragged: 0, dynamic: 0, softmax: 0, rmsnorm: 0, wide: 0, cached: 0, passes: 0, packed: 0, packedRagged: 0, quads: 0 };
+    // ragged ([templates.reduction.rows]); quads: softmax's and rmsnorm's vec4 path ([templates.reduction.vec4]).
+    const seen = { one: 0, prime: 0, longer: 0, ragged: 0, dynamic: 0, softmax: 0, rmsnorm: 0, wide: 0, cached: 0, passes: 0, packed: 0, packedRagged: 0, softmaxQuads: 0, rmsnormQuads: 0 };
     let refused = 0;
     const isPrime = (n: number): boolean => n > 1 && Array.from({ length: Math.floor(Math.sqrt(n)) - 1 }, (_, k) => k + 2).every((d) => n % d !== 0);
     fc.assert(
@@ -47,7 +47,7 @@ describe('generated reduction cases, on the CPU', () => {
         expect(numel(rcase.shape)).toBeLessThanOrEqual(4096);
         expect(outOfDomain(b), show(b)).toBeUndefined();
         const program = generateProgram(lowerGraph(b.graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS);
-        seen.quads += program.some((k) => k.wgsl.includes('load_x4(base + lane')) ? 1 : 0;
+        if (program.some((k) => k.wgsl.includes('load_x4(base + lane'))) seen[`${rcase.template}Quads`] += 1;
         if (b.space.name === 'ordinary') expect(() => acceptanceIntervals(b.graph, b.inputs), show(b)).not.toThrow();
         else {
           // A wide-space case may be one the spec cannot judge: the check sets it aside ([gen.space.2]).

@@ -330,7 +330,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     ...hooks.flatMap((h) => [h, '']),
     ...entry,
   ].join('\n');
-  const views = layout === undefined ? undefined : vectorViews(stored.length, layout);
+  const views = layout === undefined ? undefined : vectorViews(stored.map((id) => numel(graph.nodes[id]?.shape ?? [])), layout);
   return { name, wgsl, reads, writes: plan.root, alsoWrites: plan.alsoStored, grid, plan, sizes: sizes.data(), ...(views === undefined ? {} : { views }) };
 }
 

@@ -1,6 +1,6 @@
 import { numel, sameShape } from '../../spec/index.js';
 import type { Graph, NodeId, OpName, Shape } from '../../spec/index.js';
-import type { KernelPlan } from '../fusion/schedule.js';
+import type { KernelPlan, Section } from '../fusion/schedule.js';
 import type { CodegenLimits } from './limits.js';
 import { WGSL_OPS } from './render.js';
 
@@ -37,44 +37,55 @@ export const WGSL_OPS4: Readonly<Record<OpName, (a: string, b: string) => string
 
 /**
  * Whether a kernel takes the vec4 path ([codegen.vec4.1]), and its split: static shapes, at least 64
- * elements, every value it loads, computes or stores f32 and of the output's shape (nothing broadcast,
- * nothing transposed), a template that can take vec4 hooks, and the doubled bindings within the limit.
+ * elements, every value it loads, computes or stores f32 and of its section's shape (the output's in the
+ * body, argument k's in the prologue of k: nothing broadcast, nothing transposed), a template that can take
+ * vec4 hooks for the call, and the doubled bindings within the limit. A buffer smaller than the output (a
+ * template argument of its own shape, rmsnorm's w) is read a quad at a time too, so it needs a multiple of
+ * 4 elements and no scalar tail.
  */
 export function vectorLayout(graph: Graph, plan: KernelPlan, dynamic: boolean, templateVectorizes: boolean, limits: CodegenLimits): VectorLayout | undefined {
   const shape: Shape = graph.nodes[plan.root]?.shape ?? [];
   const n = numel(shape);
   if (dynamic || n < TAIL_ALIGN_ELEMENTS || (plan.call !== undefined && !templateVectorizes)) return undefined;
-  const inlined = new Set(plan.inlined.map((p) => p.node));
-  const full = (id: NodeId): boolean => {
-    const node = graph.nodes[id];
-    return node !== undefined && node.dtype === 'f32' && sameShape(node.shape, shape);
-  };
-  const leaves = new Set<NodeId>([plan.root, ...plan.alsoStored]);
-  for (const id of inlined) {
-    const node = graph.nodes[id];
-    if (node?.kind !== 'op' || !full(id)) return undefined;
-    for (const a of node.args) leaves.add(a);
-  }
   const call = plan.call === undefined ? undefined : graph.nodes[plan.call];
-  if (call?.kind === 'call') for (const a of call.args) leaves.add(a);
-  let reads = 0;
-  for (const id of leaves) {
+  const args = call?.kind === 'call' ? call.args : [];
+  const shapeOf = (section: Section): Shape => (section.part === 'body' ? shape : (graph.nodes[args[section.arg] ?? -1]?.shape ?? []));
+  const inlined = new Set(plan.inlined.map((p) => p.node));
+  const fits = (id: NodeId, within: Shape): boolean => {
     const node = graph.nodes[id];
-    if (node?.kind === 'const' || inlined.has(id)) continue;
-    if (!full(id)) return undefined;
-    if (id !== plan.call) reads++;
+    return node !== undefined && node.dtype === 'f32' && sameShape(node.shape, within);
+  };
+  // Every value the kernel reads, with the shape of the section that reads it.
+  const uses: [NodeId, Shape][] = [plan.root, ...plan.alsoStored].map((id) => [id, shape]);
+  args.forEach((a, k) => uses.push([a, shapeOf({ part: 'prologue', arg: k })]));
+  for (const { node: id, section } of plan.inlined) {
+    const node = graph.nodes[id];
+    const within = shapeOf(section);
+    if (node?.kind !== 'op' || !fits(id, within)) return undefined;
+    for (const a of node.args) uses.push([a, within]);
+  }
+  const reads = new Set<NodeId>();
+  for (const [id, within] of uses) {
+    if (graph.nodes[id]?.kind === 'const' || inlined.has(id)) continue;
+    if (!fits(id, within)) return undefined;
+    if (id !== plan.call && id !== plan.root && !plan.alsoStored.includes(id)) reads.add(id);
   }
   const tail = n % TAIL_ALIGN_ELEMENTS;
-  const bindings = (reads + 1 + plan.alsoStored.length) * (tail > 0 ? 2 : 1);
+  const smaller = [...reads].map((id) => numel(graph.nodes[id]?.shape ?? [])).filter((e) => e !== n);
+  if (smaller.some((e) => e % 4 !== 0 || tail > 0)) return undefined;
+  const bindings = (reads.size + 1 + plan.alsoStored.length) * (tail > 0 ? 2 : 1);
   if (bindings > limits.maxStorageBuffersPerShaderStage) return undefined;
   return { quads: (n - tail) / 4, tail };
 }
 
-/** The bindings of a vec4 kernel over its `buffers` buffers: each whole-vec4 part, then each tail. */
-export function vectorViews(buffers: number, layout: VectorLayout): BindingView[] {
-  const main = Array.from({ length: buffers }, (_, of) => ({ of, offset: 0, size: 16 * layout.quads }));
+/**
+ * The bindings of a vec4 kernel over buffers of `elements` each: each buffer's whole quads (the output's
+ * first 4·quads elements, a smaller buffer whole), then, where there is a tail, each buffer's tail.
+ */
+export function vectorViews(elements: readonly number[], layout: VectorLayout): BindingView[] {
+  const main = elements.map((e, of) => ({ of, offset: 0, size: 16 * Math.min(layout.quads, Math.floor(e / 4)) }));
   if (layout.tail === 0) return main;
-  return [...main, ...Array.from({ length: buffers }, (_, of) => ({ of, offset: 16 * layout.quads, size: 4 * layout.tail }))];
+  return [...main, ...elements.map((_, of) => ({ of, offset: 16 * layout.quads, size: 4 * layout.tail }))];
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { COMPAT_DEFAULT_LIMITS, CORE_DEFAULT_LIMITS, createRegistry, generateProgram, interpret, lowerGraph, rmsnorm, RMSNORM_EPS, softmax, trace, TEMPLATES } from '../index.js';
 import type { KernelFn, Tensor } from '../index.js';
 import type { TemplateContext } from '../registry/template.js';
+import type { BindingView } from '../codegen/vector.js';
 import { CACHE_CAP, vectorRows } from './row-reduction.js';
 
 // The row-reduction templates' contracts (spec/templates.md [templates.softmax.*], [templates.rmsnorm.*],
@@ -124,13 +125,13 @@ describe('row-reduction templates, on the CPU', () => {
   });
 
   /** The entry point of each template kernel for x of `shape`: softmax(x) and rmsnorm(x, w). */
-  function mains(lanes: number, shape: number[], staticShapes = true, limits = COMPAT_DEFAULT_LIMITS, vec4 = true): { wgsl: string; main: string; grid: readonly number[] }[] {
+  function mains(lanes: number, shape: number[], staticShapes = true, limits = COMPAT_DEFAULT_LIMITS, vec4 = true): { wgsl: string; main: string; grid: readonly number[]; views?: readonly BindingView[] }[] {
     const registry = createRegistry();
     const settings = { staticShapes };
     const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [lanes] } }, settings });
     const rms = registry.register('rmsnorm', { template: rmsnorm, configs: { default: { blockSizes: [lanes] } }, settings });
     const graph = trace((x: Tensor, w: Tensor) => [sm(x), rms(x, w)], { x: shape, w: [shape[shape.length - 1] ?? 1] });
-    return generateProgram(lowerGraph(graph, registry.templates), registry.templates, limits, { vec4 }).map((k) => ({ wgsl: k.wgsl, main: k.wgsl.slice(k.wgsl.indexOf('@compute')), grid: k.grid }));
+    return generateProgram(lowerGraph(graph, registry.templates), registry.templates, limits, { vec4 }).map((k) => ({ wgsl: k.wgsl, main: k.wgsl.slice(k.wgsl.indexOf('@compute')), grid: k.grid, ...(k.views === undefined ? {} : { views: k.views }) }));
   }
 
   test('[templates.reduction.cache] static shapes with C ≤ B·P: each element of the row is loaded once, into registers; otherwise the passes loop and reload', () => {
@@ -187,7 +188,7 @@ describe('row-reduction templates, on the CPU', () => {
       }
     }
   });
-  test('[templates.reduction.vec4] softmax rows of a multiple of 4 cached in registers, in a tensor of a multiple of 64 elements: loaded and stored as quads, the max and sum folded across each quad; anything else stays scalar', () => {
+  test('[templates.reduction.vec4] rows of a multiple of 4 cached in registers, in a tensor of a multiple of 64 elements: loaded and stored as quads (rmsnorm\'s w too), the max and sums folded across each quad; anything else stays scalar', () => {
     // [lanes, shape]: quads a lane P4 = ⌈C/4B⌉, the ragged quad masked when B does not divide C/4.
     for (const [lanes, shape] of [[128, [3, 4096]], [5, [8, 64]], [8, [16, 32]], [3, [16, 12]], [1, [2, 32]], [100, [16, 4]]] as const) {
       const cols = shape[1];
@@ -204,20 +205,31 @@ describe('row-reduction templates, on the CPU', () => {
       expect(sm?.main.includes('// mask: the row\'s ragged end')).toBe((cols / 4) % lanes !== 0);
       expect(sm?.main).toContain('let m = max(max(m4.x, m4.y), max(m4.z, m4.w));');
       expect(sm?.main).toContain('let s = (s4.x + s4.y) + (s4.z + s4.w);');
-      // rmsnorm's w is [C], not the output's shape, so rmsnorm stays scalar ([codegen.vec4.1]).
-      expect(rms?.wgsl).not.toContain('vec4f');
+      // rmsnorm reads w [C] a quad at a time too, bound whole: quad q of a row weighs by quad q of w.
+      expect(rms?.wgsl).toMatch(/var<storage, read> src_w_1: array<vec4f>;/);
+      expect(rms?.main, rms?.wgsl).not.toMatch(/\bfor \(|load_[xw]\(|store_out\(/);
+      expect((rms?.main.match(/load_x4\(base \+ lane/g) ?? []).length).toBe(quads);
+      expect((rms?.main.match(/store_out4\(base \+ lane(?: \+ (\d+)u)?, x\d+ \* scale \* load_w4\(lane(?: \+ \1u)?\)\)/g) ?? []).length, rms?.wgsl).toBe(quads);
+      expect(rms?.main).toContain('let s = (s4.x + s4.y) + (s4.z + s4.w);');
+      expect(rms?.main).toContain(`inverseSqrt(ss / f32(${cols}u)`);
+      expect(rms?.views?.[1]).toEqual({ of: 1, offset: 0, size: 4 * cols });
     }
     // C not a multiple of 4; the tensor not a multiple of 64 elements; more than 32 elements a lane;
     // dynamic shapes; a broadcast prologue operand: scalar.
     const scalar = (k: { wgsl: string } | undefined): void => expect(k?.wgsl, k?.wgsl).not.toContain('vec4f');
     for (const [lanes, shape] of [[8, [64, 37]], [8, [3, 20]], [1, [2, 64]], [4, [16, 144]]] as const) {
       expect(vectorRows(shape, { blockSizes: [lanes] })).toBe(false);
-      scalar(mains(lanes, [...shape])[0]);
+      mains(lanes, [...shape]).forEach(scalar);
     }
-    scalar(mains(8, [16, 32], false)[0]);
-    const registry = createRegistry();
-    const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [8] } } });
-    const graph = trace((x: Tensor, w: Tensor) => sm(x.mul(w)), { x: [16, 32], w: [32] });
-    scalar(generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS)[0]);
+    mains(8, [16, 32], false).forEach(scalar);
+    const { sm, rms, registry } = register([8]);
+    const first = (f: (x: Tensor, w: Tensor, r: Tensor) => Tensor): void => {
+      const graph = trace(f, { x: [16, 32], w: [32], r: [1] });
+      scalar(generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS)[0]);
+    };
+    first((x, w) => sm(x.mul(w)));
+    // w broadcast in the epilogue, a [1] broadcast in w's prologue: not the section's shape.
+    first((x, w) => rms(x, w).mul(w));
+    first((x, w, r) => rms(x, w.mul(r)));
   });
 });

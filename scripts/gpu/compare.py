@@ -50,7 +50,8 @@ def main():
             line(f"seed chain 2^{n.bit_length() - 1}", "default", default, f"{default['gbps']:.0f} GB/s ({100 * default['gbps'] / copy['gbps']:.0f}% of copy)", "Inductor", ind, 1.0)
     tmpl = ours.get("templates", {}).get("rows", [])
     anchors = {r["variant"]: r for r in torch.get("templates", [])}
-    for work, anchor_name, target in (("softmax", "softmax, torch.compile (Inductor)", 1.0), ("matmul", "matmul, cuBLAS (torch.mm, TF32 off)", 0.5)):
+    # rmsnorm has no target of its own in issue 11; it is held to softmax's, Inductor's time.
+    for work, anchor_name, target in (("softmax", "softmax, torch.compile (Inductor)", 1.0), ("rmsnorm", "rmsnorm, torch.compile (Inductor)", 1.0), ("matmul", "matmul, cuBLAS (torch.mm, TF32 off)", 0.5)):
         mine = [r for r in tmpl if r["work"] == work]
         if not mine or anchor_name not in anchors:
             continue

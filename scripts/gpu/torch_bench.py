@@ -1,6 +1,6 @@
 """The anchors of issue 11, on CUDA, timed as scripts/lib/bench-kernel.ts times the reference: the seed
 chain relu((x*2)+(y+1)) under torch.compile (Inductor, one Triton kernel) with a device-to-device copy as
-the bandwidth ceiling; softmax over [4096, 4096] eager and under torch.compile; matmul 2048^3 f32 with
+the bandwidth ceiling; softmax and rmsnorm over [4096, 4096] eager and under torch.compile; matmul 2048^3 f32 with
 TF32 off by cuBLAS (torch.mm) and relu(a@b + bias) under torch.compile. Each gets ~1 s of back-to-back
 runs first (clock up), then several rounds, each round's median; median (lowest..highest round).
 
@@ -27,6 +27,10 @@ def chain(x, y):
 
 def softmax(x):
     return torch.softmax(x, dim=-1)
+
+
+def rmsnorm(x, w):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * w
 
 
 def mm_bias_relu(a, b, bias):
@@ -126,7 +130,7 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--calls", type=int, default=50)
     p.add_argument("--warm-s", type=float, default=1.0)
-    p.add_argument("--softmax-shape", default="4096x4096")
+    p.add_argument("--row-shape", default="4096x4096")
     p.add_argument("--matmul-size", type=int, default=2048)
     p.add_argument("--json")
     a = p.parse_args()
@@ -156,16 +160,18 @@ def main():
             rows.append(row)
             print(f"   2^{k}  {name:26s} {med:.4f} ms ({lo:.4f}..{hi:.4f})  {row['gbps']:.0f} GB/s   {method}; {ways(how)}")
     templates = []
-    r, c = (int(v) for v in a.softmax_shape.split("x"))
+    r, c = (int(v) for v in a.row_shape.split("x"))
     g = torch.Generator(device="cuda").manual_seed(3)
     x = torch.rand(r, c, device="cuda", generator=g) * 4 - 2
-    compiled_softmax = torch.compile(softmax)
-    err = (compiled_softmax(x) - softmax(x)).abs().max().item()
-    for name, fn in (("softmax, torch.compile (Inductor)", lambda: compiled_softmax(x)), ("softmax, eager", lambda: softmax(x))):
-        med, lo, hi, method, how = timed(fn, a.rounds, a.calls, a.warm_s)
-        row = {"work": "softmax", "shape": f"{r}x{c}", "variant": name, "ms": med, "low": lo, "high": hi, "method": method, "by": how, "rate": 2 * 4 * r * c / (med * 1e6), "unit": "GB/s", "maxAbsError": err}
-        templates.append(row)
-        print(f"   softmax {r}x{c}  {name:40s} {med:.4f} ms ({lo:.4f}..{hi:.4f})  {row['rate']:.0f} GB/s   {method}; {ways(how)}")
+    w = torch.rand(c, device="cuda", generator=g) * 4 - 2
+    for work, fn, args in (("softmax", softmax, (x,)), ("rmsnorm", rmsnorm, (x, w))):
+        compiled_fn = torch.compile(fn)
+        err = (compiled_fn(*args) - fn(*args)).abs().max().item()
+        for name, call in ((f"{work}, torch.compile (Inductor)", lambda: compiled_fn(*args)), (f"{work}, eager", lambda: fn(*args))):
+            med, lo, hi, method, how = timed(call, a.rounds, a.calls, a.warm_s)
+            row = {"work": work, "shape": f"{r}x{c}", "variant": name, "ms": med, "low": lo, "high": hi, "method": method, "by": how, "rate": 2 * 4 * r * c / (med * 1e6), "unit": "GB/s", "maxAbsError": err}
+            templates.append(row)
+            print(f"   {work} {r}x{c}  {name:40s} {med:.4f} ms ({lo:.4f}..{hi:.4f})  {row['rate']:.0f} GB/s   {method}; {ways(how)}")
     n = a.matmul_size
     g = torch.Generator(device="cuda").manual_seed(4)
     ma = torch.rand(n, n, device="cuda", generator=g) * 4 - 2

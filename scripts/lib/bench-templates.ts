@@ -1,18 +1,18 @@
 /**
  * Kernel time of the reference's templates on issue 11's shapes (`npm run bench -- --parts kernel`), timed
- * as scripts/lib/bench-kernel.ts times the seed chain: softmax over [4096, 4096] and the fused
- * `relu(a@b + bias)` over 2048³, one kernel each, for every config asked for, side by side in one run.
- * Each timed output is checked after timing against f64 sums on the CPU: eight whole rows of the softmax,
- * 512 sampled elements of the matmul.
+ * as scripts/lib/bench-kernel.ts times the seed chain: softmax and rmsnorm over [4096, 4096] and the
+ * fused `relu(a@b + bias)` over 2048³, one kernel each, for every config asked for, side by side in one run.
+ * Each timed output is checked after timing against f64 sums on the CPU: eight whole rows of softmax and
+ * rmsnorm, 512 sampled elements of the matmul.
  */
-import { createRegistry, generateProgram, lowerGraph, matmul, softmax, trace } from '../../reference/index.js';
+import { createRegistry, generateProgram, lowerGraph, matmul, rmsnorm, RMSNORM_EPS, softmax, trace } from '../../reference/index.js';
 import type { CodegenLimits, Graph, KernelSource } from '../../reference/index.js';
 import { limitsOf, readBuffer, referenceLaunch, summarize, timeLaunch } from './bench-kernel.js';
 import type { KernelBenchDevice, KernelTimingOptions, Launch } from './bench-kernel.js';
 import { pseudoRandom } from './bench-measure.js';
 
 export interface TemplateRow {
-  readonly work: 'softmax' | 'matmul';
+  readonly work: 'softmax' | 'rmsnorm' | 'matmul';
   readonly shape: string;
   readonly config: string;
   readonly grid: readonly [number, number, number];
@@ -22,12 +22,12 @@ export interface TemplateRow {
   readonly high: number;
   /** ms per kernel run back to back in one pass (timeLaunch's backToBack), the median over rounds. */
   readonly backToBack: number;
-  /** GB/s for softmax (reads x, writes out), TFLOP/s for matmul (2·M·N·K). */
+  /** GB/s for softmax and rmsnorm (reads x, writes out), TFLOP/s for matmul (2·M·N·K). */
   readonly rate: number;
   readonly unit: 'GB/s' | 'TFLOP/s';
   /** The config the template's tuned picker chooses for this shape ([registry.config.4]). */
   readonly default: boolean;
-  /** Largest error after timing, relative to the check's scale (see checkSoftmax, checkMatmul); ≤ 1e-4 passes. */
+  /** Largest error after timing, relative to the check's scale (see checkRows, checkMatmul); ≤ 1e-4 passes. */
   readonly relError: number;
 }
 
@@ -68,20 +68,31 @@ function workgroupOf(wgsl: string): string {
   return /@workgroup_size\(([^)]*)\)/.exec(wgsl)?.[1]?.replace(/\s/g, '') ?? '?';
 }
 
-/** Eight rows (first, last, six spread between) in f64: largest |got − want| relative to the row's largest y. */
-function checkSoftmax(x: Float32Array, got: Float32Array, rows: number, cols: number): number {
+/**
+ * Eight rows (first, last, six spread between) of softmax(x) or rmsnorm(x, w) in f64: largest |got − want|
+ * relative to the row's largest |want|.
+ */
+function checkRows(work: 'softmax' | 'rmsnorm', x: Float32Array, w: Float32Array, got: Float32Array, rows: number, cols: number): number {
   let worst = 0;
   for (let t = 0; t < 8; t++) {
     const r = Math.round((t * (rows - 1)) / 7);
     const row = x.subarray(r * cols, (r + 1) * cols);
-    let m = -Infinity;
-    for (const v of row) m = Math.max(m, v);
-    let s = 0;
-    for (const v of row) s += Math.exp(v - m);
-    let top = 0;
-    for (let c = 0; c < cols; c++) top = Math.max(top, Math.exp((row[c] as number) - m) / s);
+    let want: number[];
+    if (work === 'softmax') {
+      let m = -Infinity;
+      for (const v of row) m = Math.max(m, v);
+      let s = 0;
+      for (const v of row) s += Math.exp(v - m);
+      want = Array.from(row, (v) => Math.exp(v - m) / s);
+    } else {
+      let ss = 0;
+      for (const v of row) ss += v * v;
+      const scale = 1 / Math.sqrt(ss / cols + RMSNORM_EPS);
+      want = Array.from(row, (v, c) => v * scale * (w[c] as number));
+    }
+    const top = Math.max(...want.map(Math.abs));
     for (let c = 0; c < cols; c++) {
-      const d = Math.abs((got[r * cols + c] as number) - Math.exp((row[c] as number) - m) / s) / top;
+      const d = Math.abs((got[r * cols + c] as number) - (want[c] as number)) / top;
       worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
     }
   }
@@ -109,13 +120,14 @@ function checkMatmul(a: Float32Array, b: Float32Array, bias: Float32Array, got: 
 }
 
 export interface TemplateBenchOptions extends KernelTimingOptions {
-  readonly softmaxConfigs: readonly number[];
+  /** Lanes configs of the row reductions, softmax and rmsnorm. */
+  readonly rowConfigs: readonly number[];
   readonly matmulConfigs: readonly (readonly [number, number, number])[];
-  readonly softmaxShape: readonly [number, number];
+  readonly rowShape: readonly [number, number];
   readonly matmulSize: number;
 }
 
-/** Times softmax for each lanes config and relu(a@b + bias) for each block config; a config a limit refuses is a skip. */
+/** Times softmax and rmsnorm for each lanes config and relu(a@b + bias) for each block config; a config a limit refuses is a skip. */
 export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOptions, say: (s: string) => void): Promise<{ rows: TemplateRow[]; skips: TemplateSkip[] }> {
   const { device } = bench;
   const limits = limitsOf(device);
@@ -130,38 +142,42 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
     say(`   ${full.work} ${full.shape} config ${full.config}: ${full.median.toFixed(4)} ms (${full.low.toFixed(4)}…${full.high.toFixed(4)}), ${full.rate.toFixed(full.unit === 'GB/s' ? 0 : 2)} ${full.unit}, workgroup ${full.workgroup}, grid ${full.grid.join('x')}, rel err ${full.relError.toExponential(2)}`);
   };
 
-  const [rowsN, cols] = o.softmaxShape;
-  if (o.softmaxConfigs.length > 0) {
+  const [rowsN, cols] = o.rowShape;
+  if (o.rowConfigs.length > 0) {
     const x = pseudoRandom(rowsN * cols, 3);
+    const w = pseudoRandom(cols, 7);
     const bx = upload(device, x);
+    const bw = upload(device, w);
     const out = device.createBuffer({ size: 4 * rowsN * cols, usage: STORAGE | COPY_SRC | COPY_DST });
     try {
-      const tuned = softmax.tuned === undefined ? undefined : softmax.tuned.configs[softmax.tuned.picker([{ shape: [rowsN, cols] }])]?.blockSizes[0];
-      const configs = [...new Set([...(tuned === undefined ? [] : [tuned]), ...o.softmaxConfigs])];
-      // Each config as codegen emits it (quads where [templates.reduction.vec4] applies), and the tuned one with scalar loads too.
-      const runs = [...configs.map((lanes) => ({ lanes, vec4: true })), ...(tuned === undefined ? [] : [{ lanes: tuned, vec4: false }])];
-      for (const { lanes, vec4 } of runs) {
-        const registry = createRegistry();
-        const sm = registry.register('softmax', { template: softmax, configs: { default: { blockSizes: [lanes] } } });
-        const graph = trace((t) => sm(t), { x: [rowsN, cols] });
-        const config = vec4 ? `[${lanes}]` : `[${lanes}] scalar loads`;
-        let source: KernelSource;
-        try {
-          source = oneKernel(graph, registry.templates, limits, vec4);
-        } catch (e) {
-          skips.push({ work: 'softmax', config, reason: (e as Error).message });
-          say(`   softmax config ${config}: not run: ${(e as Error).message}`);
-          continue;
+      for (const template of [softmax, rmsnorm]) {
+        const work = template.id as 'softmax' | 'rmsnorm';
+        const tuned = template.tuned === undefined ? undefined : template.tuned.configs[template.tuned.picker([{ shape: [rowsN, cols] }, { shape: [cols] }])]?.blockSizes[0];
+        const configs = [...new Set([...(tuned === undefined ? [] : [tuned]), ...o.rowConfigs])];
+        // Each config as codegen emits it (quads where [templates.reduction.vec4] applies), and the tuned one with scalar loads too.
+        const runs = [...configs.map((lanes) => ({ lanes, vec4: true })), ...(tuned === undefined ? [] : [{ lanes: tuned, vec4: false }])];
+        for (const { lanes, vec4 } of runs) {
+          const registry = createRegistry();
+          const fn = registry.register(work, { template, configs: { default: { blockSizes: [lanes] } } });
+          const graph = work === 'softmax' ? trace((t) => fn(t), { x: [rowsN, cols] }) : trace((t, tw) => fn(t, tw), { x: [rowsN, cols], w: [cols] });
+          const config = vec4 ? `[${lanes}]` : `[${lanes}] scalar loads`;
+          let source: KernelSource;
+          try {
+            source = oneKernel(graph, registry.templates, limits, vec4);
+          } catch (e) {
+            skips.push({ work, config, reason: (e as Error).message });
+            say(`   ${work} config ${config}: not run: ${(e as Error).message}`);
+            continue;
+          }
+          device.queue.writeBuffer(out, 0, new Float32Array(rowsN * cols));
+          const ms = await timeLaunch(bench, bind(device, graph, source, work === 'softmax' ? [bx] : [bx, bw], out), o);
+          const got = await readBuffer(device, out, rowsN * cols);
+          const relError = checkRows(work, x, w, got, rowsN, cols);
+          record({ work, shape: `${rowsN}x${cols}`, config, default: vec4 && lanes === tuned, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'GB/s' }, ms, 2 * 4 * rowsN * cols);
         }
-        device.queue.writeBuffer(out, 0, new Float32Array(rowsN * cols));
-        const ms = await timeLaunch(bench, bind(device, graph, source, [bx], out), o);
-        const got = await readBuffer(device, out, rowsN * cols);
-        const relError = checkSoftmax(x, got, rowsN, cols);
-        record({ work: 'softmax', shape: `${rowsN}x${cols}`, config, default: vec4 && lanes === tuned, grid: source.grid, workgroup: workgroupOf(source.wgsl), relError, unit: 'GB/s' }, ms, 2 * 4 * rowsN * cols);
       }
     } finally {
-      bx.destroy();
-      out.destroy();
+      for (const buf of [bx, bw, out]) buf.destroy();
     }
   }
 
