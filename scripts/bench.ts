@@ -349,6 +349,7 @@ if (parts.has('kernel')) {
     const ours: [string, number | undefined][] = [
       ...figures.map(({ n, rows }): [string, number | undefined] => [`chain 2^${Math.log2(n)}`, rows.find((r) => r.variant.endsWith('(default)'))?.median]),
       ['softmax 4096x4096', templates.rows.find((r) => r.work === 'softmax' && r.default && r.shape === '4096x4096')?.median],
+      ['rmsnorm 4096x4096', templates.rows.find((r) => r.work === 'rmsnorm' && r.default && r.shape === '4096x4096')?.median],
       ['matmul 2048', templates.rows.find((r) => r.work === 'matmul' && r.default && r.shape.endsWith(' 2048³'))?.median],
     ];
     for (const [key, ms] of ours) {
