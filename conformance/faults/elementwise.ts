@@ -142,6 +142,27 @@ export const ELEMENTWISE_FAULTS: readonly PlantedFault[] = [
     implementation: onSources('mutant: vec4-tail-dropped', (s) => withWgsl(s, s.wgsl.replace(/^(\s*)(.*?;)\s*(\/\/ scalar tail.*)$/gm, '$1if (false) { $2 } $3 (dropped)'))),
   },
   {
+    name: 'quad-broadcast-by-element',
+    catcher: 'fusion',
+    caughtBy: ['numerics.oracle.1'],
+    fault: 'an operand broadcast along leading dimensions is read in quads at an index computed over its element extents, not its quad extents: quads of other rows, or past its end (caught by fused ≈ oracle)',
+    implementation: onSources('mutant: quad-broadcast-by-element', (s) => withWgsl(s, s.wgsl.replace(/^(.*?\[)(.*)(\]; \/\/ .*broadcast in quads)$/gm, (_, pre: string, index: string, post: string) => `${pre}${index.replace(/(\d+)u/g, (_m, v: string) => `${4 * Number(v)}u`)}${post}`))),
+  },
+  {
+    name: 'splat-at-quad-index',
+    catcher: 'fusion',
+    caughtBy: ['numerics.oracle.1'],
+    fault: 'an operand broadcast along the row is splat from the element at the quad\'s index i, not at its first element 4i (caught by fused ≈ oracle)',
+    implementation: onSources('mutant: splat-at-quad-index', (s) => withWgsl(s, s.wgsl.replace(/\(i \* 4u\)(.*splat over the quad)$/gm, 'i$1'))),
+  },
+  {
+    name: 'broadcast-tail-from-its-start',
+    catcher: 'pointwise',
+    caughtBy: ['numerics.oracle.1'],
+    fault: 'a vec4 kernel\'s scalar tail reads a broadcast operand, bound whole, at the tail\'s own index, without the 4·quads elements before it (caught by fused ≈ oracle)',
+    implementation: onSources('mutant: broadcast-tail-from-its-start', (s) => withWgsl(s, s.wgsl.replace(/\(i \+ \d+u\)(.*tail element i is element i \+ 4·quads)$/gm, 'i$1'))),
+  },
+  {
     name: 'folded-grid-short',
     catcher: 'fusion',
     caughtBy: ['numerics.oracle.1'],
@@ -200,8 +221,8 @@ export const SHAPE_FAULTS: readonly PlantedFault[] = [
   {
     name: 'stale-baked-sizes',
     catcher: 'shape-change',
-    caughtBy: ['numerics.oracle.1', 'interface.buffers.2'],
-    fault: 'sizes are baked into the WGSL, and the program is reused for a later shape (caught by fused ≈ oracle or the canary)',
+    caughtBy: ['numerics.oracle.1', 'interface.buffers.2', 'interface.run.3'],
+    fault: 'sizes are baked into the WGSL, and the program is reused for a later shape (caught by fused ≈ oracle, the canary, or a validation error where its vec4 bindings no longer fit the buffers)',
     implementation: staleCache('stale-baked-sizes', structureOf, (g) => withSettings(g, { staticShapes: true })),
   },
   {

@@ -5,7 +5,7 @@ import type { Implementation } from '../../spec/implementation.js';
  * conformance/properties/random-properties.ts, the named patterns, the dynamic-shape and rank-change
  * properties, or the harness's stage checks.
  */
-export type Catcher = 'fusion' | 'matmul' | 'softmax' | 'rmsnorm' | 'f16' | 'f16-reduction' | 'dtype-change' | 'core-limits' | 'patterns' | 'shape-change' | 'rank-change' | 'interface';
+export type Catcher = 'fusion' | 'pointwise' | 'matmul' | 'softmax' | 'rmsnorm' | 'f16' | 'f16-reduction' | 'dtype-change' | 'core-limits' | 'patterns' | 'shape-change' | 'rank-change' | 'interface';
 
 /**
  * A deliberately broken implementation planting one fault class seen in real fusion compilers

@@ -152,10 +152,52 @@ function matmulCaseIn(space: ValueSpace, c: MatmulCaseConstraints): fc.Arbitrary
       const [m = 1, k = 1, n = 1] = fitShape(extents, Math.max(1, Math.floor(maxWork / batchCount(rest.batch))));
       return fitSides({ ...rest, m, k, n });
     });
-  if (c.large !== true) return small;
+  if (c.large !== true) return c.blockSizes === undefined ? fc.oneof({ weight: 4, arbitrary: small }, { weight: 1, arbitrary: quadMatmuls(chain, range, maxWork) }) : small;
   return fc
     .record({ layout: largeMatmulLayout(), inputRanges: fc.tuple(range, range), prologues: fc.tuple(chain, chain), epilogue: chain, dataSeed: fc.integer({ min: 0, max: 0x7fffffff }), returnsKernelOutput: fc.boolean(), staticShapes: fc.boolean() })
     .map(({ layout, ...rest }): MatmulCase => fitSides({ ...layout, ...rest }));
+}
+
+/** Register-tiled tiles whose outputs a lane takes in fours across N at 128 and 256 lanes, and their depths. */
+export const QUAD_MATMUL_TILES: readonly (readonly [number, number])[] = [[32, 32], [64, 32], [32, 64], [64, 64], [128, 128]];
+const QUAD_DEPTHS = [4, 8, 16] as const;
+const QUAD_EXTENTS = [4, 8, 12, 16, 20, 36, 64, 68] as const;
+
+/**
+ * Matmul cases in quads ([gen.matmul.1]): K and N multiples of 4, M·N a multiple of 64, a register-tiled
+ * config from QUAD_MATMUL_TILES with BK a multiple of 4, so the reference's vec4 matmul runs
+ * ([templates.matmul.vec4]), ragged against its tiles as often as not. M is the least multiple of
+ * 64/gcd(N, 64) at or past the drawn extent that keeps Bt·M·K·N within maxWork.
+ */
+function quadMatmuls(chain: fc.Arbitrary<Chain>, range: fc.Arbitrary<Interval>, maxWork: number): fc.Arbitrary<MatmulCase> {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return fc
+    .record({
+      // No batch mostly, else 2 (Bt·M·K·N within maxWork).
+      batch: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constant(2) }),
+      m: fc.integer({ min: 1, max: 130 }),
+      k: fc.constantFrom(...QUAD_EXTENTS),
+      n: fc.constantFrom(...QUAD_EXTENTS),
+      tile: fc.constantFrom(...QUAD_MATMUL_TILES),
+      bk: fc.constantFrom(...QUAD_DEPTHS),
+      inputRanges: fc.tuple(range, range),
+      prologues: fc.tuple(chain, chain),
+      epilogue: chain,
+      dataSeed: fc.integer({ min: 0, max: 0x7fffffff }),
+      returnsKernelOutput: fc.boolean(),
+      staticShapes: fc.constant(true),
+    })
+    .map(({ m: drawn, k: drawnK, n, tile: [bm, bn], bk, ...rest }): MatmulCase => {
+      const step = 64 / gcd(n, 64);
+      // K lowered to the largest that leaves room for one step of M (4·68·16·2 = 8704 always fits).
+      const room = Math.floor(maxWork / (batchCount(rest.batch) * n * step));
+      const k = drawnK <= room ? drawnK : Math.max(4, ...QUAD_EXTENTS.filter((e) => e <= room));
+      const most = Math.max(1, Math.floor(maxWork / (batchCount(rest.batch) * k * n * step)));
+      const m = step * Math.min(most, Math.max(1, Math.ceil(drawn / step)));
+      // The tiles' workgroup memory within the compatibility level's 16 KiB.
+      const depth = 4 * bk * (bm + bn) <= 16384 ? bk : 4;
+      return fitSides({ ...rest, m, k, n, blockSizes: [bm, bn, depth] });
+    });
 }
 
 /** Side tensors past what fits [gen.limits.1] become constants. */

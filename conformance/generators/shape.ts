@@ -37,7 +37,15 @@ export function fitShape(extents: readonly number[], maxElements: number): numbe
   return shape;
 }
 
-/** Tensor shapes for fusion cases ([gen.shape.1]): rank minRank..maxRank, extents ≥ 1, ragged ones often. */
+/** Row lengths of a multiple of 4, below and past 64 and the block sizes, for shapes in quads. */
+export const QUAD_ROWS: readonly number[] = [4, 8, 12, 20, 36, 64, 68, 100, 132];
+
+/**
+ * Tensor shapes for fusion cases ([gen.shape.1]): rank minRank..maxRank, extents ≥ 1, ragged ones often.
+ * One in five is in quads: its last extent a multiple of 4 and at least 64 elements in all, so the
+ * reference's vec4 path runs, with its operands broadcast along leading dimensions read in quads and
+ * a scalar tail where the total is not a multiple of 64 ([codegen.vec4.1], [codegen.vec4.3]).
+ */
 export function shapeArbitrary(c: ShapeConstraints = {}): fc.Arbitrary<Shape> {
   const maxExtent = c.maxExtent ?? 300;
   const maxElements = c.maxElements ?? 4096;
@@ -45,7 +53,17 @@ export function shapeArbitrary(c: ShapeConstraints = {}): fc.Arbitrary<Shape> {
     { weight: 3, arbitrary: fc.constantFrom(...NOTABLE.filter((d) => d <= maxExtent)) },
     { weight: 2, arbitrary: fc.integer({ min: 1, max: maxExtent }) },
   );
-  return fc
-    .array(extent, { minLength: c.minRank ?? 1, maxLength: c.maxRank ?? 6 })
-    .map((extents): Shape => fitShape(extents, maxElements));
+  const any = fc.array(extent, { minLength: c.minRank ?? 1, maxLength: c.maxRank ?? 6 }).map((extents): Shape => fitShape(extents, maxElements));
+  const rows = QUAD_ROWS.filter((l) => l <= maxExtent && 4 * l <= maxElements && (c.maxRank ?? 6) >= 2);
+  if (rows.length === 0 || maxElements < 128) return any;
+  // Leading extents fitted to what the row leaves, the first raised until the whole has 64 elements.
+  const quads = fc
+    .tuple(fc.array(extent, { minLength: Math.max(1, (c.minRank ?? 1) - 1), maxLength: (c.maxRank ?? 6) - 1 }), fc.constantFrom(...rows))
+    .map(([lead, l]): Shape => {
+      const fitted = fitShape(lead, Math.floor(maxElements / l));
+      const rest = fitted.slice(1).reduce((a, b) => a * b, 1);
+      const first = Math.max(fitted[0] ?? 1, Math.ceil(64 / (l * rest)));
+      return [first, ...fitted.slice(1), l];
+    });
+  return fc.oneof({ weight: 4, arbitrary: any }, { weight: 1, arbitrary: quads });
 }

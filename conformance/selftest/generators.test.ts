@@ -112,7 +112,7 @@ describe('generated fusion cases', () => {
     );
   });
 
-  test('[gen.shape.1] shapes include extents of 1 and extents ragged against the block sizes', () => {
+  test('[gen.shape.1] shapes include extents of 1, extents ragged against the block sizes, and rows in quads', () => {
     const cases = fc.sample(fusionCaseArbitrary(), seed === undefined ? { numRuns: RUNS } : { numRuns: RUNS, seed });
     // The add kernel tiles rows (all leading extents) by BY and the last extent by BX.
     const ragged = cases.filter(({ shape, blockSizes: [by, bx] }) => {
@@ -123,6 +123,10 @@ describe('generated fusion cases', () => {
     expect(cases.some((c) => c.shape.includes(1))).toBe(true);
     expect(cases.every((c) => c.shape.length >= 1 && c.shape.length <= 6 && numel(c.shape) <= 4096)).toBe(true);
     expect(new Set(cases.map((c) => c.shape.length)).size).toBe(6);
+    // In quads ([codegen.vec4.3]): rows of a multiple of 4, 64 elements or more, some with a tail past the last 64.
+    const quads = cases.filter((c) => c.shape.length >= 2 && (c.shape[c.shape.length - 1] ?? 1) % 4 === 0 && numel(c.shape) >= 64);
+    expect(quads.length).toBeGreaterThan(RUNS / 10);
+    expect(quads.filter((c) => numel(c.shape) % 64 !== 0).length).toBeGreaterThan(RUNS / 50);
   });
 
   test('[gen.config.1] block sizes are positive with BY·BX ≤ 128, odd sizes included', () => {

@@ -236,11 +236,11 @@ describe('the register-tiled matmul template', () => {
     }
   });
 
-  test('[meta.mutant.matmul-regtile-edge-unmasked] every planted matmul fault edits both the one-output-per-invocation and the register-tiled WGSL (the register-tile fault only the latter)', () => {
-    const wgslOf = (blockSizes: number[]): string => {
+  test('[meta.mutant.matmul-regtile-edge-unmasked] every planted matmul fault edits both the one-output-per-invocation and the register-tiled WGSL (the register-tile faults only the latter), and every one the vec4 path\'s', () => {
+    const wgslOf = (blockSizes: number[], [m, k, n] = [20, 9, 20]): string => {
       const registry = createRegistry();
       const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
-      const graph = trace((x: Tensor, y: Tensor, bias: Tensor) => mm(x.mul(2), y).add(bias).relu(), { a: [20, 9], b: [9, 20], bias: [20] });
+      const graph = trace((x: Tensor, y: Tensor, bias: Tensor) => mm(x.mul(2), y).add(bias).relu(), { a: [m, k], b: [k, n], bias: [n] });
       return generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)[0]?.wgsl ?? '';
     };
     const scalar = wgslOf([8, 8, 4]);
@@ -248,13 +248,53 @@ describe('the register-tiled matmul template', () => {
     // Register-tiled at 128 lanes: 4×4 (vec4f tiles), 2×4 (A as f32, B as vec4f), 2×1 (both f32).
     for (const tiled of [wgslOf([64, 32, 8]), wgslOf([32, 32, 8]), wgslOf([12, 12, 4])]) {
       expect(tiled).toContain('fn mm_store(');
-      for (const [name, { edit, regtileOnly }] of Object.entries(MATMUL_FAULT_EDITS)) {
-        expect(edit(tiled), name).not.toBe(tiled);
+      for (const [name, { edit, regtileOnly, quadsOnly }] of Object.entries(MATMUL_FAULT_EDITS)) {
+        expect(edit(tiled) === tiled, name).toBe(quadsOnly === true);
         expect(edit(scalar) === scalar, name).toBe(regtileOnly);
       }
       expect(MATMUL_FAULT_EDITS['matmul-regtile-edge-unmasked']?.edit(tiled)).not.toMatch(/^\s*mm_store\(/m);
       expect(MATMUL_FAULT_EDITS['matmul-unmasked-loads']?.edit(tiled)).not.toContain('// mask:');
     }
+    // The vec4 path ([templates.matmul.vec4]), K = 12 and N = 20 in quads, C 640 elements: 4×4 and 2×4 register tiles.
+    for (const quads of [wgslOf([64, 32, 8], [32, 12, 20]), wgslOf([32, 32, 8], [32, 12, 20])]) {
+      expect(quads).toContain('fn mm_store4(');
+      for (const [name, { edit }] of Object.entries(MATMUL_FAULT_EDITS)) expect(edit(quads), name).not.toBe(quads);
+      expect(MATMUL_FAULT_EDITS['matmul-regtile-edge-unmasked']?.edit(quads)).not.toMatch(/^\s*mm_store4\(/m);
+      expect(MATMUL_FAULT_EDITS['matmul-unmasked-loads']?.edit(quads)).not.toContain('// mask:');
+      const untransposed = MATMUL_FAULT_EDITS['matmul-a-block-untransposed']?.edit(quads) ?? '';
+      expect(untransposed).toMatch(/ = (vec4f\(q2\.x, q2\.y, q2\.z, q2\.w\)|q0\.z;)/);
+    }
+  });
+
+  test('[templates.matmul.vec4] register tiles of 4 columns or more, BM and BK multiples of 4, K and N multiples of 4, C a multiple of 64: A, B and C in quads, A staged in 4×4 blocks, transposed; else scalar', () => {
+    const kernel = (blockSizes: number[], [m, k, n]: number[], limits = COMPAT_DEFAULT_LIMITS) => {
+      const registry = createRegistry();
+      const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
+      const graph = trace((x: Tensor, y: Tensor, bias: Tensor) => mm(x, y).add(bias), { a: [m ?? 1, k ?? 1], b: [k ?? 1, n ?? 1], bias: [n ?? 1] });
+      return generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, limits)[0];
+    };
+    // 4×4 outputs a lane at 128 lanes: mm_a of vec4f, each block column written whole.
+    const four = kernel([64, 32, 8], [40, 12, 24]);
+    expect(four?.wgsl).toContain('var<storage, read> src_a_0: array<vec4f>;');
+    expect(four?.wgsl).toContain('let i = (a0 + r * K + c) / 4u; // the quad A[r, c … c+3]');
+    expect(four?.wgsl).toContain('if (r + 3u < M && c < K) { q3 = load_a4(i + 9u); } // mask: A past its edge reads as 0');
+    expect(four?.wgsl).toContain('mm_a[(kk + 2u) * 16u + m4] = vec4f(q0.z, q1.z, q2.z, q3.z); // column 2 of the block');
+    expect(four?.wgsl).toContain('if (r < K && c < N) { v = load_b4((b0 + r * N + c) / 4u); } // mask: B past its edge reads as 0');
+    expect(four?.wgsl).toContain('store_out4((batch * 960u + row * N + col) / 4u, acc);');
+    expect(four?.wgsl).toMatch(/^ {2}mm_store4\(batch, rowBase \+ 3u, colBase \+ 0u, acc3_0\);$/m);
+    expect(four?.wgsl).not.toMatch(/load_[ab]\(|store_out\(|mm_store\(/);
+    expect(four?.views?.map((v) => v.size)).toEqual([4 * 40 * 12, 4 * 12 * 24, 4 * 24, 4 * 40 * 24]);
+    // 2×4 outputs a lane: mm_a of f32, a block's column written element by element.
+    const two = kernel([32, 32, 8], [40, 12, 24]);
+    expect(two?.wgsl).toContain('mm_a[(kk + 1u) * 32u + m4 * 4u + 3u] = q3.y;');
+    // K, N not multiples of 4; C not a multiple of 64; TN of 1 (2×1 at [16,16]); BK of 2; one output a lane; dynamic shapes.
+    for (const [blocks, dims] of [[[64, 32, 8], [40, 10, 24]], [[64, 32, 8], [40, 12, 22]], [[64, 32, 8], [10, 12, 20]], [[16, 16, 8], [32, 16, 32]], [[64, 32, 2], [40, 12, 24]], [[8, 8, 4], [32, 16, 32]]] as const) {
+      expect(kernel([...blocks], [...dims])?.wgsl, `${blocks.join()} over ${dims.join()}`).not.toContain('load_a4');
+    }
+    const registry = createRegistry();
+    const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes: [64, 32, 8] } }, settings: { staticShapes: false } });
+    const dynamic = trace((x: Tensor, y: Tensor) => mm(x, y), { a: [40, 12], b: [12, 24] });
+    expect(generateProgram(lowerGraph(dynamic, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)[0]?.wgsl).not.toContain('load_a4');
   });
 
   test('[templates.matmul.dynamic] register-tiled: every extent, product and tile count goes through ctx.size', () => {

@@ -205,15 +205,46 @@ describe('codegen, vec4 and packed blocks', () => {
     expect(p?.wgsl).toContain('store_out(i - 32u); // scalar tail');
   });
 
-  test('[codegen.vec4.1] scalar where vec4 does not apply: under 64 elements, a broadcast operand, dynamic shapes, bindings past the limit', () => {
+  test('[codegen.vec4.1] scalar where vec4 does not apply: under 64 elements, an operand broadcast into rows not of a multiple of 4, dynamic shapes, bindings past the limit', () => {
     expect(kernelOf(chainAt([63]))?.views).toBeUndefined();
     expect(kernelOf(chainAt([64]))?.views).toHaveLength(3);
-    const broadcast = trace((x: Tensor, r: Tensor) => x.add(r).relu(), { x: [4, 64], r: [64] });
-    expect(kernelOf(broadcast)?.views).toBeUndefined();
+    for (const r of [[66], [4, 1], [1]]) {
+      const broadcast = trace((x: Tensor, t: Tensor) => x.add(t).relu(), { x: [4, 66], t: r });
+      expect(kernelOf(broadcast)?.views, `x [4,66] + t [${r.join()}]`).toBeUndefined();
+    }
+    expect(kernelOf(trace((x: Tensor) => x.add(x.transpose()), { x: [16, 16] }))?.wgsl).not.toContain('vec4f');
     expect(kernelOf(chainAt([3, 67], [4, 4], false))?.views).toBeUndefined();
     // 6 bindings with the tail: refused at 5, so the kernel stays scalar with its 3.
     expect(kernelOf(chainAt([3, 67]), { ...COMPAT_DEFAULT_LIMITS, maxStorageBuffersPerShaderStage: 5 })?.views).toBeUndefined();
     expect(generateKernel(lowerGraph(chainAt([3, 67]), TEMPLATES), 0, TEMPLATES, COMPAT_DEFAULT_LIMITS, { vec4: false }).views).toBeUndefined();
+  });
+
+  test('[codegen.vec4.3] in rows of a multiple of 4, an operand broadcast along leading dimensions is read in quads, one broadcast along the row is splat, each bound whole; the scalar tail finds it by element index', () => {
+    // x [3, 68] + b [68]: 51 quads... 204 elements, 192 of them as 48 quads, a tail of 12.
+    const g = trace((x: Tensor, b: Tensor) => x.mul(2).add(b.mul(3)).relu(), { x: [3, 68], b: [68] });
+    const k = kernelOf(g);
+    expect(k?.wgsl).toContain('let l1 = src_b_1[(i % 17u)]; // %1 [68], broadcast in quads');
+    expect(k?.wgsl).toContain('let l1 = src_b_1_tail[((i + 192u) % 68u)];');
+    expect(k?.views).toEqual([
+      { of: 0, offset: 0, size: 768 },
+      { of: 1, offset: 0, size: 272 },
+      { of: 2, offset: 0, size: 768 },
+      { of: 0, offset: 768, size: 48 },
+      { of: 1, offset: 0, size: 272 },
+      { of: 2, offset: 768, size: 48 },
+    ]);
+    // Of rank 3 against [2, 1, 8]: quad i of [2, 3, 8] is quad (i / 6)·2 + i % 2 of [2, 1, 8].
+    const lead = kernelOf(trace((x: Tensor, b: Tensor) => x.sub(b), { x: [2, 3, 8], b: [2, 1, 8] }), CORE_DEFAULT_LIMITS);
+    expect(lead?.views).toBeUndefined(); // 48 elements: under 64
+    const big = kernelOf(trace((x: Tensor, b: Tensor) => x.sub(b), { x: [2, 4, 8], b: [2, 1, 8] }));
+    expect(big?.wgsl).toContain('src_b_1[(i / 8u) * 2u + (i % 2u)]');
+    // Broadcast along the row ([R, 1], [1], 0-d): one value splat over the quad, bound whole as f32.
+    for (const [shape, index] of [[[4, 1], '((i * 4u) / 64u)'], [[1], '0u'], [[], '0u']] as const) {
+      const k = kernelOf(trace((x: Tensor, t: Tensor) => x.add(t).relu(), { x: [4, 64], t: [...shape] }));
+      expect(k?.wgsl, `t [${shape.join()}]`).toContain(`let l1 = vec4f(src_t_1[${index}]); // %1 [${shape.join()}], broadcast along the row: one value splat over the quad`);
+      expect(k?.wgsl).toContain('var<storage, read> src_t_1: array<f32>;');
+      expect(k?.views?.[1]).toEqual({ of: 1, offset: 0, size: 4 * Math.max(1, shape[0] ?? 1) });
+    }
   });
 
   test('[templates.add.config] blocks are packed into min(256, the limits) lanes: [4,4] as 256 lanes on core, 128 on compat; a block past the lanes is one workgroup', () => {

@@ -1,4 +1,4 @@
-import { bytesPerElement, formatShape, numel, WgfuseError } from '../../spec/index.js';
+import { bytesPerElement, formatShape, numel, sameShape, WgfuseError } from '../../spec/index.js';
 import type { CallNode, DType, Graph, NodeId, Shape } from '../../spec/index.js';
 import type { TemplateTable } from '../kernels/index.js';
 import type { KernelPlan, Schedule, Section } from '../fusion/schedule.js';
@@ -7,7 +7,7 @@ import type { TemplateCode } from '../registry/template.js';
 import type { CodegenLimits } from './limits.js';
 import { broadcastIndexExpr, f32Literal, identifier, transposedIndexExpr, WGSL_OPS } from './render.js';
 import { SizeTable } from './sizes.js';
-import { quadSteps, quadsPerLane, vectorLayout, vectorViews, WGSL_OPS4 } from './vector.js';
+import { quadRead, quadShape, quadSteps, quadsPerLane, vectorLayout, vectorViews, WGSL_OPS4 } from './vector.js';
 import type { BindingView, VectorLayout } from './vector.js';
 
 /** One generated compute kernel: its WGSL and how to launch it. */
@@ -99,7 +99,17 @@ class SectionWriter {
     private readonly names: Names,
     private readonly canonical: boolean,
     private readonly lanes: Lanes = 'scalar',
+    /** The tail's first element, 4·quads: a value bound whole finds tail element i at its index i + tailStart. */
+    private readonly tailStart = 0,
   ) {}
+
+  /** Where element (or, in a vec4 section, quad) `i` of the section reads a value of `shape` ([codegen.vec4.3]). */
+  private indexOf(shape: Shape): { readonly index: string; readonly note: string } {
+    if (this.lanes === 'scalar' || sameShape(shape, this.shape)) return { index: broadcastIndexExpr('i', shape, this.shape, this.sizes.ref), note: '' };
+    if (this.lanes === 'vec4' && quadRead(shape, this.shape) === 'splat') return { index: broadcastIndexExpr('(i * 4u)', shape, this.shape, this.sizes.ref), note: ', broadcast along the row: one value splat over the quad' };
+    if (this.lanes === 'vec4') return { index: broadcastIndexExpr('i', quadShape(shape), quadShape(this.shape), this.sizes.ref), note: ', broadcast in quads' };
+    return { index: broadcastIndexExpr(`(i + ${this.sizes.ref(this.tailStart)})`, shape, this.shape, this.sizes.ref), note: ', broadcast: bound whole, tail element i is element i + 4·quads' };
+  }
 
   ref(id: NodeId): string {
     const node = this.graph.nodes[id];
@@ -112,8 +122,10 @@ class SectionWriter {
     let name = this.loaded.get(id);
     if (name === undefined) {
       name = `l${this.names.of(id)}`;
-      const index = broadcastIndexExpr('i', node?.shape ?? [], this.shape, this.sizes.ref);
-      this.lines.push(`let ${name} = ${widened(node?.dtype, `${this.buffer(id)}${SUFFIX[this.lanes]}[${index}]`)}; // %${this.names.of(id)} ${this.sizes.note(node?.shape ?? [])}`);
+      const { index, note } = this.indexOf(node?.shape ?? []);
+      const load = widened(node?.dtype, `${this.buffer(id)}${SUFFIX[this.lanes]}[${index}]`);
+      const splat = this.lanes === 'vec4' && quadRead(node?.shape ?? [], this.shape) === 'splat';
+      this.lines.push(`let ${name} = ${splat ? `vec4f(${load})` : load}; // %${this.names.of(id)} ${this.sizes.note(node?.shape ?? [])}${note}`);
       this.loaded.set(id, name);
     }
     return name;
@@ -245,7 +257,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     return name;
   };
   const writeSection = (section: Section, result: NodeId, shape: Shape, acc: NodeId | undefined, lanes: Lanes): SectionWriter => {
-    const w = new SectionWriter(graph, inlined, shape, buffer, acc, sizes, names, canonical, lanes);
+    const w = new SectionWriter(graph, inlined, shape, buffer, acc, sizes, names, canonical, lanes, 4 * (layout?.quads ?? 0));
     for (const id of bySection.get(sectionKey(section)) ?? []) w.compute(id);
     if (section.part === 'prologue') w.lines.push(`return ${w.ref(result)};`);
     else {
@@ -259,7 +271,8 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
   const template = call === undefined ? undefined : templates.get(call.semantics);
   if (call !== undefined && template === undefined) throw new WgfuseError('ir.call.1', `%${call.id}: the reference has no template for kernel semantics '${call.semantics}'`);
   const vectorizes = template?.vectorizes;
-  const templateVectorizes = call !== undefined && (typeof vectorizes === 'function' ? vectorizes(outShape, call.config) : vectorizes === true);
+  const argShapes = call === undefined ? [] : call.args.map((a) => graph.nodes[a]?.shape ?? []);
+  const templateVectorizes = call !== undefined && (typeof vectorizes === 'function' ? vectorizes(outShape, call.config, { argShapes, lanes: pointwiseWorkgroup(limits) }) : vectorizes === true);
   const found = options.vec4 === false ? undefined : vectorLayout(graph, plan, sizes.dynamic, templateVectorizes, limits);
   const layout = found === undefined || options.quadsPerLane === undefined ? found : { ...found, perLane: options.quadsPerLane };
   // A vec4 kernel has each hook twice: on vec4f (named with a 4), and on f32 for its scalar tail.
@@ -280,7 +293,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
       hooks.push(`fn ${hookName('store_out', lanes)}(i: u32, acc: ${typeOf(lanes)}) {\n${indent(store.lines)}\n}`);
     }
     const vector = layout === undefined ? undefined : { ...layout, loadHooks: loadHooks.map((h) => `${h}4`), storeHook: 'store_out4' };
-    code = template.emit({ argShapes: call.args.map((a) => graph.nodes[a]?.shape ?? []), outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref, lanes: pointwiseWorkgroup(limits), ...(vector === undefined ? {} : { vector }) });
+    code = template.emit({ argShapes, outShape, config: call.config, loadHooks, storeHook: 'store_out', size: sizes.ref, lanes: pointwiseWorkgroup(limits), ...(vector === undefined ? {} : { vector }) });
     title = canonical ? `${template.id}, blocks [${call.config.blockSizes.join(',')}]` : `${call.kernel} (${template.id}, config '${call.configKey}') at %${plan.call}`;
   } else {
     for (const lanes of passes) {
@@ -299,7 +312,7 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
   if (f16 && options.f16 !== true) {
     throw new WgfuseError('codegen.f16.1', `kernel ${name} (${title}) has f16 tensors, and the device was not created with the 'shader-f16' feature. hint: request it (the adapter must have it)`);
   }
-  const element = (id: NodeId, lanes: Lanes): string => (lanes === 'vec4' ? 'vec4f' : graph.nodes[id]?.dtype === 'f16' ? 'f16' : 'f32');
+  const element = (id: NodeId, lanes: Lanes): string => (lanes === 'vec4' && !(layout?.splat ?? []).includes(id) ? 'vec4f' : graph.nodes[id]?.dtype === 'f16' ? 'f16' : 'f32');
   const bindings: string[] = [];
   for (const lanes of passes) {
     const at = (k: number): number => (lanes === 'tail' ? stored.length : 0) + k;
@@ -330,7 +343,11 @@ export function generateKernel(schedule: Schedule, index: number, templates: Tem
     ...hooks.flatMap((h) => [h, '']),
     ...entry,
   ].join('\n');
-  const views = layout === undefined ? undefined : vectorViews(stored.map((id) => numel(graph.nodes[id]?.shape ?? [])), layout);
+  const wholes = stored.map((id) => {
+    const shape = graph.nodes[id]?.shape ?? [];
+    return sameShape(shape, outShape) ? undefined : numel(shape);
+  });
+  const views = layout === undefined ? undefined : vectorViews(wholes, layout);
   return { name, wgsl, reads, writes: plan.root, alsoWrites: plan.alsoStored, grid, plan, sizes: sizes.data(), ...(views === undefined ? {} : { views }) };
 }
 

@@ -19,6 +19,8 @@ export interface VectorLayout {
   readonly tail: number;
   /** Quads per invocation forced by GenerateOptions.quadsPerLane; absent, quadsPerLane chooses ([codegen.vec4.2]). */
   readonly perLane?: 1 | 2 | 4 | 8;
+  /** Values broadcast along the row, read one element a quad and splat, bound as f32 ([codegen.vec4.3]). */
+  readonly splat?: readonly NodeId[];
 }
 
 /** A binding of a vec4 kernel: a byte range of one of its buffers (index into reads, the store, the second stores). */
@@ -36,12 +38,35 @@ export const WGSL_OPS4: Readonly<Record<OpName, (a: string, b: string) => string
 };
 
 /**
+ * A shape in quads: its last extent divided by 4 (see readsInQuads).
+ */
+export function quadShape(shape: Shape): Shape {
+  return shape.length === 0 ? [] : [...shape.slice(0, -1), (shape[shape.length - 1] ?? 4) / 4];
+}
+
+/**
+ * How quad i of a vec4 section of shape `within` (its last extent L a multiple of 4, so the quad's four
+ * elements are consecutive in one row) reads a value of `shape` ([codegen.vec4.3]): 'quads' when the
+ * value has the section's shape, or is broadcast along leading dimensions only with the same last extent
+ * L (its quad at broadcastIndexExpr('i', quadShape(shape), quadShape(within))); 'splat' when it is
+ * broadcast along the row (its last extent 1, or 0-d), so the four elements share the one value at
+ * element 4i's index; undefined otherwise.
+ */
+export function quadRead(shape: Shape, within: Shape): 'quads' | 'splat' | undefined {
+  if (sameShape(shape, within)) return 'quads';
+  const last = within[within.length - 1] ?? 1;
+  if (last % 4 !== 0 || shape.length > within.length) return undefined;
+  const own = shape.length === 0 ? 1 : shape[shape.length - 1];
+  return own === last ? 'quads' : own === 1 ? 'splat' : undefined;
+}
+
+/**
  * Whether a kernel takes the vec4 path ([codegen.vec4.1]), and its split: static shapes, at least 64
- * elements, every value it loads, computes or stores f32 and of its section's shape (the output's in the
- * body, argument k's in the prologue of k: nothing broadcast, nothing transposed), a template that can take
- * vec4 hooks for the call, and the doubled bindings within the limit. A buffer smaller than the output (a
- * template argument of its own shape, rmsnorm's w) is read a quad at a time too, so it needs a multiple of
- * 4 elements and no scalar tail.
+ * elements, every value it loads or computes f32 and readable by quad in its section (the output's shape
+ * in the body, argument k's in the prologue of k; quadRead, [codegen.vec4.3]), the stored values of the
+ * output's shape, a template that can take vec4 hooks for the call, and the doubled bindings within the
+ * limit. A buffer of another shape than the output (a broadcast operand, rmsnorm's w) is bound whole: as
+ * quads, or as f32 where it is splat, and as f32 for a scalar tail.
  */
 export function vectorLayout(graph: Graph, plan: KernelPlan, dynamic: boolean, templateVectorizes: boolean, limits: CodegenLimits): VectorLayout | undefined {
   const shape: Shape = graph.nodes[plan.root]?.shape ?? [];
@@ -51,9 +76,9 @@ export function vectorLayout(graph: Graph, plan: KernelPlan, dynamic: boolean, t
   const args = call?.kind === 'call' ? call.args : [];
   const shapeOf = (section: Section): Shape => (section.part === 'body' ? shape : (graph.nodes[args[section.arg] ?? -1]?.shape ?? []));
   const inlined = new Set(plan.inlined.map((p) => p.node));
-  const fits = (id: NodeId, within: Shape): boolean => {
+  const readOf = (id: NodeId, within: Shape): 'quads' | 'splat' | undefined => {
     const node = graph.nodes[id];
-    return node !== undefined && node.dtype === 'f32' && sameShape(node.shape, within);
+    return node === undefined || node.dtype !== 'f32' ? undefined : quadRead(node.shape, within);
   };
   // Every value the kernel reads, with the shape of the section that reads it.
   const uses: [NodeId, Shape][] = [plan.root, ...plan.alsoStored].map((id) => [id, shape]);
@@ -61,31 +86,39 @@ export function vectorLayout(graph: Graph, plan: KernelPlan, dynamic: boolean, t
   for (const { node: id, section } of plan.inlined) {
     const node = graph.nodes[id];
     const within = shapeOf(section);
-    if (node?.kind !== 'op' || !fits(id, within)) return undefined;
+    // An op is computed a quad at a time, on quads or splat values (then the same in every component).
+    if (node?.kind !== 'op' || readOf(id, within) === undefined) return undefined;
     for (const a of node.args) uses.push([a, within]);
   }
-  const reads = new Set<NodeId>();
+  const reads = new Map<NodeId, 'quads' | 'splat'>();
   for (const [id, within] of uses) {
     if (graph.nodes[id]?.kind === 'const' || inlined.has(id)) continue;
-    if (!fits(id, within)) return undefined;
-    if (id !== plan.call && id !== plan.root && !plan.alsoStored.includes(id)) reads.add(id);
+    const read = readOf(id, within);
+    const before = reads.get(id);
+    if (read === undefined || (before !== undefined && before !== read)) return undefined;
+    if (id !== plan.call && id !== plan.root && !plan.alsoStored.includes(id)) reads.set(id, read);
   }
+  // What is stored has the output's shape.
+  if (![plan.root, ...plan.alsoStored].every((id) => sameShape(graph.nodes[id]?.shape ?? [], shape))) return undefined;
   const tail = n % TAIL_ALIGN_ELEMENTS;
-  const smaller = [...reads].map((id) => numel(graph.nodes[id]?.shape ?? [])).filter((e) => e !== n);
-  if (smaller.some((e) => e % 4 !== 0 || tail > 0)) return undefined;
+  // A template's scalar hooks count from element 4·quads of the output: only its own shape has a tail.
+  if (tail > 0 && args.some((a) => !sameShape(graph.nodes[a]?.shape ?? [], shape))) return undefined;
   const bindings = (reads.size + 1 + plan.alsoStored.length) * (tail > 0 ? 2 : 1);
   if (bindings > limits.maxStorageBuffersPerShaderStage) return undefined;
-  return { quads: (n - tail) / 4, tail };
+  const splat = [...reads].filter(([, r]) => r === 'splat').map(([id]) => id);
+  return { quads: (n - tail) / 4, tail, ...(splat.length > 0 ? { splat } : {}) };
 }
 
 /**
- * The bindings of a vec4 kernel over buffers of `elements` each: each buffer's whole quads (the output's
- * first 4·quads elements, a smaller buffer whole), then, where there is a tail, each buffer's tail.
+ * The bindings of a vec4 kernel, one buffer each of `wholes`: undefined for a buffer of the output's shape,
+ * bound as its first 4·quads elements and (where there is a tail) its last `tail`; else the element count
+ * of a buffer of another shape (a broadcast operand, rmsnorm's w), bound whole both times, since its
+ * elements are found by their own index ([codegen.vec4.3]).
  */
-export function vectorViews(elements: readonly number[], layout: VectorLayout): BindingView[] {
-  const main = elements.map((e, of) => ({ of, offset: 0, size: 16 * Math.min(layout.quads, Math.floor(e / 4)) }));
+export function vectorViews(wholes: readonly (number | undefined)[], layout: VectorLayout): BindingView[] {
+  const main = wholes.map((e, of) => ({ of, offset: 0, size: e === undefined ? 16 * layout.quads : 4 * e }));
   if (layout.tail === 0) return main;
-  return [...main, ...elements.map((_, of) => ({ of, offset: 16 * layout.quads, size: 4 * layout.tail }))];
+  return [...main, ...wholes.map((e, of) => (e === undefined ? { of, offset: 16 * layout.quads, size: 4 * layout.tail } : { of, offset: 0, size: 4 * e }))];
 }
 
 /**

@@ -1,4 +1,5 @@
-import { matmulDims } from '../../spec/index.js';
+import { matmulDims, numel } from '../../spec/index.js';
+import type { KernelConfig, Shape } from '../../spec/index.js';
 import type { TemplateCode, TemplateContext } from '../registry/template.js';
 import { matmulWorkgroupBytes, stageBRowMajor, tileOrigin } from './matmul-tile.js';
 
@@ -39,6 +40,20 @@ export function registerTile([bm = 1, bn = 1]: readonly number[], lanes: number)
 }
 
 const XYZW = ['x', 'y', 'z', 'w'] as const;
+
+/**
+ * Whether a matmul call takes the vec4 path ([templates.matmul.vec4]): a register-tiled config whose TN is
+ * a multiple of 4 (its accumulators are vec4f across four columns) and BM, BK multiples of 4 (A is staged in
+ * 4×4 blocks), K and N multiples of 4 (every row of A, B and C is whole quads) and C a multiple of 64
+ * elements (no scalar tail, [codegen.vec4.1]).
+ */
+export function matmulQuads(outShape: Shape, config: KernelConfig, { argShapes, lanes }: { readonly argShapes: readonly Shape[]; readonly lanes: number }): boolean {
+  const [bm = 1, bn = 1, bk = 1] = config.blockSizes;
+  if (![bm, bn, bk].every((b) => Number.isInteger(b) && b >= 1)) return false;
+  const [k = 1, n = 1] = [argShapes[0]?.at(-1), argShapes[1]?.at(-1)];
+  const tile = registerTile([bm, bn], lanes);
+  return tile.threads < bm * bn && tile.tn % 4 === 0 && bm % 4 === 0 && bk % 4 === 0 && k % 4 === 0 && n % 4 === 0 && numel(outShape) % 64 === 0;
+}
 
 /** The deepest BK whose k steps are written out one by one rather than looped ([templates.matmul.regtile]). */
 export const UNROLL_K = 16;
@@ -86,13 +101,36 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
     bk <= UNROLL_K
       ? Array.from({ length: bk }, (_, kk) => [`  { // k0 + ${kk}`, ...productAt(String(kk)).map((l) => `    ${l}`), '  }']).flat()
       : [`  for (var kk = 0u; kk < ${bk}u; kk++) {`, ...productAt('kk').map((l) => `    ${l}`), '  }'];
+  // On the vec4 path ([templates.matmul.vec4]) A, B and C are read and written a quad at a time.
+  const quads = ctx.vector !== undefined;
+  const [loadA4, loadB4] = ctx.vector?.loadHooks ?? [];
   const stores: string[] = [];
-  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) stores.push(`mm_store(batch, rowBase + ${i}u, colBase + ${j}u, ${accOf(i, j)});`);
+  if (quads) for (let i = 0; i < tm; i++) for (let q = 0; q < bReads; q++) stores.push(`mm_store4(batch, rowBase + ${i}u, colBase + ${4 * q}u, acc${i}_${q});`);
+  else for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) stores.push(`mm_store(batch, rowBase + ${i}u, colBase + ${j}u, ${accOf(i, j)});`);
   const maskA = '// mask: A past its edge reads as 0';
   const maskB = '// mask: B past its edge reads as 0';
   // Staging: a vec4f tile is filled a whole vec4f at a time (never one component of a shared vector, which
   // some backends emulate by rewriting the whole vector), four masked loads each.
-  const stageA = va
+  const kq = bk / 4;
+  const stageA = quads
+    ? [
+        `  // Stage A[row0 .. row0+${bm}, k0 .. k0+${bk}] into mm_a, transposed, in 4x4 blocks: block e is rows 4·(e div ${kq}) … +3 and columns 4·(e mod ${kq}) … +3 of the tile, four quads of A's rows, written as the four columns of mm_a they become.`,
+        `  for (var e = slot; e < ${(bm * bk) / 16}u; e += ${threads}u) {`,
+        `    let m4 = e / ${kq}u; // the block's quad of rows in the tile`,
+        `    let kk = e % ${kq}u * 4u; // its first column in the tile`,
+        '    let r = row0 + m4 * 4u;',
+        '    let c = k0 + kk;',
+        '    let i = (a0 + r * K + c) / 4u; // the quad A[r, c … c+3]',
+        '    var q0 = vec4f(); var q1 = vec4f(); var q2 = vec4f(); var q3 = vec4f();',
+        ...[0, 1, 2, 3].map((q) => `    if (r${q === 0 ? '' : ` + ${q}u`} < M && c < K) { q${q} = ${loadA4}(i${q === 0 ? '' : ` + ${s((q * k) / 4)}`}); } ${maskA}`),
+        ...[0, 1, 2, 3].map((j) =>
+          va
+            ? `    mm_a[(kk + ${j}u) * ${aStride}u + m4] = vec4f(q0.${XYZW[j]}, q1.${XYZW[j]}, q2.${XYZW[j]}, q3.${XYZW[j]}); // column ${j} of the block`
+            : `    ${[0, 1, 2, 3].map((q) => `mm_a[(kk + ${j}u) * ${bm}u + m4 * 4u + ${q}u] = q${q}.${XYZW[j]};`).join(' ')} // column ${j} of the block`,
+        ),
+        '  }',
+      ]
+    : va
     ? [
         `  // Stage A[row0 .. row0+${bm}, k0 .. k0+${bk}] into mm_a, transposed: quad e is rows 4·(e div ${bk}) … +3 at column e mod ${bk}, so consecutive invocations read consecutive columns of a row.`,
         `  for (var e = slot; e < ${(bm * bk) / 4}u; e += ${threads}u) {`,
@@ -114,7 +152,18 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
         `    mm_a[e % ${bk}u * ${bm}u + e / ${bk}u] = v;`,
         '  }',
       ];
-  const stageB = vb
+  const stageB = quads
+    ? [
+        `  // Stage B[k0 .. k0+${bk}, col0 .. col0+${bn}] into mm_b, a quad of B's row at a time.`,
+        `  for (var e = slot; e < ${(bk * bn) / 4}u; e += ${threads}u) {`,
+        `    let r = k0 + e / ${bn / 4}u;`,
+        `    let c = col0 + e % ${bn / 4}u * 4u;`,
+        '    var v = vec4f();',
+        `    if (r < K && c < N) { v = ${loadB4}((b0 + r * N + c) / 4u); } ${maskB}`,
+        '    mm_b[e] = v;',
+        '  }',
+      ]
+    : vb
     ? [
         `  // Stage B[k0 .. k0+${bk}, col0 .. col0+${bn}] into mm_b: quad e is 4 consecutive columns of a row.`,
         `  for (var e = slot; e < ${(bk * bn) / 4}u; e += ${threads}u) {`,
@@ -135,13 +184,25 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
       `var<workgroup> mm_a: array<${element(va)}, ${(bm * bk) / (va ? 4 : 1)}>; // a ${bm}x${bk} tile of A, transposed: mm_a[k][m]`,
       `var<workgroup> mm_b: array<${element(vb)}, ${(bk * bn) / (vb ? 4 : 1)}>; // a ${bk}x${bn} tile of B, row-major: mm_b[k][n]`,
       '',
-      '// Stores C[batch, row, col] through the epilogue; an output past the edge of C is not stored.',
-      'fn mm_store(batch: u32, row: u32, col: u32, acc: f32) {',
-      `  let M = ${s(m)};`,
-      `  let N = ${s(n)};`,
-      '  if (row >= M || col >= N) { return; } // bounds guard: ragged tiles store nothing (after the last barrier)',
-      `  ${ctx.storeHook}(batch * ${s(m * n)} + row * N + col, acc);`,
-      '}',
+      ...(quads
+        ? [
+            '// Stores C[batch, row, col … col+3] through the epilogue, a quad (N is a multiple of 4, so a quad is in C whole or not at all).',
+            'fn mm_store4(batch: u32, row: u32, col: u32, acc: vec4f) {',
+            `  let M = ${s(m)};`,
+            `  let N = ${s(n)};`,
+            '  if (row >= M || col >= N) { return; } // bounds guard: ragged tiles store nothing (after the last barrier)',
+            `  ${ctx.vector?.storeHook}((batch * ${s(m * n)} + row * N + col) / 4u, acc);`,
+            '}',
+          ]
+        : [
+            '// Stores C[batch, row, col] through the epilogue; an output past the edge of C is not stored.',
+            'fn mm_store(batch: u32, row: u32, col: u32, acc: f32) {',
+            `  let M = ${s(m)};`,
+            `  let N = ${s(n)};`,
+            '  if (row >= M || col >= N) { return; } // bounds guard: ragged tiles store nothing (after the last barrier)',
+            `  ${ctx.storeHook}(batch * ${s(m * n)} + row * N + col, acc);`,
+            '}',
+          ]),
     ].join('\n'),
     workgroupBytes: matmulWorkgroupBytes([bm, bn, bk]),
     body: [

@@ -1,6 +1,6 @@
-import { MATMUL, matmulDims } from '../../spec/index.js';
+import { MATMUL, matmulDims, WgfuseError } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { emitRegisterTiled, registerTile } from './matmul-regtile.js';
+import { emitRegisterTiled, matmulQuads, registerTile } from './matmul-regtile.js';
 import { matmulWorkgroupBytes, stageBRowMajor, tileOrigin } from './matmul-tile.js';
 
 export { registerTile } from './matmul-regtile.js';
@@ -30,11 +30,13 @@ export const matmul: KernelTemplate = {
       return Math.min(m, n) >= 512 ? 'large' : Math.min(m, n) >= 64 ? 'medium' : 'small';
     },
   },
+  vectorizes: matmulQuads,
   emit(ctx: TemplateContext): TemplateCode {
     const [bm = 1, bn = 1, bk = 1] = ctx.config.blockSizes;
     // A tile of more outputs than lanes is register-tiled ([templates.matmul.regtile]).
     const regtile = registerTile([bm, bn], ctx.lanes);
     if (regtile.threads < bm * bn) return emitRegisterTiled(ctx, regtile);
+    if (ctx.vector !== undefined) throw new WgfuseError('codegen.internal', `matmul: the vec4 path is for register-tiled configs only, not [${bm},${bn},${bk}] at ${ctx.lanes} lanes`);
     const { m, k, n } = matmulDims(ctx.argShapes);
     const origin = tileOrigin(ctx, bm, bn);
     const [loadA, loadB] = ctx.loadHooks;

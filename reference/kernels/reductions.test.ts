@@ -223,13 +223,15 @@ describe('row-reduction templates, on the CPU', () => {
     }
     mains(8, [16, 32], false).forEach(scalar);
     const { sm, rms, registry } = register([8]);
-    const first = (f: (x: Tensor, w: Tensor, r: Tensor) => Tensor): void => {
-      const graph = trace(f, { x: [16, 32], w: [32], r: [1] });
-      scalar(generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS)[0]);
+    const first = (f: (x: Tensor, w: Tensor, r: Tensor, c: Tensor) => Tensor): { wgsl: string } | undefined => {
+      const graph = trace(f, { x: [16, 32], w: [32], r: [1], c: [16, 1] });
+      return generateProgram(lowerGraph(graph, registry.templates), registry.templates, COMPAT_DEFAULT_LIMITS)[0];
     };
-    first((x, w) => sm(x.mul(w)));
-    // w broadcast in the epilogue, a [1] broadcast in w's prologue: not the section's shape.
-    first((x, w) => rms(x, w).mul(w));
-    first((x, w, r) => rms(x, w.mul(r)));
+    // Broadcast along leading dimensions only, the row's length: read in quads ([codegen.vec4.3]).
+    expect(first((x, w) => sm(x.mul(w)))?.wgsl).toContain('src_w_1[(i % 8u)]; // %1 [32], broadcast in quads');
+    expect(first((x, w) => rms(x, w).mul(w))?.wgsl).toMatch(/fn store_out4\(i: u32, acc: vec4f\) \{\n\s+let l1 = src_w_1\[\(i % 8u\)\];/);
+    // A [1] broadcast in w's prologue, a column broadcast along the row: one value splat over each quad.
+    expect(first((x, w, r) => rms(x, w.mul(r)))?.wgsl).toContain('let l2 = vec4f(src_r_2[0u]); // %2 [1], broadcast along the row');
+    expect(first((x, _w, _r, c) => sm(x.add(c)))?.wgsl).toContain('let l3 = vec4f(src_c_3[((i * 4u) / 32u)]); // %3 [16,1], broadcast along the row');
   });
 });

@@ -65,8 +65,9 @@ export interface KernelTemplate extends KernelSemantics {
   readonly tuned?: TunedConfigs;
   /**
    * The template handles `ctx.vector` ([codegen.vec4.1]): always (the add kernel), or for the calls this
-   * says yes to, by the output's shape and the config (softmax: [templates.reduction.vec4]).
+   * says yes to, by the output's shape, the config, the arguments' shapes and the lanes the context will
+   * give (softmax, rmsnorm: [templates.reduction.vec4]; matmul: [templates.matmul.vec4]).
    */
-  readonly vectorizes?: boolean | ((outShape: Shape, config: KernelConfig) => boolean);
+  readonly vectorizes?: boolean | ((outShape: Shape, config: KernelConfig, call: { readonly argShapes: readonly Shape[]; readonly lanes: number }) => boolean);
   emit(ctx: TemplateContext): TemplateCode;
 }

@@ -8,8 +8,8 @@
  */
 import { dawnInstance } from '../../conformance/harness/dawn.js';
 import { SWIFTSHADER_ICD } from '../../conformance/harness/device.js';
-import { generateProgram, lowerGraph, TEMPLATES } from '../../reference/index.js';
-import type { CodegenLimits, KernelSource } from '../../reference/index.js';
+import { generateProgram, lowerGraph, TEMPLATES, trace } from '../../reference/index.js';
+import type { CodegenLimits, KernelSource, Tensor } from '../../reference/index.js';
 import { fusedReference } from '../../reference/implementation.js';
 import { chainOnCpu, pseudoRandom, seedChain, spread } from './bench-measure.js';
 
@@ -223,6 +223,12 @@ export const EMPTY_PASS = 'empty dispatch, one invocation (the fixed cost)';
 /** The row of the vec4 copy kernel, the bandwidth ceiling. */
 export const COPY_CEILING = 'copy, vec4 (ceiling)';
 
+/** The row length of the bias chain, relu(x·2 + b) with b [1024] broadcast along rows. */
+const BIAS_ROW = 1024;
+/** The bias chain's rows: scalar loads, and b read in quads ([codegen.vec4.3]). */
+export const BIAS_SCALAR = 'bias chain relu(x*2 + b[1024]), scalar';
+export const BIAS_VEC4 = 'bias chain relu(x*2 + b[1024]), b in quads';
+
 /** The variants of the reference timed at each N, named by what differs from the default (the last). */
 export interface Variant {
   readonly name: string;
@@ -308,6 +314,24 @@ export async function timeKernels(bench: KernelBenchDevice, n: number, o: Kernel
         err = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(err, d);
       }
       record(v.name, 3 * 4 * n, timed.grid, ms, err);
+    }
+    // A bias broadcast along rows ([codegen.vec4.3]): relu(x·2 + b), x as [N/1024, 1024], b the first 1024 of y.
+    if (n % BIAS_ROW === 0) {
+      const bias = trace((t: Tensor, b: Tensor) => t.mul(2).add(b).relu(), { x: [n / BIAS_ROW, BIAS_ROW], b: [BIAS_ROW] });
+      const y = pseudoRandom(BIAS_ROW, 2);
+      for (const vec4 of [false, true]) {
+        const [source] = generateProgram(lowerGraph(bias, TEMPLATES), TEMPLATES, limits, { vec4 });
+        if (source === undefined) throw new Error('bench: the bias chain compiled to no kernel');
+        device.queue.writeBuffer(out, 0, new Float32Array(n));
+        const ms = await timeLaunch(bench, referenceLaunch(device, source, [bx, by, out]), o);
+        const got = await readBack();
+        let err = 0;
+        for (let i = 0; i < n; i++) {
+          const d = Math.abs((got[i] as number) - Math.max(0, Math.fround(2 * (x[i] as number) + (y[i % BIAS_ROW] as number))));
+          err = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(err, d);
+        }
+        record(vec4 ? BIAS_VEC4 : BIAS_SCALAR, 2 * 4 * n, source.grid, ms, err);
+      }
     }
     // The host round trip: the compiled program's run() and onSubmittedWorkDone, GPU time included.
     const chain = seedChain([n], [4, 4]);

@@ -192,14 +192,16 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
       const pick = matmul.tuned === undefined ? undefined : matmul.tuned.configs[matmul.tuned.picker([{ shape: [n, n] }, { shape: [n, n] }])]?.blockSizes;
       const tuned = pick === undefined ? undefined : `[${pick.join(',')}]`;
       const all = [...(pick === undefined ? [] : [pick]), ...o.matmulConfigs].filter((b, i, list) => list.findIndex((c) => c.join() === b.join()) === i);
-      for (const blocks of all) {
-        const config = `[${blocks.join(',')}]`;
+      // Each config as codegen emits it (A, B and C in quads where [templates.matmul.vec4] applies), and the tuned one with scalar loads too.
+      const runs = [...all.map((blocks) => ({ blocks, vec4: true })), ...(pick === undefined ? [] : [{ blocks: pick, vec4: false }])];
+      for (const { blocks, vec4 } of runs) {
+        const config = vec4 ? `[${blocks.join(',')}]` : `[${blocks.join(',')}] scalar loads`;
         const registry = createRegistry();
         const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes: [...blocks] } } });
         const graph = trace((ta, tb, tbias) => mm(ta, tb).add(tbias).relu(), { a: [n, n], b: [n, n], bias: [n] });
         let source: KernelSource;
         try {
-          source = oneKernel(graph, registry.templates, limits);
+          source = oneKernel(graph, registry.templates, limits, vec4);
         } catch (e) {
           skips.push({ work: 'matmul', config, reason: (e as Error).message });
           say(`   matmul config ${config}: not run: ${(e as Error).message}`);
