@@ -15,7 +15,7 @@ import { largeMatmulLayout } from './large.js';
 import { inSpaces } from './spaces.js';
 import { matmulBlockSizesArbitrary } from './matmul-config.js';
 import type { MatmulBlockSizesConstraints } from './matmul-config.js';
-import { fitShape } from './shape.js';
+import { fitShape, rowsPer64 } from './shape.js';
 
 /**
  * One matmul case: `epilogue(matmul(prologues[0](a), prologues[1](b)))` with A [M,K] and B [K,N], or a
@@ -167,10 +167,9 @@ const QUAD_EXTENTS = [4, 8, 12, 16, 20, 36, 64, 68] as const;
  * Matmul cases in quads ([gen.matmul.1]): K and N multiples of 4, M·N a multiple of 64, a register-tiled
  * config from QUAD_MATMUL_TILES with BK a multiple of 4, so the reference's vec4 matmul runs
  * ([templates.matmul.vec4]), ragged against its tiles as often as not. M is the least multiple of
- * 64/gcd(N, 64) at or past the drawn extent that keeps Bt·M·K·N within maxWork.
+ * rowsPer64(N) at or past the drawn extent that keeps Bt·M·K·N within maxWork.
  */
 function quadMatmuls(chain: fc.Arbitrary<Chain>, range: fc.Arbitrary<Interval>, maxWork: number): fc.Arbitrary<MatmulCase> {
-  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
   return fc
     .record({
       // No batch mostly, else 2 (Bt·M·K·N within maxWork).
@@ -188,7 +187,7 @@ function quadMatmuls(chain: fc.Arbitrary<Chain>, range: fc.Arbitrary<Interval>, 
       staticShapes: fc.constant(true),
     })
     .map(({ m: drawn, k: drawnK, n, tile: [bm, bn], bk, ...rest }): MatmulCase => {
-      const step = 64 / gcd(n, 64);
+      const step = rowsPer64(n);
       // K lowered to the largest that leaves room for one step of M (4·68·16·2 = 8704 always fits).
       const room = Math.floor(maxWork / (batchCount(rest.batch) * n * step));
       const k = drawnK <= room ? drawnK : Math.max(4, ...QUAD_EXTENTS.filter((e) => e <= room));

@@ -16,7 +16,7 @@ import { F16_SPACE, ORDINARY, spaceOf, WIDE } from './interval.js';
 import type { Interval, ValueSpace } from './interval.js';
 import { largeReductionLayout } from './large.js';
 import { inSpaces } from './spaces.js';
-import { fitShape } from './shape.js';
+import { fitShape, rowsPer64 } from './shape.js';
 
 /** The row-reduction templates a case can call. */
 export type ReductionTemplate = 'softmax' | 'rmsnorm';
@@ -91,12 +91,11 @@ export const QUAD_ROW_LENGTHS: readonly number[] = [4, 8, 12, 20, 32, 44, 64, 10
 
 /**
  * [R, C] or [R1, R2, C] with C a multiple of 4 and R·C a multiple of 64, so softmax and rmsnorm take the vec4 path
- * ([templates.reduction.vec4]) whenever its chains allow it; R a multiple of 64/gcd(C, 64), within maxElements.
+ * ([templates.reduction.vec4]) whenever its chains allow it; R a multiple of rowsPer64(C), within maxElements.
  */
 function quadRows(maxElements: number): fc.Arbitrary<Shape> {
-  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
   return fc.tuple(fc.constantFrom(...QUAD_ROW_LENGTHS), fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([c, m, split]): Shape => {
-    const step = 64 / gcd(c, 64);
+    const step = rowsPer64(c);
     const rows = step * Math.max(1, Math.min(m, Math.floor(maxElements / (c * step))));
     return split && rows % 2 === 0 ? [2, rows / 2, c] : [rows, c];
   });

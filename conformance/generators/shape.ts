@@ -37,6 +37,12 @@ export function fitShape(extents: readonly number[], maxElements: number): numbe
   return shape;
 }
 
+/** The fewest rows of `cols` elements that hold a multiple of 64 elements, 64/gcd(cols, 64): a vec4 kernel without a scalar tail. */
+export function rowsPer64(cols: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return 64 / gcd(cols, 64);
+}
+
 /** Row lengths of a multiple of 4, below and past 64 and the block sizes, for shapes in quads. */
 export const QUAD_ROWS: readonly number[] = [4, 8, 12, 20, 36, 64, 68, 100, 132];
 

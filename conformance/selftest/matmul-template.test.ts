@@ -4,7 +4,7 @@ import { interpretAll } from '../../spec/interpreter.js';
 import { interpret, printGraph } from '../../spec/index.js';
 import { COMPAT_DEFAULT_LIMITS, createRegistry, generateProgram, lowerGraph, matmul, trace, TEMPLATES } from '../reference-door.js';
 import type { Graph, KernelCatalog, Shape } from '../../spec/index.js';
-import type { CodegenLimits, TemplateContext, Tensor } from '../reference-door.js';
+import type { CodegenLimits, KernelSource, TemplateContext, Tensor } from '../reference-door.js';
 import { formatGuards } from '../generators/apply-chain.js';
 import { batchCount, buildMatmulCase, matmulCaseArbitrary } from '../generators/matmul-case.js';
 import type { MatmulCase } from '../generators/matmul-case.js';
@@ -43,6 +43,14 @@ function tracedWithConfig(blockSizes: number[], a: Shape, b: Shape): { graph: Gr
   const registry = createRegistry();
   const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
   return { graph: trace((x: Tensor, y: Tensor) => mm(x.mul(2), y.add(1)).relu(), { a, b }), kernels: registry.kernels };
+}
+
+/** The one kernel of `relu(mm(a*2, b) + bias)`, `mm` registered with `blockSizes`, A [M,K], B [K,N], bias [N]. */
+function biasKernel(blockSizes: number[], [m, k, n]: readonly [number, number, number]): KernelSource | undefined {
+  const registry = createRegistry();
+  const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
+  const graph = trace((x: Tensor, y: Tensor, bias: Tensor) => mm(x.mul(2), y).add(bias).relu(), { a: [m, k], b: [k, n], bias: [n] });
+  return generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)[0];
 }
 
 const structureOf = (graph: Graph): string => printGraph(graph).replace(/f32\[[\d,]*\]/g, 'f32');
@@ -237,12 +245,7 @@ describe('the register-tiled matmul template', () => {
   });
 
   test('[meta.mutant.matmul-regtile-edge-unmasked] every planted matmul fault edits both the one-output-per-invocation and the register-tiled WGSL (the register-tile faults only the latter), and every one the vec4 path\'s', () => {
-    const wgslOf = (blockSizes: number[], [m, k, n] = [20, 9, 20]): string => {
-      const registry = createRegistry();
-      const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
-      const graph = trace((x: Tensor, y: Tensor, bias: Tensor) => mm(x.mul(2), y).add(bias).relu(), { a: [m, k], b: [k, n], bias: [n] });
-      return generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, COMPAT_DEFAULT_LIMITS)[0]?.wgsl ?? '';
-    };
+    const wgslOf = (blockSizes: number[], dims: [number, number, number] = [20, 9, 20]): string => biasKernel(blockSizes, dims)?.wgsl ?? '';
     const scalar = wgslOf([8, 8, 4]);
     expect(scalar).not.toContain('fn mm_store(');
     // Register-tiled at 128 lanes: 4×4 (vec4f tiles), 2×4 (A as f32, B as vec4f), 2×1 (both f32).
@@ -267,14 +270,8 @@ describe('the register-tiled matmul template', () => {
   });
 
   test('[templates.matmul.vec4] register tiles of 4 columns or more, BM and BK multiples of 4, K and N multiples of 4, C a multiple of 64: A, B and C in quads, A staged in 4×4 blocks, transposed; else scalar', () => {
-    const kernel = (blockSizes: number[], [m, k, n]: number[], limits = COMPAT_DEFAULT_LIMITS) => {
-      const registry = createRegistry();
-      const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes } } });
-      const graph = trace((x: Tensor, y: Tensor, bias: Tensor) => mm(x, y).add(bias), { a: [m ?? 1, k ?? 1], b: [k ?? 1, n ?? 1], bias: [n ?? 1] });
-      return generateProgram(lowerGraph(graph, TEMPLATES), TEMPLATES, limits)[0];
-    };
     // 4×4 outputs a lane at 128 lanes: mm_a of vec4f, each block column written whole.
-    const four = kernel([64, 32, 8], [40, 12, 24]);
+    const four = biasKernel([64, 32, 8], [40, 12, 24]);
     expect(four?.wgsl).toContain('var<storage, read> src_a_0: array<vec4f>;');
     expect(four?.wgsl).toContain('let i = (a0 + r * K + c) / 4u; // the quad A[r, c … c+3]');
     expect(four?.wgsl).toContain('if (r + 3u < M && c < K) { q3 = load_a4(i + 9u); } // mask: A past its edge reads as 0');
@@ -285,11 +282,11 @@ describe('the register-tiled matmul template', () => {
     expect(four?.wgsl).not.toMatch(/load_[ab]\(|store_out\(|mm_store\(/);
     expect(four?.views?.map((v) => v.size)).toEqual([4 * 40 * 12, 4 * 12 * 24, 4 * 24, 4 * 40 * 24]);
     // 2×4 outputs a lane: mm_a of f32, a block's column written element by element.
-    const two = kernel([32, 32, 8], [40, 12, 24]);
+    const two = biasKernel([32, 32, 8], [40, 12, 24]);
     expect(two?.wgsl).toContain('mm_a[(kk + 1u) * 32u + m4 * 4u + 3u] = q3.y;');
     // K, N not multiples of 4; C not a multiple of 64; TN of 1 (2×1 at [16,16]); BK of 2; one output a lane; dynamic shapes.
     for (const [blocks, dims] of [[[64, 32, 8], [40, 10, 24]], [[64, 32, 8], [40, 12, 22]], [[64, 32, 8], [10, 12, 20]], [[16, 16, 8], [32, 16, 32]], [[64, 32, 2], [40, 12, 24]], [[8, 8, 4], [32, 16, 32]]] as const) {
-      expect(kernel([...blocks], [...dims])?.wgsl, `${blocks.join()} over ${dims.join()}`).not.toContain('load_a4');
+      expect(biasKernel([...blocks], [...dims])?.wgsl, `${blocks.join()} over ${dims.join()}`).not.toContain('load_a4');
     }
     const registry = createRegistry();
     const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes: [64, 32, 8] } }, settings: { staticShapes: false } });

@@ -220,7 +220,7 @@ describe('codegen, vec4 and packed blocks', () => {
   });
 
   test('[codegen.vec4.3] in rows of a multiple of 4, an operand broadcast along leading dimensions is read in quads, one broadcast along the row is splat, each bound whole; the scalar tail finds it by element index', () => {
-    // x [3, 68] + b [68]: 51 quads... 204 elements, 192 of them as 48 quads, a tail of 12.
+    // x [3, 68] + b [68]: 204 elements, 48 quads (192 elements) and a scalar tail of 12.
     const g = trace((x: Tensor, b: Tensor) => x.mul(2).add(b.mul(3)).relu(), { x: [3, 68], b: [68] });
     const k = kernelOf(g);
     expect(k?.wgsl).toContain('let l1 = src_b_1[(i % 17u)]; // %1 [68], broadcast in quads');

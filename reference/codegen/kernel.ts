@@ -103,12 +103,16 @@ class SectionWriter {
     private readonly tailStart = 0,
   ) {}
 
-  /** Where element (or, in a vec4 section, quad) `i` of the section reads a value of `shape` ([codegen.vec4.3]). */
-  private indexOf(shape: Shape): { readonly index: string; readonly note: string } {
-    if (this.lanes === 'scalar' || sameShape(shape, this.shape)) return { index: broadcastIndexExpr('i', shape, this.shape, this.sizes.ref), note: '' };
-    if (this.lanes === 'vec4' && quadRead(shape, this.shape) === 'splat') return { index: broadcastIndexExpr('(i * 4u)', shape, this.shape, this.sizes.ref), note: ', broadcast along the row: one value splat over the quad' };
-    if (this.lanes === 'vec4') return { index: broadcastIndexExpr('i', quadShape(shape), quadShape(this.shape), this.sizes.ref), note: ', broadcast in quads' };
-    return { index: broadcastIndexExpr(`(i + ${this.sizes.ref(this.tailStart)})`, shape, this.shape, this.sizes.ref), note: ', broadcast: bound whole, tail element i is element i + 4·quads' };
+  /**
+   * Where element (or, in a vec4 section, quad) `i` of the section reads a value of `shape` ([codegen.vec4.3]),
+   * and whether the one element read is splat over the quad.
+   */
+  private indexOf(shape: Shape): { readonly index: string; readonly note: string; readonly splat: boolean } {
+    const at = (index: string, from: Shape, within: Shape): string => broadcastIndexExpr(index, from, within, this.sizes.ref);
+    if (this.lanes === 'scalar' || sameShape(shape, this.shape)) return { index: at('i', shape, this.shape), note: '', splat: false };
+    if (this.lanes === 'tail') return { index: at(`(i + ${this.sizes.ref(this.tailStart)})`, shape, this.shape), note: ', broadcast: bound whole, tail element i is element i + 4·quads', splat: false };
+    if (quadRead(shape, this.shape) === 'splat') return { index: at('(i * 4u)', shape, this.shape), note: ', broadcast along the row: one value splat over the quad', splat: true };
+    return { index: at('i', quadShape(shape), quadShape(this.shape)), note: ', broadcast in quads', splat: false };
   }
 
   ref(id: NodeId): string {
@@ -122,9 +126,8 @@ class SectionWriter {
     let name = this.loaded.get(id);
     if (name === undefined) {
       name = `l${this.names.of(id)}`;
-      const { index, note } = this.indexOf(node?.shape ?? []);
+      const { index, note, splat } = this.indexOf(node?.shape ?? []);
       const load = widened(node?.dtype, `${this.buffer(id)}${SUFFIX[this.lanes]}[${index}]`);
-      const splat = this.lanes === 'vec4' && quadRead(node?.shape ?? [], this.shape) === 'splat';
       this.lines.push(`let ${name} = ${splat ? `vec4f(${load})` : load}; // %${this.names.of(id)} ${this.sizes.note(node?.shape ?? [])}${note}`);
       this.loaded.set(id, name);
     }

@@ -37,9 +37,7 @@ export const WGSL_OPS4: Readonly<Record<OpName, (a: string, b: string) => string
   tanh: (a) => `tanh(clamp(${a}, vec4f(-10f), vec4f(10f)))`,
 };
 
-/**
- * A shape in quads: its last extent divided by 4 (see readsInQuads).
- */
+/** A shape in quads: its last extent divided by 4 (see quadRead). */
 export function quadShape(shape: Shape): Shape {
   return shape.length === 0 ? [] : [...shape.slice(0, -1), (shape[shape.length - 1] ?? 4) / 4];
 }

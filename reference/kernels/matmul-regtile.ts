@@ -104,9 +104,10 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
   // On the vec4 path ([templates.matmul.vec4]) A, B and C are read and written a quad at a time.
   const quads = ctx.vector !== undefined;
   const [loadA4, loadB4] = ctx.vector?.loadHooks ?? [];
+  const storeFn = quads ? 'mm_store4' : 'mm_store';
   const stores: string[] = [];
-  if (quads) for (let i = 0; i < tm; i++) for (let q = 0; q < bReads; q++) stores.push(`mm_store4(batch, rowBase + ${i}u, colBase + ${4 * q}u, acc${i}_${q});`);
-  else for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) stores.push(`mm_store(batch, rowBase + ${i}u, colBase + ${j}u, ${accOf(i, j)});`);
+  if (quads) for (let i = 0; i < tm; i++) for (let q = 0; q < bReads; q++) stores.push(`${storeFn}(batch, rowBase + ${i}u, colBase + ${4 * q}u, acc${i}_${q});`);
+  else for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) stores.push(`${storeFn}(batch, rowBase + ${i}u, colBase + ${j}u, ${accOf(i, j)});`);
   const maskA = '// mask: A past its edge reads as 0';
   const maskB = '// mask: B past its edge reads as 0';
   // Staging: a vec4f tile is filled a whole vec4f at a time (never one component of a shared vector, which
@@ -184,25 +185,15 @@ export function emitRegisterTiled(ctx: TemplateContext, { tm, tn, threads }: Reg
       `var<workgroup> mm_a: array<${element(va)}, ${(bm * bk) / (va ? 4 : 1)}>; // a ${bm}x${bk} tile of A, transposed: mm_a[k][m]`,
       `var<workgroup> mm_b: array<${element(vb)}, ${(bk * bn) / (vb ? 4 : 1)}>; // a ${bk}x${bn} tile of B, row-major: mm_b[k][n]`,
       '',
-      ...(quads
-        ? [
-            '// Stores C[batch, row, col … col+3] through the epilogue, a quad (N is a multiple of 4, so a quad is in C whole or not at all).',
-            'fn mm_store4(batch: u32, row: u32, col: u32, acc: vec4f) {',
-            `  let M = ${s(m)};`,
-            `  let N = ${s(n)};`,
-            '  if (row >= M || col >= N) { return; } // bounds guard: ragged tiles store nothing (after the last barrier)',
-            `  ${ctx.vector?.storeHook}((batch * ${s(m * n)} + row * N + col) / 4u, acc);`,
-            '}',
-          ]
-        : [
-            '// Stores C[batch, row, col] through the epilogue; an output past the edge of C is not stored.',
-            'fn mm_store(batch: u32, row: u32, col: u32, acc: f32) {',
-            `  let M = ${s(m)};`,
-            `  let N = ${s(n)};`,
-            '  if (row >= M || col >= N) { return; } // bounds guard: ragged tiles store nothing (after the last barrier)',
-            `  ${ctx.storeHook}(batch * ${s(m * n)} + row * N + col, acc);`,
-            '}',
-          ]),
+      quads
+        ? '// Stores C[batch, row, col … col+3] through the epilogue, a quad (N is a multiple of 4, so a quad is in C whole or not at all).'
+        : '// Stores C[batch, row, col] through the epilogue; an output past the edge of C is not stored.',
+      `fn ${storeFn}(batch: u32, row: u32, col: u32, acc: ${quads ? 'vec4f' : 'f32'}) {`,
+      `  let M = ${s(m)};`,
+      `  let N = ${s(n)};`,
+      '  if (row >= M || col >= N) { return; } // bounds guard: ragged tiles store nothing (after the last barrier)',
+      quads ? `  ${ctx.vector?.storeHook}((batch * ${s(m * n)} + row * N + col) / 4u, acc);` : `  ${ctx.storeHook}(batch * ${s(m * n)} + row * N + col, acc);`,
+      '}',
     ].join('\n'),
     workgroupBytes: matmulWorkgroupBytes([bm, bn, bk]),
     body: [

@@ -1,6 +1,6 @@
 import { RMSNORM, RMSNORM_EPS } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { cacheLoads, cacheStores, components, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf, vectorRows } from './row-reduction.js';
+import { cacheLoads, cacheStores, foldLane, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf, vectorRows } from './row-reduction.js';
 
 const add = (a: string, b: string): string => `(${a} + ${b})`;
 
@@ -25,11 +25,9 @@ export const rmsnorm: KernelTemplate = {
     if (row.cached !== undefined) {
       const quads = row.width === 4;
       const { lines, regs } = cacheLoads(row, loadX ?? 'load_x', quads ? 'vec4f()' : '0f');
-      const squares = sumOf(regs.map((x) => `${x} * ${x}`));
       body.push(
         ...lines,
-        ...(quads ? [`let s4 = ${squares}; // this lane's sums of squares, by component`] : []),
-        `let s = ${quads ? sumOf(components('s4')) : squares}; // this lane's sum of squares; past the row's end, 0`,
+        ...foldLane(row, 's', regs.map((x) => `${x} * ${x}`), sumOf, { byComponent: 'this lane\'s sums of squares, by component', lane: 'this lane\'s sum of squares; past the row\'s end, 0' }),
         ...reduceRow('rms_red', row, 's', 'ss', add),
         scale(),
         // On the vec4 path `offset` counts quads of the row, and quad q of a row weighs by quad q of w.

@@ -149,6 +149,16 @@ export function components(v: string): string[] {
   return [`${v}.x`, `${v}.y`, `${v}.z`, `${v}.w`];
 }
 
+/**
+ * `let name = fold(terms);`, a lane's partial from its registers. On the vec4 path the registers are
+ * quads, so they are folded by component into `name4` first, then its four components into `name`
+ * ([templates.reduction.vec4]). `notes` are the trailing comments: of the quad fold, of the lane's value.
+ */
+export function foldLane(layout: RowLayout, name: string, terms: readonly string[], fold: (terms: readonly string[]) => string, notes: { readonly byComponent: string; readonly lane: string }): string[] {
+  if (layout.width !== 4) return [`let ${name} = ${fold(terms)}; // ${notes.lane}`];
+  return [`let ${name}4 = ${fold(terms)}; // ${notes.byComponent}`, `let ${name} = ${fold(components(`${name}4`))}; // ${notes.lane}`];
+}
+
 /** A sum of `terms`, balanced, without outer parentheses. */
 export function sumOf(terms: readonly string[]): string {
   return balanced(terms, (a, b) => `(${a} + ${b})`).replace(/^\((.*)\)$/, '$1');

@@ -1,6 +1,6 @@
 import { SOFTMAX } from '../../spec/index.js';
 import type { KernelTemplate, TemplateCode, TemplateContext } from '../registry/template.js';
-import { balanced, cacheLoads, components, cacheStores, LOWEST_F32_WGSL, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf, vectorRows } from './row-reduction.js';
+import { balanced, cacheLoads, cacheStores, foldLane, LOWEST_F32_WGSL, partials, reduceRow, ROW_TUNED, rowLayout, rowLoop, sumOf, vectorRows } from './row-reduction.js';
 
 const max = (a: string, b: string): string => `max(${a}, ${b})`;
 const add = (a: string, b: string): string => `(${a} + ${b})`;
@@ -28,15 +28,13 @@ export const softmax: KernelTemplate = {
       const { lines, regs, ragged } = cacheLoads(row, loadX ?? 'load_x', quads ? `vec4f(${LOWEST_F32_WGSL})` : LOWEST_F32_WGSL);
       body.push(
         ...lines,
-        ...(quads ? [`let m4 = ${balanced(regs, max)}; // this lane's maxima, by component`] : []),
-        `let m = ${balanced(quads ? components('m4') : regs, max)}; // this lane's maximum; past the row's end, the identity`,
+        ...foldLane(row, 'm', regs, (t) => balanced(t, max), { byComponent: 'this lane\'s maxima, by component', lane: 'this lane\'s maximum; past the row\'s end, the identity' }),
         ...reduceRow('sm_max', row, 'm', 'row_max', max),
         ...regs.map((x) => {
           const ok = ragged.get(x);
           return ok === undefined ? `${x} = exp(${x} - row_max);` : `${x} = select(${quads ? 'vec4f()' : '0f'}, exp(${x} - row_max), ${ok}); // e, 0 past the row's end`;
         }),
-        ...(quads ? [`let s4 = ${sumOf(regs)}; // this lane's sums of e, by component`] : []),
-        `let s = ${sumOf(quads ? components('s4') : regs)}; // this lane's sum of e`,
+        ...foldLane(row, 's', regs, sumOf, { byComponent: 'this lane\'s sums of e, by component', lane: 'this lane\'s sum of e' }),
         ...reduceRow('sm_sum', row, 's', 'total', add),
         ...cacheStores(row, ctx.vector?.storeHook ?? ctx.storeHook, (x) => `${x} / total`),
       );

@@ -48,6 +48,11 @@ function oneKernel(graph: Graph, templates: ReturnType<typeof createRegistry>['t
   return sources[0] as KernelSource;
 }
 
+/** Each config as codegen emits it, then the tuned one with scalar loads too, to show what vec4 buys. */
+function runsOf<T>(configs: readonly T[], tuned: T | undefined): { readonly config: T; readonly vec4: boolean }[] {
+  return [...configs.map((config) => ({ config, vec4: true })), ...(tuned === undefined ? [] : [{ config: tuned, vec4: false }])];
+}
+
 /** Binds each input buffer at its read's binding and `out` at the write, as the executor does. */
 function bind(device: GPUDevice, graph: Graph, source: KernelSource, inputs: readonly GPUBuffer[], out: GPUBuffer): Launch {
   const reads = source.reads.map((id) => {
@@ -141,6 +146,16 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
     rows.push(full);
     say(`   ${full.work} ${full.shape} config ${full.config}: ${full.median.toFixed(4)} ms (${full.low.toFixed(4)}…${full.high.toFixed(4)}), ${full.rate.toFixed(full.unit === 'GB/s' ? 0 : 2)} ${full.unit}, workgroup ${full.workgroup}, grid ${full.grid.join('x')}, rel err ${full.relError.toExponential(2)}`);
   };
+  /** The config's one kernel, or undefined once the limit that refused it is recorded as a skip. */
+  const compile = (work: string, config: string, graph: Graph, templates: ReturnType<typeof createRegistry>['templates'], vec4: boolean): KernelSource | undefined => {
+    try {
+      return oneKernel(graph, templates, limits, vec4);
+    } catch (e) {
+      skips.push({ work, config, reason: (e as Error).message });
+      say(`   ${work} config ${config}: not run: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
 
   const [rowsN, cols] = o.rowShape;
   if (o.rowConfigs.length > 0) {
@@ -154,21 +169,14 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
         const work = template.id as 'softmax' | 'rmsnorm';
         const tuned = template.tuned === undefined ? undefined : template.tuned.configs[template.tuned.picker([{ shape: [rowsN, cols] }, { shape: [cols] }])]?.blockSizes[0];
         const configs = [...new Set([...(tuned === undefined ? [] : [tuned]), ...o.rowConfigs])];
-        // Each config as codegen emits it (quads where [templates.reduction.vec4] applies), and the tuned one with scalar loads too.
-        const runs = [...configs.map((lanes) => ({ lanes, vec4: true })), ...(tuned === undefined ? [] : [{ lanes: tuned, vec4: false }])];
-        for (const { lanes, vec4 } of runs) {
+        // Quads where [templates.reduction.vec4] applies.
+        for (const { config: lanes, vec4 } of runsOf(configs, tuned)) {
           const registry = createRegistry();
           const fn = registry.register(work, { template, configs: { default: { blockSizes: [lanes] } } });
           const graph = work === 'softmax' ? trace((t) => fn(t), { x: [rowsN, cols] }) : trace((t, tw) => fn(t, tw), { x: [rowsN, cols], w: [cols] });
           const config = vec4 ? `[${lanes}]` : `[${lanes}] scalar loads`;
-          let source: KernelSource;
-          try {
-            source = oneKernel(graph, registry.templates, limits, vec4);
-          } catch (e) {
-            skips.push({ work, config, reason: (e as Error).message });
-            say(`   ${work} config ${config}: not run: ${(e as Error).message}`);
-            continue;
-          }
+          const source = compile(work, config, graph, registry.templates, vec4);
+          if (source === undefined) continue;
           device.queue.writeBuffer(out, 0, new Float32Array(rowsN * cols));
           const ms = await timeLaunch(bench, bind(device, graph, source, work === 'softmax' ? [bx] : [bx, bw], out), o);
           const got = await readBuffer(device, out, rowsN * cols);
@@ -192,21 +200,14 @@ export async function timeTemplates(bench: KernelBenchDevice, o: TemplateBenchOp
       const pick = matmul.tuned === undefined ? undefined : matmul.tuned.configs[matmul.tuned.picker([{ shape: [n, n] }, { shape: [n, n] }])]?.blockSizes;
       const tuned = pick === undefined ? undefined : `[${pick.join(',')}]`;
       const all = [...(pick === undefined ? [] : [pick]), ...o.matmulConfigs].filter((b, i, list) => list.findIndex((c) => c.join() === b.join()) === i);
-      // Each config as codegen emits it (A, B and C in quads where [templates.matmul.vec4] applies), and the tuned one with scalar loads too.
-      const runs = [...all.map((blocks) => ({ blocks, vec4: true })), ...(pick === undefined ? [] : [{ blocks: pick, vec4: false }])];
-      for (const { blocks, vec4 } of runs) {
+      // A, B and C in quads where [templates.matmul.vec4] applies.
+      for (const { config: blocks, vec4 } of runsOf(all, pick)) {
         const config = vec4 ? `[${blocks.join(',')}]` : `[${blocks.join(',')}] scalar loads`;
         const registry = createRegistry();
         const mm = registry.register('mm', { template: matmul, configs: { default: { blockSizes: [...blocks] } } });
         const graph = trace((ta, tb, tbias) => mm(ta, tb).add(tbias).relu(), { a: [n, n], b: [n, n], bias: [n] });
-        let source: KernelSource;
-        try {
-          source = oneKernel(graph, registry.templates, limits, vec4);
-        } catch (e) {
-          skips.push({ work: 'matmul', config, reason: (e as Error).message });
-          say(`   matmul config ${config}: not run: ${(e as Error).message}`);
-          continue;
-        }
+        const source = compile('matmul', config, graph, registry.templates, vec4);
+        if (source === undefined) continue;
         device.queue.writeBuffer(out, 0, new Float32Array(n * n));
         const ms = await timeLaunch(bench, bind(device, graph, source, inputs, out), { ...o, dispatches: Math.min(o.dispatches, 20) });
         const got = await readBuffer(device, out, n * n);
