@@ -6,7 +6,8 @@
  *   tsx scripts/gpu/kernel-sweep.ts [--log2 24,26] [--warm-ms 500] [--rounds 5] [--dispatches 50] [--json FILE]
  *
  * scripts/gpu-bench.sh runs it when SWEEP=1. Shapes: lanes per workgroup; U quads per invocation, either
- * lanes apart (the reference's [codegen.vec4.2]) or adjacent; runtime-sized or fixed-size arrays.
+ * lanes apart (the reference's [codegen.vec4.2]) or adjacent; runtime-sized or fixed-size arrays; a fixed
+ * grid whose lanes stride through N; and the plain copy and chain again on a device with Dawn's robustness off.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,6 +25,8 @@ interface Shape {
   readonly fixed?: boolean;
   /** One workgroup instead of the grid over N: what a timestamped pass costs with (next to) no work in it. */
   readonly single?: boolean;
+  /** A grid of this many workgroups whose lanes step through N by the grid's width (a grid-stride loop). */
+  readonly persistent?: number;
 }
 
 const SHAPES: readonly Shape[] = [
@@ -36,14 +39,15 @@ const SHAPES: readonly Shape[] = [
   { op: 'chain', lanes: 256, u: 2, adjacent: true },
   { op: 'chain', lanes: 256, u: 1, fixed: true },
   { op: 'copy', lanes: 256, u: 1, fixed: true },
+  ...[1056, 2112, 4224, 8448].map((persistent) => ({ op: 'chain' as const, lanes: 256, u: 1, persistent })),
 ];
 
-const nameOf = (s: Shape): string => `${s.op} ${s.lanes} lanes, ${s.u} quad${s.u > 1 ? 's' : ''}${s.u > 1 ? (s.adjacent === true ? ' adjacent' : ' lanes apart') : ''}${s.fixed === true ? ', fixed-size arrays' : ''}${s.single === true ? ', one workgroup' : ''}`;
+const nameOf = (s: Shape): string => `${s.op} ${s.lanes} lanes, ${s.u} quad${s.u > 1 ? 's' : ''}${s.u > 1 ? (s.adjacent === true ? ' adjacent' : ' lanes apart') : ''}${s.fixed === true ? ', fixed-size arrays' : ''}${s.single === true ? ', one workgroup' : ''}${s.persistent !== undefined ? `, ${s.persistent} workgroups striding` : ''}`;
 
 /** The WGSL of one shape over n f32 (n a multiple of 4·lanes·u), its grid folded to the device's per-dimension limit. */
 function wgslOf(s: Shape, n: number, perDim: number): { wgsl: string; grid: [number, number, number] } {
   const quads = n / 4;
-  const tiles = s.single === true ? 1 : Math.ceil(quads / (s.lanes * s.u));
+  const tiles = s.single === true ? 1 : (s.persistent ?? Math.ceil(quads / (s.lanes * s.u)));
   const gy = Math.ceil(tiles / perDim);
   const gx = Math.ceil(tiles / gy);
   const arr = s.fixed === true ? `array<vec4f, ${quads}>` : 'array<vec4f>';
@@ -59,7 +63,9 @@ function wgslOf(s: Shape, n: number, perDim: number): { wgsl: string; grid: [num
     `  let tile = wg.x + wg.y * ${gx}u;`,
     `  if (tile >= ${tiles}u) { return; }`,
     `  let first = ${first};`,
-    ...Array.from({ length: s.u }, (_, k) => `  { let i = ${index(k)}; ${body('i')} }`),
+    ...(s.persistent !== undefined
+      ? [`  for (var i = first; i < ${quads}u; i += ${tiles * s.lanes}u) { ${body('i')} }`]
+      : Array.from({ length: s.u }, (_, k) => `  { let i = ${index(k)}; ${body('i')} }`)),
     '}',
   ];
   return { wgsl: lines.join('\n'), grid: [gx, gy, 1] };
@@ -154,6 +160,23 @@ for (const n of sizes) {
   }
   buffers.destroy();
 }
+// The same copy and chain on a second device with Dawn's robustness off (no index clamps in the WGSL,
+// no Vulkan robustBufferAccess): what bounds checking costs, not a setting the reference may assume.
+const unguarded = await openBenchDevice('vulkan', ['enable-dawn-features=disable_robustness']);
+for (const n of sizes) {
+  const buffers = chainBuffers(unguarded.device, n);
+  for (const s of SHAPES.filter((s) => s.lanes === 256 && s.u === 1 && s.op !== 'empty' && s.fixed === undefined && s.persistent === undefined)) {
+    const { wgsl, grid } = wgslOf(s, n, perDim);
+    const ms = summarize(await timeLaunch(unguarded, launchOf(unguarded.device, wgsl, grid, (s.op === 'copy' ? [buffers.bx, buffers.out] : [buffers.bx, buffers.by, buffers.out]).map((buffer) => ({ buffer }))), timing));
+    const got = await readBuffer(unguarded.device, buffers.out, n);
+    const expected = s.op === 'copy' ? buffers.x : buffers.want;
+    const row = { n, shape: `${nameOf(s)}, robustness off`, grid, ...ms, gbps: (s.op === 'copy' ? 8 : 12) * n / (ms.median * 1e6), ok: got.every((v, i) => v === expected[i]) };
+    rows.push(row);
+    say(row);
+  }
+  buffers.destroy();
+}
+unguarded.device.destroy();
 function say(row: (typeof rows)[number]): void {
   console.log(`  2^${Math.log2(row.n)}  ${row.shape.padEnd(48)} ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)})  ${row.gbps.toFixed(0)} GB/s  back to back ${row.backToBack.toFixed(4)}  grid ${row.grid.join('x')}${row.ok ? '' : '  WRONG OUTPUT'}`);
 }

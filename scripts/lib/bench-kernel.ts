@@ -24,8 +24,8 @@ export interface KernelBenchDevice {
 const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
 
 /** A device with timestamp-query where the adapter has it and the adapter's own buffer and workgroup limits. */
-export async function openBenchDevice(backend: 'vulkan' | 'opengl' | 'opengles'): Promise<KernelBenchDevice> {
-  const instance = await dawnInstance(backend, SWIFTSHADER_ICD, DAWN_FLAGS);
+export async function openBenchDevice(backend: 'vulkan' | 'opengl' | 'opengles', flags: readonly string[] = []): Promise<KernelBenchDevice> {
+  const instance = await dawnInstance(backend, SWIFTSHADER_ICD, [...DAWN_FLAGS, ...flags]);
   const adapter = (await instance.requestAdapter({ powerPreference: 'high-performance' })) ?? (await instance.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
   if (adapter === null) throw new Error(`bench: no ${backend} adapter`);
   const timestamps = adapter.features.has('timestamp-query');
