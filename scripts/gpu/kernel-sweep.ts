@@ -7,7 +7,8 @@
  *
  * scripts/gpu-bench.sh runs it when SWEEP=1. Shapes: lanes per workgroup; U quads per invocation, either
  * lanes apart (the reference's [codegen.vec4.2]) or adjacent; runtime-sized or fixed-size arrays; a fixed
- * grid whose lanes stride through N; and the plain copy and chain again on a device with Dawn's robustness off.
+ * grid whose lanes stride through N; the plain copy and chain again on a device with Dawn's robustness off; and
+ * (--stagger) the chain with its three streams bound at other offsets from each other.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -123,7 +124,11 @@ function softmaxError(x: Float32Array, got: Float32Array, cols: number): number 
   return worst;
 }
 
-const { values } = parseArgs({ options: { log2: { type: 'string' }, 'warm-ms': { type: 'string' }, rounds: { type: 'string' }, dispatches: { type: 'string' }, json: { type: 'string' } } });
+const { values } = parseArgs({ options: { log2: { type: 'string' }, 'warm-ms': { type: 'string' }, rounds: { type: 'string' }, dispatches: { type: 'string' }, json: { type: 'string' }, only: { type: 'string' }, stagger: { type: 'string' } } });
+/** --only RE: the shapes whose names match, and neither the softmax nor the robustness-off rows. */
+const only = values.only === undefined ? undefined : new RegExp(values.only);
+/** --stagger D,...: the chain again with y bound D bytes and out 2·D bytes into their buffers, so the three streams sit at other offsets from each other. */
+const staggers = (values.stagger ?? '').split(',').filter((d) => d !== '').map(Number);
 const timing = { rounds: Number(values.rounds ?? 5), dispatches: Number(values.dispatches ?? 50), warmMs: Number(values['warm-ms'] ?? 500) };
 const sizes = (values.log2 ?? '24,26').split(',').map((k) => 2 ** Number(k));
 const bench = await openBenchDevice('vulkan');
@@ -137,6 +142,7 @@ for (const n of sizes) {
   for (const s of SHAPES) {
     // The shapes guard whole tiles only: skip one the device can't run or whose tiles don't divide N.
     if (s.lanes > device.limits.maxComputeInvocationsPerWorkgroup || (n / 4) % (s.lanes * s.u) !== 0) continue;
+    if (only !== undefined && !only.test(nameOf(s))) continue;
     const { wgsl, grid } = wgslOf(s, n, perDim);
     device.queue.writeBuffer(out, 0, new Float32Array(n));
     const ms = summarize(await timeLaunch(bench, launchOf(device, wgsl, grid, { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }))), timing));
@@ -150,7 +156,7 @@ for (const n of sizes) {
   }
   // Softmax at 4096 × 4096 (2^24 elements), as the template bench runs it: scalar as the template emits it, and vec4.
   const cols = 4096;
-  for (const [lanes, vec4] of n === cols * cols ? ([[128, false], [128, true], [256, false], [256, true]] as const) : []) {
+  for (const [lanes, vec4] of n === cols * cols && only === undefined ? ([[128, false], [128, true], [256, false], [256, true]] as const) : []) {
     device.queue.writeBuffer(out, 0, new Float32Array(n));
     const ms = summarize(await timeLaunch(bench, launchOf(device, softmaxWgsl(lanes, vec4, cols, cols), [cols, 1, 1], [{ buffer: bx }, { buffer: out }]), timing));
     const error = softmaxError(x, await readBuffer(device, out, n), cols);
@@ -158,12 +164,26 @@ for (const n of sizes) {
     rows.push(row);
     say(row);
   }
+  const chain: Shape = { op: 'chain', lanes: 256, u: 1 };
+  for (const d of staggers) {
+    const { wgsl, grid } = wgslOf(chain, n, perDim);
+    const by = device.createBuffer({ size: 4 * n + d, usage: 0x80 | 0x04 | 0x08 });
+    const bo = device.createBuffer({ size: 4 * n + 2 * d, usage: 0x80 | 0x04 | 0x08 });
+    device.queue.writeBuffer(by, d, buffers.y);
+    const ms = summarize(await timeLaunch(bench, launchOf(device, wgsl, grid, [{ buffer: bx }, { buffer: by, offset: d, size: 4 * n }, { buffer: bo, offset: 2 * d, size: 4 * n }]), timing));
+    const got = await readBuffer(device, bo, n, 2 * d);
+    const row = { n, shape: `${nameOf(chain)}, y at +${d} B, out at +${2 * d} B`, grid, ...ms, gbps: (12 * n) / (ms.median * 1e6), ok: got.every((v, i) => v === want[i]) };
+    rows.push(row);
+    say(row);
+    by.destroy();
+    bo.destroy();
+  }
   buffers.destroy();
 }
 // The same copy and chain on a second device with Dawn's robustness off (no index clamps in the WGSL,
 // no Vulkan robustBufferAccess): what bounds checking costs, not a setting the reference may assume.
 const unguarded = await openBenchDevice('vulkan', ['enable-dawn-features=disable_robustness']);
-for (const n of sizes) {
+for (const n of only === undefined ? sizes : []) {
   const buffers = chainBuffers(unguarded.device, n);
   for (const s of SHAPES.filter((s) => s.lanes === 256 && s.u === 1 && s.op !== 'empty' && s.fixed === undefined && s.persistent === undefined)) {
     const { wgsl, grid } = wgslOf(s, n, perDim);

@@ -73,11 +73,11 @@ export function launchOf(device: GPUDevice, wgsl: string, grid: readonly [number
   return { pipeline, bindGroup, grid };
 }
 
-/** The first n f32 of a storage buffer, copied back. */
-export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, n: number): Promise<Float32Array> {
+/** n f32 of a storage buffer from byte `offset`, copied back. */
+export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, n: number, offset = 0): Promise<Float32Array> {
   const r = device.createBuffer({ size: 4 * n, usage: MAP_READ | COPY_DST });
   const e = device.createCommandEncoder();
-  e.copyBufferToBuffer(buffer, 0, r, 0, 4 * n);
+  e.copyBufferToBuffer(buffer, offset, r, 0, 4 * n);
   device.queue.submit([e.finish()]);
   await r.mapAsync(MAP_READ);
   const v = new Float32Array(r.getMappedRange().slice(0));
