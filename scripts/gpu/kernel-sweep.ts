@@ -4,6 +4,7 @@
  * find what codegen should emit on a GPU before codegen is changed. Every output is checked after timing.
  *
  *   tsx scripts/gpu/kernel-sweep.ts [--log2 24,26] [--warm-ms 500] [--rounds 5] [--dispatches 50] [--json FILE]
+ *                                   [--only RE] [--stagger D,...]
  *
  * scripts/gpu-bench.sh runs it when SWEEP=1. Shapes: lanes per workgroup; U quads per invocation, either
  * lanes apart (the reference's [codegen.vec4.2]) or adjacent; runtime-sized or fixed-size arrays; a fixed
