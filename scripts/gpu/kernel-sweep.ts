@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { balanced, components, reduceRow, type RowLayout } from '../../reference/kernels/row-reduction.js';
-import { chainBuffers, launchOf, limitsOf, openBenchDevice, readBuffer, summarize, timeLaunch } from '../lib/bench-kernel.js';
+import { chainBuffers, launchOf, limitsOf, openBenchDevice, readBuffer, summarize, timeLaunch, type KernelBenchDevice } from '../lib/bench-kernel.js';
 
 interface Shape {
   /** `empty` touches no memory: the fixed cost of a dispatch of that grid, as the timestamps see it. */
@@ -126,8 +126,9 @@ function softmaxError(x: Float32Array, got: Float32Array, cols: number): number 
 }
 
 const { values } = parseArgs({ options: { log2: { type: 'string' }, 'warm-ms': { type: 'string' }, rounds: { type: 'string' }, dispatches: { type: 'string' }, json: { type: 'string' }, only: { type: 'string' }, stagger: { type: 'string' } } });
-/** --only RE: the shapes whose names match, and neither the softmax nor the robustness-off rows. */
+/** --only RE: just the rows whose names match (the --stagger rows are asked for by name already). */
 const only = values.only === undefined ? undefined : new RegExp(values.only);
+const wanted = (name: string): boolean => only === undefined || only.test(name);
 /** --stagger D,...: the chain again with y bound D bytes and out 2·D bytes into their buffers, so the three streams sit at other offsets from each other. */
 const staggers = (values.stagger ?? '').split(',').filter((d) => d !== '').map(Number);
 const timing = { rounds: Number(values.rounds ?? 5), dispatches: Number(values.dispatches ?? 50), warmMs: Number(values['warm-ms'] ?? 500) };
@@ -136,46 +137,55 @@ const bench = await openBenchDevice('vulkan');
 const { device } = bench;
 const perDim = limitsOf(device).maxComputeWorkgroupsPerDimension;
 const rows: { n: number; shape: string; grid: number[]; median: number; low: number; high: number; backToBack: number; gbps: number; ok: boolean }[] = [];
+const BYTES_PER_ELEMENT = { copy: 8, chain: 12, empty: 0 } as const;
+type Buffers = ReturnType<typeof chainBuffers>;
+
+/** Times one kernel on `b`, then reads its output back and checks it (`check`, with a note for the row's name); records and prints the row. */
+async function measure(b: KernelBenchDevice, n: number, shape: string, kernel: { wgsl: string; grid: [number, number, number] }, entries: { buffer: GPUBuffer; offset?: number; size?: number }[], bytes: number, check: () => Promise<{ ok: boolean; note?: string }>): Promise<void> {
+  const ms = summarize(await timeLaunch(b, launchOf(b.device, kernel.wgsl, kernel.grid, entries), timing));
+  const { ok, note } = await check();
+  const row = { n, shape: note === undefined ? shape : `${shape} (${note})`, grid: kernel.grid, ...ms, gbps: bytes / (ms.median * 1e6), ok };
+  rows.push(row);
+  say(row);
+}
+
+/** Shape `s` over the chain's buffers on `b`: x (and y) in, out zeroed first and compared with the CPU's result after. */
+async function measureShape(b: KernelBenchDevice, n: number, s: Shape, buffers: Buffers, shape = nameOf(s)): Promise<void> {
+  const { bx, by, out } = buffers;
+  b.device.queue.writeBuffer(out, 0, new Float32Array(n));
+  const expected = { copy: buffers.x, chain: buffers.want, empty: new Float32Array(n) }[s.op];
+  const bound = { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }));
+  await measure(b, n, shape, wgslOf(s, n, perDim), bound, BYTES_PER_ELEMENT[s.op] * n, async () => ({ ok: (await readBuffer(b.device, out, n)).every((v, i) => v === expected[i]) }));
+}
+
 console.log(`kernel sweep on ${bench.adapter} (${bench.backend}); ${bench.timestamps ? 'pass timestamps' : 'wall time of many dispatches'}`);
 for (const n of sizes) {
   const buffers = chainBuffers(device, n);
-  const { x, want, bx, by, out } = buffers;
   for (const s of SHAPES) {
     // The shapes guard whole tiles only: skip one the device can't run or whose tiles don't divide N.
     if (s.lanes > device.limits.maxComputeInvocationsPerWorkgroup || (n / 4) % (s.lanes * s.u) !== 0) continue;
-    if (only !== undefined && !only.test(nameOf(s))) continue;
-    const { wgsl, grid } = wgslOf(s, n, perDim);
-    device.queue.writeBuffer(out, 0, new Float32Array(n));
-    const ms = summarize(await timeLaunch(bench, launchOf(device, wgsl, grid, { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }))), timing));
-    const got = await readBuffer(device, out, n);
-    const expected = { copy: x, chain: want, empty: new Float32Array(n) }[s.op];
-    const ok = got.every((v, i) => v === expected[i]);
-    const bytes = { copy: 8, chain: 12, empty: 0 }[s.op] * n;
-    const row = { n, shape: nameOf(s), grid, ...ms, gbps: bytes / (ms.median * 1e6), ok };
-    rows.push(row);
-    say(row);
+    if (wanted(nameOf(s))) await measureShape(bench, n, s, buffers);
   }
   // Softmax at 4096 × 4096 (2^24 elements), as the template bench runs it: scalar as the template emits it, and vec4.
   const cols = 4096;
-  for (const [lanes, vec4] of n === cols * cols && only === undefined ? ([[128, false], [128, true], [256, false], [256, true]] as const) : []) {
-    device.queue.writeBuffer(out, 0, new Float32Array(n));
-    const ms = summarize(await timeLaunch(bench, launchOf(device, softmaxWgsl(lanes, vec4, cols, cols), [cols, 1, 1], [{ buffer: bx }, { buffer: out }]), timing));
-    const error = softmaxError(x, await readBuffer(device, out, n), cols);
-    const row = { n, shape: `softmax 4096², ${lanes} lanes, ${vec4 ? 'vec4' : 'scalar'} loads (max rel. err ${error.toExponential(1)})`, grid: [cols, 1, 1], ...ms, gbps: (8 * n) / (ms.median * 1e6), ok: error <= 1e-5 };
-    rows.push(row);
-    say(row);
+  for (const [lanes, vec4] of n === cols * cols ? ([[128, false], [128, true], [256, false], [256, true]] as const) : []) {
+    const name = `softmax 4096², ${lanes} lanes, ${vec4 ? 'vec4' : 'scalar'} loads`;
+    if (!wanted(name)) continue;
+    const check = async (): Promise<{ ok: boolean; note: string }> => {
+      const error = softmaxError(buffers.x, await readBuffer(device, buffers.out, n), cols);
+      return { ok: error <= 1e-5, note: `max rel. err ${error.toExponential(1)}` };
+    };
+    device.queue.writeBuffer(buffers.out, 0, new Float32Array(n));
+    await measure(bench, n, name, { wgsl: softmaxWgsl(lanes, vec4, cols, cols), grid: [cols, 1, 1] }, [{ buffer: buffers.bx }, { buffer: buffers.out }], 8 * n, check);
   }
+  // The chain with y and out bound further into their buffers than x.
   const chain: Shape = { op: 'chain', lanes: 256, u: 1 };
   for (const d of staggers) {
-    const { wgsl, grid } = wgslOf(chain, n, perDim);
-    const by = device.createBuffer({ size: 4 * n + d, usage: 0x80 | 0x04 | 0x08 });
-    const bo = device.createBuffer({ size: 4 * n + 2 * d, usage: 0x80 | 0x04 | 0x08 });
+    const by = device.createBuffer({ size: 4 * n + d, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const bo = device.createBuffer({ size: 4 * n + 2 * d, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(by, d, buffers.y);
-    const ms = summarize(await timeLaunch(bench, launchOf(device, wgsl, grid, [{ buffer: bx }, { buffer: by, offset: d, size: 4 * n }, { buffer: bo, offset: 2 * d, size: 4 * n }]), timing));
-    const got = await readBuffer(device, bo, n, 2 * d);
-    const row = { n, shape: `${nameOf(chain)}, y at +${d} B, out at +${2 * d} B`, grid, ...ms, gbps: (12 * n) / (ms.median * 1e6), ok: got.every((v, i) => v === want[i]) };
-    rows.push(row);
-    say(row);
+    const bound = [{ buffer: buffers.bx }, { buffer: by, offset: d, size: 4 * n }, { buffer: bo, offset: 2 * d, size: 4 * n }];
+    await measure(bench, n, `${nameOf(chain)}, y at +${d} B, out at +${2 * d} B`, wgslOf(chain, n, perDim), bound, 12 * n, async () => ({ ok: (await readBuffer(device, bo, n, 2 * d)).every((v, i) => v === buffers.want[i]) }));
     by.destroy();
     bo.destroy();
   }
@@ -183,21 +193,16 @@ for (const n of sizes) {
 }
 // The same copy and chain on a second device with Dawn's robustness off (no index clamps in the WGSL,
 // no Vulkan robustBufferAccess): what bounds checking costs, not a setting the reference may assume.
-const unguarded = await openBenchDevice('vulkan', ['enable-dawn-features=disable_robustness']);
-for (const n of only === undefined ? sizes : []) {
-  const buffers = chainBuffers(unguarded.device, n);
-  for (const s of SHAPES.filter((s) => s.lanes === 256 && s.u === 1 && s.op !== 'empty' && s.fixed === undefined && s.persistent === undefined)) {
-    const { wgsl, grid } = wgslOf(s, n, perDim);
-    const ms = summarize(await timeLaunch(unguarded, launchOf(unguarded.device, wgsl, grid, (s.op === 'copy' ? [buffers.bx, buffers.out] : [buffers.bx, buffers.by, buffers.out]).map((buffer) => ({ buffer }))), timing));
-    const got = await readBuffer(unguarded.device, buffers.out, n);
-    const expected = s.op === 'copy' ? buffers.x : buffers.want;
-    const row = { n, shape: `${nameOf(s)}, robustness off`, grid, ...ms, gbps: (s.op === 'copy' ? 8 : 12) * n / (ms.median * 1e6), ok: got.every((v, i) => v === expected[i]) };
-    rows.push(row);
-    say(row);
+const unguardedRows = (['copy', 'chain'] as const).map((op) => ({ shape: { op, lanes: 256, u: 1 }, name: `${nameOf({ op, lanes: 256, u: 1 })}, robustness off` })).filter((r) => wanted(r.name));
+if (unguardedRows.length > 0) {
+  const unguarded = await openBenchDevice('vulkan', ['enable-dawn-features=disable_robustness']);
+  for (const n of sizes) {
+    const buffers = chainBuffers(unguarded.device, n);
+    for (const r of unguardedRows) await measureShape(unguarded, n, r.shape, buffers, r.name);
+    buffers.destroy();
   }
-  buffers.destroy();
+  unguarded.device.destroy();
 }
-unguarded.device.destroy();
 function say(row: (typeof rows)[number]): void {
   console.log(`  2^${Math.log2(row.n)}  ${row.shape.padEnd(48)} ${row.median.toFixed(4)} ms (${row.low.toFixed(4)}…${row.high.toFixed(4)})  ${row.gbps.toFixed(0)} GB/s  back to back ${row.backToBack.toFixed(4)}  grid ${row.grid.join('x')}${row.ok ? '' : '  WRONG OUTPUT'}`);
 }
