@@ -138,6 +138,8 @@ const { device } = bench;
 const perDim = limitsOf(device).maxComputeWorkgroupsPerDimension;
 const rows: { n: number; shape: string; grid: number[]; median: number; low: number; high: number; backToBack: number; gbps: number; ok: boolean }[] = [];
 const BYTES_PER_ELEMENT = { copy: 8, chain: 12, empty: 0 } as const;
+/** The reference's own shape of each: 256 lanes, one quad a lane. */
+const PLAIN = { copy: { op: 'copy', lanes: 256, u: 1 }, chain: { op: 'chain', lanes: 256, u: 1 } } as const satisfies Record<string, Shape>;
 type Buffers = ReturnType<typeof chainBuffers>;
 
 /** Times one kernel on `b`, then reads its output back and checks it (`check`, with a note for the row's name); records and prints the row. */
@@ -155,7 +157,7 @@ async function measureShape(b: KernelBenchDevice, n: number, s: Shape, buffers: 
   b.device.queue.writeBuffer(out, 0, new Float32Array(n));
   const expected = { copy: buffers.x, chain: buffers.want, empty: new Float32Array(n) }[s.op];
   const bound = { copy: [bx, out], chain: [bx, by, out], empty: [] }[s.op].map((buffer) => ({ buffer }));
-  await measure(b, n, shape, wgslOf(s, n, perDim), bound, BYTES_PER_ELEMENT[s.op] * n, async () => ({ ok: (await readBuffer(b.device, out, n)).every((v, i) => v === expected[i]) }));
+  await measure(b, n, shape, wgslOf(s, n, limitsOf(b.device).maxComputeWorkgroupsPerDimension), bound, BYTES_PER_ELEMENT[s.op] * n, async () => ({ ok: (await readBuffer(b.device, out, n)).every((v, i) => v === expected[i]) }));
 }
 
 console.log(`kernel sweep on ${bench.adapter} (${bench.backend}); ${bench.timestamps ? 'pass timestamps' : 'wall time of many dispatches'}`);
@@ -179,13 +181,12 @@ for (const n of sizes) {
     await measure(bench, n, name, { wgsl: softmaxWgsl(lanes, vec4, cols, cols), grid: [cols, 1, 1] }, [{ buffer: buffers.bx }, { buffer: buffers.out }], 8 * n, check);
   }
   // The chain with y and out bound further into their buffers than x.
-  const chain: Shape = { op: 'chain', lanes: 256, u: 1 };
   for (const d of staggers) {
     const by = device.createBuffer({ size: 4 * n + d, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     const bo = device.createBuffer({ size: 4 * n + 2 * d, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(by, d, buffers.y);
     const bound = [{ buffer: buffers.bx }, { buffer: by, offset: d, size: 4 * n }, { buffer: bo, offset: 2 * d, size: 4 * n }];
-    await measure(bench, n, `${nameOf(chain)}, y at +${d} B, out at +${2 * d} B`, wgslOf(chain, n, perDim), bound, 12 * n, async () => ({ ok: (await readBuffer(device, bo, n, 2 * d)).every((v, i) => v === buffers.want[i]) }));
+    await measure(bench, n, `${nameOf(PLAIN.chain)}, y at +${d} B, out at +${2 * d} B`, wgslOf(PLAIN.chain, n, perDim), bound, BYTES_PER_ELEMENT.chain * n, async () => ({ ok: (await readBuffer(device, bo, n, 2 * d)).every((v, i) => v === buffers.want[i]) }));
     by.destroy();
     bo.destroy();
   }
@@ -193,7 +194,7 @@ for (const n of sizes) {
 }
 // The same copy and chain on a second device with Dawn's robustness off (no index clamps in the WGSL,
 // no Vulkan robustBufferAccess): what bounds checking costs, not a setting the reference may assume.
-const unguardedRows = (['copy', 'chain'] as const).map((op) => ({ shape: { op, lanes: 256, u: 1 }, name: `${nameOf({ op, lanes: 256, u: 1 })}, robustness off` })).filter((r) => wanted(r.name));
+const unguardedRows = [PLAIN.copy, PLAIN.chain].map((shape) => ({ shape, name: `${nameOf(shape)}, robustness off` })).filter((r) => wanted(r.name));
 if (unguardedRows.length > 0) {
   const unguarded = await openBenchDevice('vulkan', ['enable-dawn-features=disable_robustness']);
   for (const n of sizes) {
